@@ -1,0 +1,1 @@
+"""esign-flow: a Slack bot that shows where an e签宝 identity verification flow stands."""

@@ -1,0 +1,115 @@
+"""Every setting of the bot, read from the environment (and `.env`) and checked at start-up.
+
+Nothing else in the code base reads the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ESIGN_HOSTS: dict[str, str] = {
+    "production": "https://openapi.esign.cn",
+    "sandbox": "https://smlopenapi.esign.cn",
+}
+SLACK_API_URL = "https://slack.com/api/"
+
+PositiveSeconds = Annotated[float, Field(gt=0, le=600)]
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or contradicts another; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # e签宝
+    esign_app_id: str | None = Field(default=None, min_length=1, max_length=64)
+    esign_app_secret: SecretStr | None = None
+    esign_env: Literal["sandbox", "production"] = "sandbox"
+    esign_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+/?$")
+    esign_auth_mode: Literal["signature", "token"] = "signature"
+    esign_connect_timeout: PositiveSeconds = 3.0
+    esign_read_timeout: PositiveSeconds = 5.0
+    #: Overall budget for one lookup, retries included.
+    esign_deadline: PositiveSeconds = 8.0
+    esign_max_retries: Annotated[int, Field(ge=0, le=5)] = 2
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = Field(default=SLACK_API_URL, pattern=r"^https?://\S+/$")
+    port: Annotated[int, Field(ge=0, le=65535)] = 3000
+    #: Interface the HTTP server listens on; platforms such as Heroku need all interfaces.
+    bind_host: str = Field(default="0.0.0.0", pattern=r"^[0-9A-Za-z.:\-\[\]]+$")  # noqa: S104
+
+    # Lookups
+    cache_ttl_seconds: Annotated[float, Field(ge=0, le=3600)] = 30.0
+    cache_max_flows: Annotated[int, Field(ge=1, le=100_000)] = 2048
+    lookup_workers: Annotated[int, Field(ge=1, le=256)] = 32
+    max_ids_per_command: Annotated[int, Field(ge=1, le=5)] = 5
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _credentials_come_in_pairs(self) -> Self:
+        has_id = bool(self.esign_app_id)
+        has_secret = bool(self.esign_app_secret and self.esign_app_secret.get_secret_value())
+        if has_secret and not has_id:
+            raise ValueError("ESIGN_APP_SECRET is set but ESIGN_APP_ID is not: set both or neither")
+        if has_id and not has_secret:
+            raise ValueError("ESIGN_APP_ID is set but ESIGN_APP_SECRET is not: set both or neither")
+        has_token = bool(self.slack_bot_token)
+        has_signing = bool(self.slack_signing_secret)
+        if has_token != has_signing and not self.slack_app_token:
+            raise ValueError(
+                "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET go together in HTTP mode: set both"
+            )
+        if self.slack_app_token and not has_token:
+            raise ValueError("SLACK_APP_TOKEN (Socket Mode) also needs SLACK_BOT_TOKEN")
+        return self
+
+    @property
+    def esign_configured(self) -> bool:
+        """True when real e签宝 credentials are set; otherwise the bot runs on the simulator."""
+        return bool(self.esign_app_id and self.esign_app_secret)
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.slack_bot_token)
+
+    @property
+    def esign_url(self) -> str:
+        return (self.esign_base_url or ESIGN_HOSTS[self.esign_env]).rstrip("/")
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for log redaction."""
+        secrets = (
+            self.esign_app_secret,
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+        )
+        return [s.get_secret_value() for s in secrets if s and s.get_secret_value()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and check the settings; a problem becomes a ConfigError naming each bad setting.
+
+    The offending values are left out of the message on purpose: one of them may be a secret.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}" if name else message)
+        raise ConfigError("Invalid settings:\n  " + "\n  ".join(problems)) from None
