@@ -67,7 +67,9 @@ def test_unknown_values_are_kept_raw() -> None:
             "flowId": "1",
             "flowStatus": "PENDING_REVIEW",
             "objectType": "GOVERNMENT",
-            "subFlows": [{"subFlowId": "x", "subFlowType": "FACEAUTH_FUTURE_X", "status": "EXPIRED"}],
+            "subFlows": [
+                {"subFlowId": "x", "subFlowType": "FACEAUTH_FUTURE_X", "status": "EXPIRED"}
+            ],
             "brandNewField": {"nested": True},
         }
     )

@@ -59,7 +59,10 @@ def test_query_vector_with_sub_flow_id() -> None:
 
 
 def test_docs_post_example() -> None:
-    text = "POST\n*/*\nuxydqKBMBy6x1siClKEQ6Q==\napplication/json; charset=UTF-8\n\n/v3/sign-flow/create-by-file"
+    text = (
+        "POST\n*/*\nuxydqKBMBy6x1siClKEQ6Q==\napplication/json; charset=UTF-8\n\n"
+        "/v3/sign-flow/create-by-file"
+    )
     assert signature("dummysecret", text) == "6dYuzEqXUobDAEL97Ja5pvH3QWHpn4R5iJSWEvIsCo8="
 
 

@@ -1,0 +1,98 @@
+"""What every renderer returns, and the buttons several cards share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
+
+from bot.button_value import ButtonValue
+from bot.cards.mrkdwn import truncate
+from bot.esign.errors import InvalidFlowId
+from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
+
+#: One card per message, so a fixed id is unique within it and stays put across Recheck updates.
+ACTIONS_BLOCK_ID: Final = "esign_flow_actions"
+MAX_BLOCKS: Final = 50
+TOP_TEXT_LIMIT: Final = 600
+
+
+@dataclass(frozen=True)
+class Card:
+    #: Top-level fallback text (notifications, screen readers); already mrkdwn-safe.
+    text: str
+    blocks: list[Block]
+
+    def to_message(self) -> dict[str, Any]:
+        """`text` + `blocks` for chat.postMessage or respond(); to_dict() validates each block."""
+        return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
+
+    def followed_by(self, other: Card) -> Card:
+        """This card with `other` below it, as one message (a note above the card it explains).
+
+        Both texts are already escaped, so they are joined as they are. Should the two together
+        exceed Slack's block count, `other` loses middle blocks but keeps its last (the buttons).
+        """
+        room = MAX_BLOCKS - len(self.blocks)
+        tail = other.blocks
+        if len(tail) > room:
+            tail = [*tail[: max(room - 1, 0)], tail[-1]] if room > 0 else []
+        text = truncate(f"{self.text}\n{other.text}", TOP_TEXT_LIMIT)
+        return Card(text=text, blocks=[*self.blocks, *tail])
+
+
+def flow_actions(
+    flow_id: str | None,
+    *,
+    thread_ts: str | None = None,
+    recheck: bool = True,
+    share: bool = False,
+) -> Block | None:
+    """Recheck / Share buttons carrying the flow (and thread), or None when none would work.
+
+    The value is what the action handler decodes, so any instance can answer the click.
+    """
+    value = button_value(flow_id, thread_ts)
+    if value is None:
+        return None
+    buttons: list[ButtonElement] = []
+    if recheck:
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text=":arrows_counterclockwise: Recheck", emoji=True),
+                action_id=ACTION_RECHECK,
+                value=value,
+                accessibility_label="Look this flow up again in e签宝",
+            )
+        )
+    if share:
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text=":mega: Share in channel", emoji=True),
+                action_id=ACTION_SHARE,
+                value=value,
+                accessibility_label="Post this card to the channel for everyone",
+            )
+        )
+    if not buttons:
+        return None
+    return ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=buttons)
+
+
+def button_value(flow_id: str | None, thread_ts: str | None = None) -> str | None:
+    """The encoded button value, checked with the handler's own decoder.
+
+    A value the handler would refuse makes a button that can only fail, so a malformed thread
+    is dropped and an invalid flow id (say, odd data from e签宝) gets no buttons at all.
+    """
+    if not flow_id:
+        return None
+    for candidate in (ButtonValue(flow_id, thread_ts), ButtonValue(flow_id)):
+        encoded = candidate.encode()
+        try:
+            ButtonValue.decode(encoded)
+        except InvalidFlowId:
+            continue
+        return encoded
+    return None

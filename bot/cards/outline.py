@@ -1,0 +1,300 @@
+"""The outline card: where one e签宝 verification flow stands, sub-flow by sub-flow.
+
+Slack refuses a whole message when one limit is crossed, and e签宝's data has no upper bound (a
+flow may carry hundreds of sub-flows or a fail reason of any length). So every piece of text is
+cut to a fixed size and the lists are packed against a block and character budget, folding what
+does not fit into "…and N more". Failed and running sub-flows are kept before succeeded ones, since
+those are what the reader came to see.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Final
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.cards.card import Card, flow_actions
+from bot.cards.mrkdwn import (
+    as_utc,
+    clean,
+    code,
+    date_token,
+    escape,
+    human_age,
+    mention,
+    plain,
+    truncate,
+    units,
+)
+from bot.esign.models import FlowOutline, RelatedFlow, SubFlow, SubFlowStatus
+from bot.labels import (
+    Label,
+    flow_status_label,
+    sub_flow_status_label,
+    sub_flow_type_label,
+    subject_label,
+)
+from bot.snapshot import FlowSnapshot
+
+#: Slack allows 50 blocks; the related-flow sections stop well before that.
+MAX_RELATED_SECTIONS: Final = 20
+#: All visible text of one card; Slack answers msg_blocks_too_long from about 13,000 characters.
+TEXT_BUDGET: Final = 10_000
+#: Section text may hold 3000; the margin covers the fold line and any counting differences.
+SECTION_LIMIT: Final = 2_900
+HEADER_LIMIT: Final = 150
+TOP_TEXT_LIMIT: Final = 300
+ID_LIMIT: Final = 80
+RAW_NAME_LIMIT: Final = 60
+CONTEXT_ID_LIMIT: Final = 200
+FAIL_REASON_LIMIT: Final = 1_500
+RELATED_FAIL_REASON_LIMIT: Final = 300
+MAIN_SUB_FLOW_LINES: Final = 25
+RELATED_SUB_FLOW_LINES: Final = 6
+#: Room kept for a "…and N more" line whenever a list is cut.
+FOLD_RESERVE: Final = 60
+#: Room kept after the related flows for the bottom context line and the buttons.
+TAIL_RESERVE: Final = 400
+
+SIMULATED_BANNER: Final = ":test_tube: *Simulated e签宝 data — not a real flow*"
+RELATED_TITLE: Final = "*Agent's verification 经办人认证*"
+
+# Order in which sub-flows keep their place when a list must be cut: what needs attention first.
+_ATTENTION: Final[dict[str, int]] = {
+    SubFlowStatus.FAIL: 0,
+    SubFlowStatus.ING: 1,
+    SubFlowStatus.TERMINATED: 3,
+    SubFlowStatus.SUCCESS: 4,
+}
+_UNKNOWN_ATTENTION: Final = 2
+
+
+def render_outline(
+    snapshot: FlowSnapshot,
+    *,
+    now: datetime,
+    ephemeral: bool,
+    requested_by: str | None = None,
+    thread_ts: str | None = None,
+) -> Card:
+    """The card for one flow. `now` only ages a cached answer; Share is offered on ephemeral cards.
+
+    `requested_by` (a Slack user id) is mentioned in the footer when it looks like one;
+    `thread_ts` rides along in the button values so a Recheck or Share answers in that thread.
+    """
+    outline = snapshot.outline
+    status = flow_status_label(outline.flow_status)
+    blocks: list[Block] = []
+    spent = 0
+
+    def add(block: Block, *texts: str) -> None:
+        nonlocal spent
+        blocks.append(block)
+        spent += sum(units(text) for text in texts)
+
+    if snapshot.simulated:
+        add(_context(SIMULATED_BANNER), SIMULATED_BANNER)
+    header = _header_text(outline.flow_id, status)
+    add(HeaderBlock(text=PlainTextObject(text=header, emoji=True)), header)
+    fields = _overview_fields(outline, status)
+    add(SectionBlock(fields=[MarkdownTextObject(text=field) for field in fields]), *fields)
+    if outline.fail_reason:
+        reason = "*Fail reason 失败原因*\n" + escape(
+            outline.fail_reason, FAIL_REASON_LIMIT, keep_newlines=True
+        )
+        add(_section(reason), reason)
+    sub_flows = _sub_flows_text(
+        "*Sub-flows 子流程:* ", outline.sub_flows, MAIN_SUB_FLOW_LINES, SECTION_LIMIT
+    )
+    add(_section(sub_flows), sub_flows)
+
+    if outline.related_flows:
+        blocks.append(DividerBlock())
+        shown = 0
+        for related in outline.related_flows[:MAX_RELATED_SECTIONS]:
+            room = min(SECTION_LIMIT, TEXT_BUDGET - TAIL_RESERVE - FOLD_RESERVE - spent)
+            text = _related_text(related, outline.context_id, room)
+            if text is None:
+                break
+            add(_section(text), text)
+            shown += 1
+        hidden = len(outline.related_flows) - shown
+        if hidden:
+            fold = f"_…and {hidden} more related flow{_s(hidden)}_"
+            add(_context(fold), fold)
+
+    footer = _footer_text(snapshot, now, requested_by)
+    add(_context(footer), footer)
+    actions = flow_actions(outline.flow_id, thread_ts=thread_ts, share=ephemeral)
+    if actions is not None:
+        blocks.append(actions)
+    return Card(text=_top_text(snapshot, status), blocks=blocks)
+
+
+def progress(sub_flows: Sequence[SubFlow]) -> str:
+    """ "2 of 3 sub-flows succeeded · 1 failed": the flow's progress in one phrase."""
+    total = len(sub_flows)
+    if not total:
+        return "no sub-flows yet"
+    counts = Counter(str(sub.status) for sub in sub_flows)
+    parts = [f"{counts[SubFlowStatus.SUCCESS]} of {total} sub-flow{_s(total)} succeeded"]
+    for status, word in (
+        (SubFlowStatus.FAIL, "failed"),
+        (SubFlowStatus.ING, "in progress"),
+        (SubFlowStatus.TERMINATED, "terminated"),
+    ):
+        if counts[status]:
+            parts.append(f"{counts[status]} {word}")
+    other = total - sum(counts[status] for status in SubFlowStatus)
+    if other:
+        parts.append(f"{other} other")
+    return " · ".join(parts)
+
+
+def label_mrkdwn(label: Label, separator: str = " · ") -> str:
+    """A label as mrkdwn: our words as they are, e签宝's raw names verbatim in a code span."""
+    if label.is_raw:
+        return code(label.value, RAW_NAME_LIMIT)
+    words = label.en if label.en == label.zh else f"{label.en}{separator}{label.zh}"
+    return escape(words, RAW_NAME_LIMIT * 2)
+
+
+def sub_flow_line(sub: SubFlow) -> str:
+    status = sub_flow_status_label(sub.status)
+    kind = label_mrkdwn(sub_flow_type_label(sub.sub_flow_type))
+    return f"{status.emoji} {kind} — {label_mrkdwn(status, ' ')} {code(sub.sub_flow_id, ID_LIMIT)}"
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _header_text(flow_id: str | None, status: Label) -> str:
+    if status.is_raw:
+        words = plain(status.value, RAW_NAME_LIMIT)
+    else:
+        words = status.en if status.en == status.zh else f"{status.en} {status.zh}"
+    flow = plain(flow_id or "", ID_LIMIT) or "(no id)"
+    return truncate(f"{status.emoji} Flow {flow} · {words}", HEADER_LIMIT)
+
+
+def _overview_fields(outline: FlowOutline, status: Label) -> list[str]:
+    subject = subject_label(outline.object_type)
+    return [
+        f"*Subject 主体*\n{subject.emoji} {label_mrkdwn(subject, ' ')}",
+        f"*Status 状态*\n{status.emoji} {label_mrkdwn(status, ' ')}",
+        f"*Context id 上下文*\n{code(outline.context_id, CONTEXT_ID_LIMIT)}",
+        f"*Created 创建*\n{date_token(outline.create_time)}",
+        f"*Last changed 更新*\n{date_token(outline.modify_time)}",
+    ]
+
+
+def _sub_flows_text(head: str, sub_flows: Sequence[SubFlow], max_lines: int, room: int) -> str:
+    """Summary line plus as many sub-flow lines as fit in `room` units, then a fold line."""
+    total = len(sub_flows)
+    summary = head + escape(progress(sub_flows), 200)
+    if total:
+        succeeded = sum(1 for sub in sub_flows if sub.status == SubFlowStatus.SUCCESS)
+        summary += f" · 成功 {succeeded}/{total}"
+    shown = _fit_lines(sub_flows, max_lines, room - units(summary) - 1)
+    text = "\n".join([summary, *shown])
+    hidden = total - len(shown)
+    if hidden:
+        text += f"\n_…and {hidden} more sub-flow{_s(hidden)}_"
+    return text
+
+
+def _fit_lines(sub_flows: Sequence[SubFlow], max_lines: int, room: int) -> list[str]:
+    """Lines for the sub-flows that fit in `room` units, in their original order.
+
+    When not all fit, the most urgent are chosen first (failed, then running). Lines are rendered
+    for candidates only, so thousands of sub-flows cost little more than a handful.
+    """
+    if len(sub_flows) <= max_lines:
+        lines = [sub_flow_line(sub) for sub in sub_flows]
+        if sum(units(line) + 1 for line in lines) <= room:
+            return lines
+    order = sorted(
+        range(len(sub_flows)),
+        key=lambda i: (_ATTENTION.get(str(sub_flows[i].status), _UNKNOWN_ATTENTION), i),
+    )
+    budget = room - FOLD_RESERVE
+    chosen: dict[int, str] = {}
+    for index in order[:max_lines]:
+        line = sub_flow_line(sub_flows[index])
+        if units(line) + 1 > budget:
+            break
+        chosen[index] = line
+        budget -= units(line) + 1
+    return [chosen[index] for index in sorted(chosen)]
+
+
+def _related_text(related: RelatedFlow, main_context_id: str | None, room: int) -> str | None:
+    """One related flow as a section text within `room` units, or None when even its head won't."""
+    status = flow_status_label(related.flow_status)
+    subject = subject_label(related.object_type)
+    head = [
+        f"{RELATED_TITLE} {code(related.flow_id, ID_LIMIT)}",
+        f"{status.emoji} {label_mrkdwn(status, ' ')}"
+        f" · {subject.emoji} {label_mrkdwn(subject, ' ')}",
+    ]
+    if related.context_id and related.context_id != main_context_id:
+        head.append(f"Context id 上下文 {code(related.context_id, CONTEXT_ID_LIMIT)}")
+    if related.fail_reason:
+        reason = escape(related.fail_reason, RELATED_FAIL_REASON_LIMIT)
+        head.append(f"*Fail reason 失败原因:* {reason}")
+    head_text = "\n".join(head)
+    sub_room = room - units(head_text) - 1
+    if sub_room < 2 * FOLD_RESERVE:
+        return None
+    subs = _sub_flows_text(
+        "Sub-flows 子流程: ", related.sub_flows, RELATED_SUB_FLOW_LINES, sub_room
+    )
+    return f"{head_text}\n{subs}"
+
+
+def _footer_text(snapshot: FlowSnapshot, now: datetime, requested_by: str | None) -> str:
+    fetched = date_token(
+        snapshot.fetched_at, date_format="{date_short_pretty} {time_secs}", seconds=True
+    )
+    parts = [f"Fetched {fetched} from e签宝"]
+    if snapshot.from_cache:
+        age = human_age((as_utc(now) - as_utc(snapshot.fetched_at)).total_seconds())
+        parts.append(f"cached, {age} old")
+    who = mention(requested_by)
+    if who is not None:
+        parts.append(f"requested by {who}")
+    return " · ".join(parts)
+
+
+def _top_text(snapshot: FlowSnapshot, status: Label) -> str:
+    """Notification / screen-reader text: plain words only, every e签宝 value escaped."""
+    outline = snapshot.outline
+    flow = escape(outline.flow_id or "", ID_LIMIT) or "(no id)"
+    if status.is_raw:
+        words = escape(status.value, RAW_NAME_LIMIT)
+    else:
+        words = status.en if status.en == status.zh else f"{status.en} {status.zh}"
+    prefix = "[Simulated] " if snapshot.simulated else ""
+    text = f"{prefix}e签宝 flow {flow}: {words} — {progress(outline.sub_flows)}"
+    # Every piece is escaped already; clean() only guards against our own line breaks.
+    return truncate(clean(text), TOP_TEXT_LIMIT)
