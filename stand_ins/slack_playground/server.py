@@ -1,0 +1,400 @@
+"""`Playground`: the Slack stand-in as one object, serving itself or mounted in another server.
+
+It drives the bot the way Slack does (signed slash commands, message shortcuts, button clicks
+POSTed to the bot's /slack/events) and is the Slack the bot talks back to (Web API under
+`api_url`, response URLs under `base_url/response/`), recording all of it in `workspace`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from socketserver import ThreadingMixIn
+from types import TracebackType
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.types import WSGIApplication
+
+from bot.slack_ids import COMMAND, SHORTCUT_LOOKUP_IN_MESSAGE
+
+from .response_urls import ResponseUrls
+from .routes import PlaygroundRoutes
+from .slack_requests import (
+    ACK_DEADLINE_SECONDS,
+    BotLink,
+    RequestSigner,
+    SlackExchange,
+    block_actions_payload,
+    interaction_body,
+    message_action_payload,
+    slash_command_body,
+)
+from .ui import PlaygroundPage
+from .web_api import WebApi
+from .workspace import (
+    BOT_USER_ID,
+    COLLEAGUE_USER_ID,
+    SLACKBOT_USER_ID,
+    VIEWER_USER_ID,
+    Channel,
+    Message,
+    ResponseUrlGrant,
+    User,
+    Workspace,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SHORTCUT_NAME = "Look up e签宝 flows"
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    # One thread per request: the bot calls back into the stand-in while a request to the bot
+    # (or a page long-poll) is still open.
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s " + format, self.address_string(), *args)
+
+
+class WsgiServerThread:
+    """A threaded wsgiref server for one WSGI app on a background thread."""
+
+    def __init__(self, app: WSGIApplication, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._host = host
+        self._server = make_server(
+            host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"wsgi-{host}:{port}",
+            daemon=True,
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    def start(self) -> WsgiServerThread:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class Playground:
+    def __init__(
+        self,
+        *,
+        signing_secret: str,
+        bot_token: str,
+        bot_events_url: str | None = None,
+        team_id: str = "T0PLAYGRND",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sample_flows: Sequence[tuple[str, str]] = (),
+        command: str = COMMAND,
+        shortcut_callback_id: str = SHORTCUT_LOOKUP_IN_MESSAGE,
+        shortcut_name: str = DEFAULT_SHORTCUT_NAME,
+    ) -> None:
+        """`sample_flows`: (flow_id, title) pairs listed on the page; when given, a small
+        sample conversation mentioning them is posted, so a newcomer has messages to run the
+        shortcut on (`workspace.reset()` clears it; the page's Reset posts it again)."""
+        self.bot_events_url = bot_events_url
+        self.sample_flows = tuple(sample_flows)
+        self.command = command
+        self.shortcut_callback_id = shortcut_callback_id
+        self.shortcut_name = shortcut_name
+        self.workspace = Workspace(team_id=team_id)
+        self._signer = RequestSigner(signing_secret)
+        self._bot = BotLink(self._signer)
+        self._host, self._port = host, port
+        self._server: WsgiServerThread | None = None
+        self._base_url: str | None = None
+        self.wsgi_app: WSGIApplication = PlaygroundRoutes(
+            WebApi(self.workspace, bot_token=bot_token),
+            ResponseUrls(self.workspace),
+            PlaygroundPage(self),
+        )
+        self.seed_conversation()
+
+    # ------------------------------------------------------------------ life cycle
+
+    def start(self) -> Playground:
+        """Serve `wsgi_app` on host:port (port 0: any free port) on a background thread."""
+        if self._server is not None:
+            raise RuntimeError("the playground is already started")
+        self._server = WsgiServerThread(self.wsgi_app, host=self._host, port=self._port).start()
+        self._base_url = self._server.url
+        logger.info("Slack playground on %s/", self._base_url)
+        return self
+
+    def stop(self) -> None:
+        self.workspace.close()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._bot.close()
+
+    def __enter__(self) -> Playground:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Where `wsgi_app` is reachable, without a trailing slash."""
+        if self._base_url is None:
+            raise RuntimeError(
+                "the playground has no address yet: start() it, or set base_url to where "
+                "wsgi_app is mounted"
+            )
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        """For `wsgi_app` mounted in another server: e.g. "http://127.0.0.1:3000"."""
+        if self._server is not None:
+            raise RuntimeError("the playground serves itself; its base_url is fixed")
+        self._base_url = value.rstrip("/")
+
+    @property
+    def api_url(self) -> str:
+        """The bot's SLACK_API_URL (slack_sdk WebClient base_url: trailing slash included)."""
+        return f"{self.base_url}/api/"
+
+    # ------------------------------------------------------------------ acting as Slack
+
+    def slash_command(
+        self,
+        text: str,
+        *,
+        user_id: str = VIEWER_USER_ID,
+        channel_id: str = "C0GENERAL",
+        command: str | None = None,
+    ) -> SlackExchange:
+        command = command or self.command
+        channel, user = self._channel(channel_id), self._user(user_id)
+        grant = self._grant(channel, user, thread_ts=None)
+        body = slash_command_body(
+            command=command,
+            text=text,
+            team_id=self.workspace.team_id,
+            team_domain=self.workspace.team_domain,
+            channel=channel,
+            user=user,
+            response_url=grant.url,
+        )
+        exchange = self._bot.send_form(self._events_url(), body)
+        if exchange.acked_in_time:
+            self._show_ack_message(exchange, grant)
+        else:
+            self._show_failure(exchange, grant, f"{command}")
+        return exchange
+
+    def message_shortcut(
+        self,
+        message_ts: str,
+        *,
+        channel_id: str = "C0GENERAL",
+        user_id: str = VIEWER_USER_ID,
+        callback_id: str | None = None,
+    ) -> SlackExchange:
+        channel, user = self._channel(channel_id), self._user(user_id)
+        message = self._visible_message(channel_id, message_ts, user_id)
+        if message.is_ephemeral:
+            raise ValueError("Slack offers no message shortcuts on ephemeral messages")
+        parent = (
+            None
+            if message.thread_ts is None
+            else self.workspace.get_message(channel_id, message.thread_ts)
+        )
+        grant = self._grant(channel, user, thread_ts=message.thread_ts)
+        payload = message_action_payload(
+            callback_id=callback_id or self.shortcut_callback_id,
+            team_id=self.workspace.team_id,
+            team_domain=self.workspace.team_domain,
+            channel=channel,
+            user=user,
+            message=message,
+            reply_count=self.workspace.reply_count(channel_id, message.ts),
+            parent_user_id=None if parent is None else parent.user_id,
+            response_url=grant.url,
+        )
+        exchange = self._bot.send_form(self._events_url(), interaction_body(payload))
+        if not exchange.acked_in_time:
+            self._show_failure(exchange, grant, f'The shortcut "{self.shortcut_name}"')
+        return exchange
+
+    def click(
+        self, message: Message, action_id: str, *, user_id: str = VIEWER_USER_ID
+    ) -> SlackExchange:
+        """Click the element `action_id` on `message` (as it is now in the workspace)."""
+        channel, user = self._channel(message.channel_id), self._user(user_id)
+        current = self._visible_message(message.channel_id, message.ts, user_id)
+        grant = self._grant(channel, user, thread_ts=current.thread_ts, original_ts=current.ts)
+        payload = block_actions_payload(
+            team_id=self.workspace.team_id,
+            team_domain=self.workspace.team_domain,
+            channel=channel,
+            user=user,
+            message=current,
+            action_id=action_id,
+            response_url=grant.url,
+        )
+        exchange = self._bot.send_form(self._events_url(), interaction_body(payload))
+        if not exchange.acked_in_time:
+            label = (payload["actions"][0].get("text") or {}).get("text", action_id)
+            self._show_failure(exchange, grant, f'The button "{label}"')
+        return exchange
+
+    def post_user_message(
+        self,
+        text: str,
+        *,
+        channel_id: str = "C0GENERAL",
+        thread_ts: str | None = None,
+        user_id: str = COLLEAGUE_USER_ID,
+    ) -> Message:
+        """A person's message (text in Slack's wire format: `&lt;` for a typed `<`)."""
+        self._channel(channel_id)
+        self._user(user_id)
+        return self.workspace.add_message(
+            channel_id=channel_id, text=text, user_id=user_id, bot=False, thread_ts=thread_ts
+        )
+
+    def send_raw(self, body: bytes, headers: Mapping[str, str]) -> SlackExchange:
+        """POST exactly these bytes and headers to the bot (forged or stale signatures...)."""
+        return self._bot.send_raw(self._events_url(), body, headers)
+
+    def sign(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+        """Slack's signature headers for `body` (at `timestamp`, default now)."""
+        return self._signer.sign(body, timestamp)
+
+    def seed_conversation(self) -> None:
+        """Post the sample conversation mentioning `sample_flows` (nothing without them)."""
+        ids = [flow_id for flow_id, _ in self.sample_flows]
+        if not ids:
+            return
+        first = ids[0]
+        second = ids[1 % len(ids)]
+        third = ids[2 % len(ids)]
+        parent = self.post_user_message(
+            f"Morning! A customer says e签宝 flow {first} is stuck. Can someone take a look?"
+        )
+        self.post_user_message(
+            f"Same company, another one: {second} (and their agent's flow {third}).",
+            thread_ts=parent.ts,
+            user_id=COLLEAGUE_USER_ID,
+        )
+        self.post_user_message(
+            f"Ticket 4411: the customer's verification {ids[-1]} failed, phone 13800138000.",
+            channel_id="C0PUBLIC2",
+        )
+
+    # ------------------------------------------------------------------ internals
+
+    def _events_url(self) -> str:
+        if not self.bot_events_url:
+            raise RuntimeError("the bot's events URL is not set (Playground.bot_events_url)")
+        return self.bot_events_url
+
+    def _channel(self, channel_id: str) -> Channel:
+        channel = self.workspace.channels.get(channel_id)
+        if channel is None:
+            raise LookupError(f"no channel {channel_id!r} in the playground")
+        return channel
+
+    def _user(self, user_id: str) -> User:
+        user = self.workspace.users.get(user_id)
+        if user is None:
+            raise LookupError(f"no user {user_id!r} in the playground")
+        return user
+
+    def _visible_message(self, channel_id: str, ts: str, user_id: str) -> Message:
+        message = self.workspace.get_message(channel_id, ts)
+        if message is None or message.deleted:
+            raise LookupError(f"no message {ts} in {channel_id} (deleted or never posted)")
+        if message.ephemeral_to not in (None, user_id):
+            raise LookupError(f"message {ts} is ephemeral to {message.ephemeral_to}, not {user_id}")
+        return message
+
+    def _grant(
+        self,
+        channel: Channel,
+        user: User,
+        *,
+        thread_ts: str | None,
+        original_ts: str | None = None,
+    ) -> ResponseUrlGrant:
+        return self.workspace.grant_response_url(
+            self.base_url,
+            channel_id=channel.id,
+            user_id=user.id,
+            thread_ts=thread_ts,
+            original_ts=original_ts,
+        )
+
+    def _show_ack_message(self, exchange: SlackExchange, grant: ResponseUrlGrant) -> None:
+        # A slash command's acknowledgement may carry the first answer (Bolt: ack("text")).
+        text, blocks, in_channel = _ack_message(exchange)
+        if not text and not blocks:
+            return
+        message = self.workspace.add_message(
+            channel_id=grant.channel_id,
+            text=text,
+            blocks=blocks,
+            user_id=BOT_USER_ID,
+            bot=True,
+            ephemeral_to=None if in_channel else grant.user_id,
+        )
+        self.workspace.remember_original(grant.token, message.ts)
+
+    def _show_failure(self, exchange: SlackExchange, grant: ResponseUrlGrant, what: str) -> None:
+        # What the user sees when the bot is unreachable, refuses, or answers too late.
+        late = exchange.elapsed > ACK_DEADLINE_SECONDS  # Slack stopped waiting, whatever came
+        code = "operation_timeout" if late else "dispatch_failed"
+        self.workspace.add_message(
+            channel_id=grant.channel_id,
+            text=f'{what} failed with the error "{code}"',
+            user_id=SLACKBOT_USER_ID,
+            bot=False,
+            thread_ts=grant.thread_ts,
+            ephemeral_to=grant.user_id,
+        )
+
+
+def _ack_message(exchange: SlackExchange) -> tuple[str, list[dict[str, Any]], bool]:
+    body = exchange.body.strip()
+    if not body:
+        return "", [], False
+    try:
+        data = exchange.json()
+    except ValueError:
+        return body, [], False  # a plain-text acknowledgement is shown as it is
+    if not isinstance(data, dict):
+        return "", [], False
+    blocks = data.get("blocks")
+    return (
+        str(data.get("text") or ""),
+        blocks if isinstance(blocks, list) else [],
+        data.get("response_type") == "in_channel",
+    )

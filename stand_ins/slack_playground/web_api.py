@@ -1,0 +1,278 @@
+"""The Slack Web API methods the bot calls, answered the way slack.com answers them.
+
+API-level errors come back as HTTP 200 with `{"ok": false, "error": ...}`, as Slack does;
+only injected faults (rate limits, outages) use other HTTP statuses. Both JSON and
+form-encoded bodies are accepted: slack_sdk sends chat.postMessage/update/postEphemeral as JSON
+and chat.delete/auth.test as a form.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .block_kit import MAX_MESSAGE_TEXT, block_errors, with_block_ids
+from .http_io import Request, Response, fault_response, json_response
+from .workspace import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    Channel,
+    Fault,
+    Message,
+    RecordedCall,
+    Workspace,
+)
+
+Params = dict[str, Any]
+Answer = dict[str, Any]
+
+
+class ApiError(Exception):
+    """An API-level refusal: answered as HTTP 200 `{"ok": false, "error": code}`."""
+
+    def __init__(self, code: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.extra = extra
+
+
+class WebApi:
+    def __init__(self, workspace: Workspace, *, bot_token: str) -> None:
+        self._workspace = workspace
+        self._bot_token = bot_token
+        self._methods: dict[str, Callable[[Params], Answer]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.update": self._update,
+            "chat.delete": self._delete,
+        }
+
+    def handle(self, method: str, request: Request) -> Response:
+        params, parse_error = _read_params(request)
+        token = _bearer_token(request) or str(params.pop("token", "") or "")
+        payload = dict(params)
+
+        fault = self._workspace.take_fault(method)
+        if fault is not None:
+            response = _fault_response(fault)
+            self._record(method, payload, response.status, _decode(response.body))
+            return response
+
+        try:
+            if not token:
+                raise ApiError("not_authed")
+            if not hmac.compare_digest(token.encode(), self._bot_token.encode()):
+                raise ApiError("invalid_auth")
+            handler = self._methods.get(method)
+            if handler is None:
+                raise ApiError("unknown_method")
+            if parse_error is not None:
+                raise ApiError(parse_error)
+            answer = {"ok": True, **handler(params)}
+        except ApiError as refusal:
+            answer = {"ok": False, "error": refusal.code, **refusal.extra}
+        self._record(method, payload, 200, answer)
+        return json_response(answer)
+
+    def _record(self, method: str, payload: Params, status: int, response: Any) -> None:
+        self._workspace.record_call(
+            RecordedCall(
+                kind="web_api",
+                method=method,
+                endpoint=f"/api/{method}",
+                payload=payload,
+                status=status,
+                response=response,
+                at=time.time(),
+            )
+        )
+
+    # ------------------------------------------------------------------ methods
+
+    def _auth_test(self, params: Params) -> Answer:
+        ws = self._workspace
+        return {
+            "url": f"https://{ws.team_domain}.slack.com/",
+            "team": "Playground",
+            "user": ws.users[BOT_USER_ID].name,
+            "team_id": ws.team_id,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _post_message(self, params: Params) -> Answer:
+        channel = self._postable_channel(params)
+        text, blocks = _content(params, required=True)
+        message = self._workspace.add_message(
+            channel_id=channel.id,
+            text=text,
+            blocks=blocks,
+            user_id=BOT_USER_ID,
+            bot=True,
+            thread_ts=_optional_str(params.get("thread_ts")),
+        )
+        return {
+            "channel": channel.id,
+            "ts": message.ts,
+            "message": wire_message(message, self._workspace.team_id),
+        }
+
+    def _post_ephemeral(self, params: Params) -> Answer:
+        channel = self._postable_channel(params)
+        user = _optional_str(params.get("user"))
+        if user is None or user not in self._workspace.users:
+            raise ApiError("user_not_in_channel")
+        text, blocks = _content(params, required=True)
+        message = self._workspace.add_message(
+            channel_id=channel.id,
+            text=text,
+            blocks=blocks,
+            user_id=BOT_USER_ID,
+            bot=True,
+            thread_ts=_optional_str(params.get("thread_ts")),
+            ephemeral_to=user,
+        )
+        return {"message_ts": message.ts}
+
+    def _update(self, params: Params) -> Answer:
+        channel = self._channel(params)
+        original = self._own_message(channel, params, refusal="cant_update_message")
+        text, blocks = _content(params, required=False)
+        if "blocks" not in params:
+            blocks = original.blocks  # Slack keeps the blocks when chat.update omits them.
+        if "text" not in params:
+            text = original.text
+        updated = self._workspace.replace_message(channel.id, original.ts, text=text, blocks=blocks)
+        if updated is None:
+            raise ApiError("message_not_found")
+        return {
+            "channel": channel.id,
+            "ts": updated.ts,
+            "text": updated.text,
+            "message": wire_message(updated, self._workspace.team_id),
+        }
+
+    def _delete(self, params: Params) -> Answer:
+        channel = self._channel(params)
+        original = self._own_message(channel, params, refusal="cant_delete_message")
+        if not self._workspace.delete_message(channel.id, original.ts):
+            raise ApiError("message_not_found")
+        return {"channel": channel.id, "ts": original.ts}
+
+    # ------------------------------------------------------------------ checks
+
+    def _channel(self, params: Params) -> Channel:
+        channel = self._workspace.find_channel(str(params.get("channel") or ""))
+        if channel is None:
+            raise ApiError("channel_not_found")
+        return channel
+
+    def _postable_channel(self, params: Params) -> Channel:
+        channel = self._channel(params)
+        if channel.bot_post_error is not None:
+            raise ApiError(channel.bot_post_error)
+        return channel
+
+    def _own_message(self, channel: Channel, params: Params, *, refusal: str) -> Message:
+        ts = _optional_str(params.get("ts"))
+        message = None if ts is None else self._workspace.get_message(channel.id, ts)
+        # Ephemeral messages are invisible to the Web API: only their response_url reaches them.
+        if message is None or message.deleted or message.is_ephemeral:
+            raise ApiError("message_not_found")
+        if message.user_id != BOT_USER_ID:
+            raise ApiError(refusal)
+        return message
+
+
+def wire_message(message: Message, team_id: str) -> dict[str, Any]:
+    """A message as Slack puts it in API answers and interaction payloads."""
+    wire: dict[str, Any] = {
+        "type": "message",
+        "text": message.text,
+        "user": message.user_id,
+        "ts": message.ts,
+        "team": team_id,
+    }
+    if message.bot:
+        wire.update(bot_id=BOT_ID, app_id=APP_ID)
+    if message.blocks:
+        wire["blocks"] = message.blocks
+    if message.thread_ts is not None:
+        wire["thread_ts"] = message.thread_ts
+    if message.edited:
+        wire["edited"] = {"user": message.user_id, "ts": message.ts}
+    return wire
+
+
+def parse_blocks(raw: Any) -> list[dict[str, Any]]:
+    """Blocks arrive as a list (JSON bodies) or as a JSON string (form bodies)."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ApiError("invalid_blocks_format") from None
+    if not isinstance(raw, list):
+        raise ApiError("invalid_blocks_format")
+    errors = block_errors(raw)
+    if errors:
+        raise ApiError("invalid_blocks", errors=errors, response_metadata={"messages": errors})
+    return with_block_ids(raw)
+
+
+def _content(params: Params, *, required: bool) -> tuple[str, list[dict[str, Any]]]:
+    text = params.get("text")
+    text = "" if text is None else str(text)
+    blocks = parse_blocks(params.get("blocks"))
+    if required and not text and not blocks and not params.get("attachments"):
+        raise ApiError("no_text")
+    if len(text) > MAX_MESSAGE_TEXT:
+        raise ApiError("msg_too_long")
+    return text, blocks
+
+
+def _read_params(request: Request) -> tuple[Params, str | None]:
+    params: Params = dict(request.query)
+    if not request.body:
+        return params, None
+    media_type = request.media_type
+    if media_type == "application/json":
+        body = request.json_object()
+        if body is None:
+            return params, "invalid_json"
+        params.update(body)
+    elif media_type == "application/x-www-form-urlencoded":
+        params.update(request.form())
+    else:
+        return params, "invalid_form_data"
+    return params, None
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _fault_response(fault: Fault) -> Response:
+    error = "ratelimited" if fault.status == 429 else "service_unavailable"
+    default = json.dumps({"ok": False, "error": error})
+    return fault_response(fault.status, fault.retry_after, fault.body, default=default)
+
+
+def _decode(body: bytes | str) -> Any:
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
