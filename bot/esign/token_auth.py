@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -23,6 +24,24 @@ TOKEN_HEADER = "X-Tsign-Open-Token"  # noqa: S105 (a header name)
 REFRESH_MARGIN_SECONDS = 5 * 60
 
 log = logging.getLogger(__name__)
+_SECRET_PARAM = re.compile(r"((?:secret|refreshToken)=)[^&\s\"']+")
+
+
+class HideTokenSecrets(logging.Filter):
+    """The token endpoints take the app secret and refresh token in the query string, and
+    httpx logs every request URL at INFO: blank those values in any record it logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SECRET_PARAM.sub(r"\1[redacted]", str(arg)) if "=" in str(arg) else arg
+                for arg in record.args
+            )
+        return True
+
+
+# Installed on import, so any process able to fetch a token never logs the secret.
+logging.getLogger("httpx").addFilter(HideTokenSecrets())
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +73,7 @@ class TokenAuth(httpx.Auth):
     def __repr__(self) -> str:
         return f"TokenAuth(app_id={self._app_id!r})"
 
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         with self._lock:
             token = self._token
             if token is None or self._clock() >= token.expires_at - REFRESH_MARGIN_SECONDS:
