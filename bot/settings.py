@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ESIGN_HOSTS: dict[str, str] = {
     "production": "https://openapi.esign.cn",
@@ -17,6 +17,20 @@ ESIGN_HOSTS: dict[str, str] = {
 SLACK_API_URL = "https://slack.com/api/"
 
 PositiveSeconds = Annotated[float, Field(gt=0, le=600)]
+
+
+def _comma_separated(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+#: A list of Slack ids written as `T123,T456` in the environment.
+SlackIds = Annotated[
+    list[Annotated[str, Field(pattern=r"^[A-Z0-9]{2,24}$")]],
+    NoDecode,
+    BeforeValidator(_comma_separated),
+]
 
 
 class ConfigError(Exception):
@@ -39,6 +53,11 @@ class Settings(BaseSettings):
     #: Overall budget for one lookup, retries included.
     esign_deadline: PositiveSeconds = 8.0
     esign_max_retries: Annotated[int, Field(ge=0, le=5)] = 2
+    #: Calls per second the bot allows itself; e签宝's default quota is 50 QPS per app.
+    esign_max_qps: Annotated[float, Field(gt=0, le=1000)] = 40.0
+    #: Transient failures in a row after which lookups fail fast for the cooldown.
+    esign_breaker_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    esign_breaker_cooldown: PositiveSeconds = 15.0
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -54,6 +73,13 @@ class Settings(BaseSettings):
     cache_max_flows: Annotated[int, Field(ge=1, le=100_000)] = 2048
     lookup_workers: Annotated[int, Field(ge=1, le=256)] = 32
     max_ids_per_command: Annotated[int, Field(ge=1, le=5)] = 5
+
+    # Who may look flows up; an empty list allows everyone on that dimension.
+    allowed_team_ids: SlackIds = Field(default_factory=list)
+    allowed_channel_ids: SlackIds = Field(default_factory=list)
+    allowed_user_ids: SlackIds = Field(default_factory=list)
+    #: Members of these user groups are allowed too (needs the usergroups:read scope).
+    allowed_usergroup_ids: SlackIds = Field(default_factory=list)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

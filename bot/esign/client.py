@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from bot.esign.circuit_breaker import CircuitBreaker
 from bot.esign.errors import (
     EsignBusinessError,
     EsignUnavailable,
@@ -24,6 +25,7 @@ from bot.esign.errors import (
 )
 from bot.esign.flow_id import validate_flow_id
 from bot.esign.models import FlowOutline
+from bot.esign.rate_limit import CallRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +59,15 @@ class EsignClient:
         retry: RetryPolicy | None = None,
         max_connections: int = 50,
         transport: httpx.BaseTransport | None = None,
+        breaker: CircuitBreaker | None = None,
+        rate_limiter: CallRateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._retry = retry or RetryPolicy()
+        self._breaker = breaker
+        self._rate_limiter = rate_limiter
         self._sleep = sleep
         self._monotonic = monotonic
         self._http = httpx.Client(
@@ -113,9 +119,15 @@ class EsignClient:
         while True:
             attempt += 1
             remaining = policy.deadline - (self._monotonic() - started)
+            if self._rate_limiter is not None:
+                self._rate_limiter.acquire(max_wait=max(0.0, remaining - 0.5))
+            if self._breaker is not None:
+                self._breaker.before_call()
             try:
-                return self._attempt(path, flow_id, attempt, remaining)
+                body = self._attempt(path, flow_id, attempt, remaining)
             except EsignUnavailable as exc:
+                if self._breaker is not None:
+                    self._breaker.record_failure()
                 if not exc.retryable or attempt > policy.max_retries:
                     raise
                 # Full jitter keeps a crowd of retrying lookups from hitting e签宝 in step.
@@ -127,6 +139,15 @@ class EsignClient:
                     extra={"flow_id": flow_id, "attempt": attempt, "reason": exc.detail},
                 )
                 self._sleep(delay)
+                continue
+            except BaseException:
+                # e签宝 answered (oddly): it is up, and a trial call must not stay pending.
+                if self._breaker is not None:
+                    self._breaker.record_success()
+                raise
+            if self._breaker is not None:
+                self._breaker.record_success()
+            return body
 
     def _attempt(self, path: str, flow_id: str, attempt: int, remaining: float) -> dict[str, Any]:
         if remaining <= 0:

@@ -67,7 +67,13 @@ class BotLink:
     def __init__(self, signer: RequestSigner, *, timeout: float = 10.0) -> None:
         self._signer = signer
         # Slack waits 3 s; waiting longer lets a test see how late a slow ack really was.
-        self._client = httpx.Client(timeout=timeout, headers={"User-Agent": _USER_AGENT})
+        # A fresh connection per request: a pooled one can race the server's keep-alive
+        # close and fail with "server disconnected", which Slack would not show a user.
+        self._client = httpx.Client(
+            timeout=timeout,
+            headers={"User-Agent": _USER_AGENT},
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
 
     def close(self) -> None:
         self._client.close()

@@ -50,6 +50,7 @@ class WebApi:
             "chat.postEphemeral": self._post_ephemeral,
             "chat.update": self._update,
             "chat.delete": self._delete,
+            "usergroups.users.list": self._usergroup_members,
         }
 
     def handle(self, method: str, request: Request) -> Response:
@@ -105,6 +106,12 @@ class WebApi:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _usergroup_members(self, params: Params) -> Answer:
+        members = self._workspace.usergroups.get(str(params.get("usergroup") or ""))
+        if members is None:
+            raise ApiError("no_such_subteam")
+        return {"users": list(members)}
 
     def _post_message(self, params: Params) -> Answer:
         channel = self._postable_channel(params)

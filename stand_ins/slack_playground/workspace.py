@@ -67,6 +67,12 @@ DEFAULT_USERS: tuple[User, ...] = (
     User(SLACKBOT_USER_ID, "slackbot", "Slackbot"),
 )
 
+#: User groups (Slack "subteams") and their members, for usergroups.users.list.
+DEFAULT_USERGROUPS: Mapping[str, tuple[str, ...]] = {
+    "S0SUPPORT": (VIEWER_USER_ID,),
+    "S0ONCALL": (COLLEAGUE_USER_ID,),
+}
+
 
 @dataclass(slots=True)
 class Message:
@@ -192,8 +198,10 @@ class Workspace:
         team_id: str = "T0PLAYGRND",
         channels: Iterable[Channel] = DEFAULT_CHANNELS,
         users: Iterable[User] = DEFAULT_USERS,
+        usergroups: Mapping[str, tuple[str, ...]] = DEFAULT_USERGROUPS,
     ) -> None:
         self.team_id = team_id
+        self.usergroups = dict(usergroups)
         self.team_domain = "playground"
         self._channels = {channel.id: channel for channel in channels}
         self._users = {user.id: user for user in users}

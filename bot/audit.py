@@ -1,0 +1,58 @@
+"""One structured audit line per lookup: who asked, where, for which flow, and what happened.
+
+Only ids and outcomes are written; never a token, a secret or e签宝's payload.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+audit_log = logging.getLogger("esign_flow.audit")
+
+_SLACK_ID = re.compile(r"[A-Z0-9]{2,24}")
+
+
+def slack_id(value: object) -> str | None:
+    """A Slack team/channel/user id from a payload, or None when it does not look like one."""
+    return value if isinstance(value, str) and _SLACK_ID.fullmatch(value) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    team_id: str | None
+    channel_id: str | None
+    user_id: str | None
+
+    @classmethod
+    def from_payload(cls, team: object, channel: object, user: object) -> Requester:
+        return cls(team_id=slack_id(team), channel_id=slack_id(channel), user_id=slack_id(user))
+
+
+def record_lookup(
+    requester: Requester,
+    *,
+    trigger: str,
+    flow_id: str,
+    outcome: str,
+    cached: bool,
+    duration_ms: float,
+    code: int | None = None,
+) -> None:
+    entry: dict[str, Any] = {
+        "event": "flow_lookup",
+        "trigger": trigger,
+        "team": requester.team_id,
+        "channel": requester.channel_id,
+        "user": requester.user_id,
+        "flow_id": flow_id,
+        "outcome": outcome,
+        "cached": cached,
+        "duration_ms": round(duration_ms, 1),
+    }
+    if code is not None:
+        entry["code"] = code
+    audit_log.info(json.dumps(entry, ensure_ascii=False))

@@ -1,0 +1,111 @@
+"""`esign-bot`: run the bot (the local playground when Slack is not configured), serve it over
+HTTP or Socket Mode, look a flow up from a terminal, or run the e签宝 simulator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from bot.audit import Requester
+from bot.cards.terminal import card_to_text
+from bot.logging_setup import configure_logging
+from bot.runtime import build_lookup_stack, create_runtime
+from bot.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("esign_flow")
+
+GUNICORN_ARGS = ["--config", "python:bot.gunicorn_conf", "bot.wsgi:create_app()"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="esign-bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot; with no Slack settings, the local playground")
+    commands.add_parser("serve", help="HTTP mode behind gunicorn (the Procfile's web process)")
+    commands.add_parser("socket", help="Socket Mode (the Procfile's worker process)")
+    check = commands.add_parser("check", help="look flows up from a terminal")
+    check.add_argument("flow_ids", nargs="+", metavar="flowId")
+    check.add_argument("--json", action="store_true", help="print Block Kit, ready for Builder")
+    simulator = commands.add_parser("simulator", help="run the local e签宝 simulator")
+    simulator.add_argument("rest", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+
+    if args.command == "simulator":
+        from stand_ins.esign_simulator.cli import run_simulator
+
+        return run_simulator(list(args.rest))
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.secret_values())
+    if args.command == "check":
+        return _check(settings, args.flow_ids, as_json=args.json)
+    if args.command == "serve":
+        return _serve()
+    if args.command == "socket":
+        return _socket_mode(settings)
+    if not settings.slack_configured:
+        from stand_ins.local_run import run_local
+
+        return run_local(settings)
+    return _socket_mode(settings) if settings.slack_app_token else _serve()
+
+
+def _serve() -> int:
+    # The same command line as the Procfile, so a local `serve` behaves as production does.
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", *GUNICORN_ARGS])  # noqa: S606
+
+
+def _socket_mode(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    if not settings.slack_app_token:
+        print("SLACK_APP_TOKEN (xapp-…) is needed for Socket Mode.", file=sys.stderr)
+        return 2
+    runtime = create_runtime(settings, socket_mode=True)
+    handler = SocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    handler.connect()  # type: ignore[no-untyped-call]
+    log.info("connected to Slack in Socket Mode")
+    stop.wait()
+    handler.close()  # type: ignore[no-untyped-call]
+    runtime.close()
+    return 0
+
+
+def _check(settings: Settings, flow_ids: list[str], *, as_json: bool) -> int:
+    stack = build_lookup_stack(settings)
+    failed = False
+    try:
+        for flow_id in flow_ids:
+            outcome = stack.cards.look_up(
+                flow_id, requester=Requester(None, None, None), trigger="cli"
+            )
+            failed = failed or outcome.snapshot is None
+            card = stack.cards.render(outcome, ephemeral=False)
+            if as_json:
+                print(json.dumps({"blocks": card.to_message()["blocks"]}, ensure_ascii=False))
+            else:
+                print(card_to_text(card))
+    finally:
+        stack.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

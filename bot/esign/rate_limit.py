@@ -1,0 +1,50 @@
+"""Keeps the bot's calls to e签宝 under the app's QPS quota (50 by default at e签宝).
+
+A token bucket shared by all threads: a call waits for a token, but never past the lookup's own
+deadline; a lookup that would have to wait longer is told e签宝 is busy instead.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from bot.esign.errors import RateLimited
+
+
+class CallRateLimiter:
+    def __init__(
+        self,
+        *,
+        per_second: float,
+        burst: int | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._rate = per_second
+        # Any one-second window sees at most burst + per_second calls: keep the burst small.
+        self._capacity = float(burst if burst is not None else max(1, int(per_second // 5)))
+        self._tokens = self._capacity
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._updated = monotonic()
+
+    def acquire(self, max_wait: float) -> None:
+        """Take one call's token, waiting up to `max_wait` seconds; raise RateLimited if not."""
+        with self._lock:
+            now = self._monotonic()
+            self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
+            self._updated = now
+            # Reserve the token now (the balance may go negative) so waiters queue in order.
+            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self._rate
+            if wait > max_wait:
+                raise RateLimited(
+                    "Many lookups are running at once, so the bot is pacing its calls to e签宝. "
+                    "Try again in a few seconds.",
+                    retry_after=wait,
+                )
+            self._tokens -= 1
+        if wait > 0:
+            self._sleep(wait)

@@ -1,0 +1,63 @@
+"""Which flow ids a person asked for: from a slash command's text or a message's text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.esign.errors import InvalidFlowId
+from bot.esign.flow_id import validate_flow_id
+
+HELP_WORDS = frozenset({"", "help", "-h", "--help", "?", "帮助"})
+_SEPARATORS = re.compile(r"[\s,，、;；]+")
+#: Longest piece of a rejected token echoed back to the user (escaped by the renderer).
+_ECHO_LIMIT = 40
+#: A flow id in free text: a long run of ASCII digits that is not part of a bigger token
+#: (UUIDs, phone numbers with +, decimals, identifiers). ASCII classes on purpose: `\w` would
+#: also treat Chinese characters around the number as part of it.
+_FLOW_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_\-.+])([0-9]{16,24})(?![0-9A-Za-z_\-]|\.[0-9])")
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRequest:
+    flow_ids: list[str] = field(default_factory=list)
+    #: Tokens that are not flow ids, shortened for echoing back.
+    rejected: list[str] = field(default_factory=list)
+    #: Valid ids left out because of the per-request cap.
+    over_cap: int = 0
+    wants_help: bool = False
+
+
+def parse_command_text(text: object, *, cap: int) -> FlowRequest:
+    if not isinstance(text, str) or text.strip().lower() in HELP_WORDS:
+        return FlowRequest(wants_help=True)
+    ids: list[str] = []
+    rejected: list[str] = []
+    for token in _SEPARATORS.split(text.strip()):
+        if not token:
+            continue
+        try:
+            flow_id = validate_flow_id(token)
+        except InvalidFlowId:
+            if len(rejected) < 5:
+                rejected.append(_shorten(token))
+            continue
+        if flow_id not in ids:
+            ids.append(flow_id)
+    return FlowRequest(flow_ids=ids[:cap], rejected=rejected, over_cap=max(0, len(ids) - cap))
+
+
+def find_flow_ids(text: object, *, cap: int) -> FlowRequest:
+    """Flow ids mentioned in a message, in order of first mention."""
+    if not isinstance(text, str):
+        return FlowRequest()
+    ids: list[str] = []
+    for match in _FLOW_ID_IN_TEXT.finditer(text):
+        if match.group(1) not in ids:
+            ids.append(match.group(1))
+    return FlowRequest(flow_ids=ids[:cap], over_cap=max(0, len(ids) - cap))
+
+
+def _shorten(token: str) -> str:
+    printable = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in token)
+    return printable if len(printable) <= _ECHO_LIMIT else printable[: _ECHO_LIMIT - 1] + "…"

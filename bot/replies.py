@@ -1,0 +1,149 @@
+"""Sending answers to Slack: response_url posts and Web API calls, retried where Slack allows.
+
+Every method reports success as a value and never raises, so a failing Slack call costs a log
+line, not a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    RetryHandler,
+)
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+
+log = logging.getLogger(__name__)
+
+SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+
+
+def slack_retry_handlers() -> list[RetryHandler]:
+    """Connection errors, 429 (honouring Retry-After) and 500/503 get a couple more tries."""
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=2),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+def response_url_guard(slack_api_url: str) -> Callable[[str], bool]:
+    """Which response_urls the bot will post to: Slack's hook hosts, or the stand-in's host.
+
+    A response_url comes inside the request; checking it keeps a crafted payload from turning
+    the bot into a client for arbitrary URLs.
+    """
+    api = urlsplit(slack_api_url)
+    if api.hostname in {"slack.com", "slack-gov.com"}:
+
+        def is_slack_hook(url: str) -> bool:
+            parts = urlsplit(url)
+            return parts.scheme == "https" and parts.hostname in SLACK_HOOK_HOSTS
+
+        return is_slack_hook
+
+    def same_host_as_api(url: str) -> bool:
+        parts = urlsplit(url)
+        return (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
+
+    return same_host_as_api
+
+
+@dataclass(frozen=True, slots=True)
+class PostResult:
+    ok: bool
+    ts: str | None = None
+    error: str | None = None
+
+
+class SlackReplies:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        allow_response_url: Callable[[str], bool],
+        timeout: int = 10,
+    ) -> None:
+        self._client = client
+        self._allow_response_url = allow_response_url
+        self._timeout = timeout
+
+    def respond(
+        self,
+        response_url: object,
+        message: dict[str, Any],
+        *,
+        response_type: str = "ephemeral",
+        replace_original: bool = False,
+        delete_original: bool = False,
+        thread_ts: str | None = None,
+    ) -> bool:
+        if not isinstance(response_url, str) or not self._allow_response_url(response_url):
+            log.warning("refused to post to an unexpected response_url")
+            return False
+        body: dict[str, Any] = {**message, "response_type": response_type}
+        if replace_original:
+            body["replace_original"] = True
+        if delete_original:
+            body = {"delete_original": True}
+        if thread_ts:
+            body["thread_ts"] = thread_ts
+        hook = WebhookClient(
+            response_url, timeout=self._timeout, retry_handlers=slack_retry_handlers()
+        )
+        try:
+            response = hook.send_dict(body)
+        except (SlackClientError, OSError) as exc:
+            log.warning("response_url post failed", extra={"error": type(exc).__name__})
+            return False
+        if response.status_code != 200:
+            log.warning(
+                "response_url post refused",
+                extra={"status": response.status_code, "body": response.body[:200]},
+            )
+            return False
+        return True
+
+    def post(
+        self, channel: str, message: dict[str, Any], *, thread_ts: str | None = None
+    ) -> PostResult:
+        try:
+            response = self._client.chat_postMessage(
+                channel=channel,
+                text=message["text"],
+                blocks=message.get("blocks"),
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "unknown_error")
+            log.info("chat.postMessage refused", extra={"error": error, "channel": channel})
+            return PostResult(ok=False, error=error)
+        except (SlackClientError, OSError) as exc:
+            log.warning("chat.postMessage failed", extra={"error": type(exc).__name__})
+            return PostResult(ok=False, error="request_failed")
+        return PostResult(ok=True, ts=str(response.get("ts") or "") or None)
+
+    def update(self, channel: str, ts: str, message: dict[str, Any]) -> PostResult:
+        try:
+            self._client.chat_update(
+                channel=channel, ts=ts, text=message["text"], blocks=message.get("blocks")
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "unknown_error")
+            log.info("chat.update refused", extra={"error": error, "channel": channel})
+            return PostResult(ok=False, error=error)
+        except (SlackClientError, OSError) as exc:
+            log.warning("chat.update failed", extra={"error": type(exc).__name__})
+            return PostResult(ok=False, error="request_failed")
+        return PostResult(ok=True, ts=ts)

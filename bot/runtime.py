@@ -1,0 +1,176 @@
+"""The composition root: builds the e签宝 client, the lookup, the Slack app and their pools.
+
+With no e签宝 credentials configured the bot answers from the built-in simulator, started
+in-process, and says so loudly; with credentials it never does.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from slack_bolt import App
+from slack_sdk import WebClient
+
+import handlers
+from bot.access import AccessPolicy, UsergroupMembers
+from bot.background import BackgroundWork
+from bot.esign.circuit_breaker import CircuitBreaker
+from bot.esign.client import EsignClient, RetryPolicy
+from bot.esign.rate_limit import CallRateLimiter
+from bot.esign.signing import SignatureAuth
+from bot.esign.token_auth import TokenAuth
+from bot.flow_cards import FlowCards
+from bot.lookup import FlowLookup
+from bot.replies import SlackReplies, response_url_guard, slack_retry_handlers
+from bot.services import Services
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Bolt's listeners only ack and hand over, so a small pool is plenty.
+BOLT_LISTENER_THREADS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class EsignEndpoint:
+    base_url: str
+    app_id: str
+    app_secret: str
+    simulated: bool
+
+
+def build_esign_client(settings: Settings, endpoint: EsignEndpoint) -> EsignClient:
+    auth: httpx.Auth
+    if settings.esign_auth_mode == "token":
+        auth = TokenAuth(endpoint.app_id, endpoint.app_secret, base_url=endpoint.base_url)
+    else:
+        auth = SignatureAuth(endpoint.app_id, endpoint.app_secret)
+    return EsignClient(
+        endpoint.base_url,
+        auth,
+        connect_timeout=settings.esign_connect_timeout,
+        read_timeout=settings.esign_read_timeout,
+        retry=RetryPolicy(max_retries=settings.esign_max_retries, deadline=settings.esign_deadline),
+        max_connections=settings.lookup_workers,
+        breaker=CircuitBreaker(
+            failure_threshold=settings.esign_breaker_failures,
+            cooldown=settings.esign_breaker_cooldown,
+        ),
+        rate_limiter=CallRateLimiter(per_second=settings.esign_max_qps),
+    )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    stack: LookupStack
+    work: BackgroundWork
+    services: Services
+    app: App
+
+    @property
+    def simulated(self) -> bool:
+        return self.stack.lookup.simulated
+
+    def close(self, timeout: float = 20.0) -> bool:
+        """Finish the lookups already acked (within `timeout`), then release connections."""
+        drained = self.work.drain(timeout)
+        if not drained:
+            log.warning(
+                "shutdown: gave up waiting for lookups in flight", extra={"timeout": timeout}
+            )
+        self.stack.close()
+        return drained
+
+
+def esign_endpoint(settings: Settings, closers: list[Any]) -> EsignEndpoint:
+    if settings.esign_configured:
+        assert settings.esign_app_id and settings.esign_app_secret  # noqa: S101 (narrowing)
+        return EsignEndpoint(
+            settings.esign_url,
+            settings.esign_app_id,
+            settings.esign_app_secret.get_secret_value(),
+            simulated=False,
+        )
+    # Imported here so that a production process with credentials never loads the stand-in.
+    from stand_ins.esign_simulator import EsignSimulator
+
+    simulator = EsignSimulator().start()
+    closers.append(simulator.stop)
+    log.warning(
+        "NO e签宝 CREDENTIALS (ESIGN_APP_ID / ESIGN_APP_SECRET): answering from the built-in "
+        "e签宝 SIMULATOR at %s. Every card says 'simulated e签宝 data'.",
+        simulator.base_url,
+    )
+    return EsignEndpoint(simulator.base_url, simulator.app_id, simulator.app_secret, True)
+
+
+@dataclass(frozen=True, slots=True)
+class LookupStack:
+    """Everything needed to turn a flow id into a card, without Slack (also `esign-bot check`)."""
+
+    esign: EsignClient
+    lookup: FlowLookup
+    cards: FlowCards
+    closers: list[Any]
+
+    def close(self) -> None:
+        self.esign.close()
+        for close in reversed(self.closers):
+            close()
+
+
+def build_lookup_stack(settings: Settings) -> LookupStack:
+    closers: list[Any] = []
+    endpoint = esign_endpoint(settings, closers)
+    esign = build_esign_client(settings, endpoint)
+    lookup = FlowLookup(
+        esign,
+        ttl_seconds=settings.cache_ttl_seconds,
+        max_flows=settings.cache_max_flows,
+        simulated=endpoint.simulated,
+    )
+    return LookupStack(esign, lookup, FlowCards(lookup), closers)
+
+
+def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
+    stack = build_lookup_stack(settings)
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    web_client = WebClient(
+        token=token, base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
+    )
+    work = BackgroundWork(settings.lookup_workers)
+    services = Services(
+        cards=stack.cards,
+        replies=SlackReplies(
+            web_client, allow_response_url=response_url_guard(settings.slack_api_url)
+        ),
+        work=work,
+        max_ids=settings.max_ids_per_command,
+    )
+    signing_secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    app = App(
+        # The token reaches Bolt through `client`, which carries our base URL and retries.
+        signing_secret=signing_secret,
+        client=web_client,
+        request_verification_enabled=not socket_mode,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=BOLT_LISTENER_THREADS, thread_name_prefix="bolt"
+        ),
+        logger=logging.getLogger("slack_bolt.App"),
+    )
+    policy = AccessPolicy(
+        team_ids=settings.allowed_team_ids,
+        channel_ids=settings.allowed_channel_ids,
+        user_ids=settings.allowed_user_ids,
+        usergroup_ids=settings.allowed_usergroup_ids,
+        group_members=UsergroupMembers(web_client) if settings.allowed_usergroup_ids else None,
+    )
+    handlers.register(app, services, policy)
+    return Runtime(settings, stack, work, services, app)

@@ -1,0 +1,114 @@
+"""The production HTTP entry point: Slack requests at /slack/events, /healthz for the platform.
+
+Served by gunicorn as the Procfile's `web:` process (`bot.gunicorn_conf` holds its settings).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from slack_bolt import BoltRequest
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+
+from bot.logging_setup import configure_logging
+from bot.runtime import Runtime, create_runtime
+from bot.settings import load_settings
+from handlers.payload import malformed_request
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+#: Slack's own payloads stay far below this; anything larger is refused before Bolt reads it.
+MAX_BODY_BYTES = 256 * 1024
+SLACK_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
+
+
+class BotWsgi:
+    def __init__(self, runtime: Runtime, *, fallback: WSGIApplication | None = None) -> None:
+        self.runtime = runtime
+        self._fallback = fallback
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == HEALTH_PATH:
+            body = {"status": "ok", "simulated_esign": self.runtime.simulated}
+            return _answer(start_response, "200 OK", json.dumps(body), "application/json")
+        if path == EVENTS_PATH:
+            if method != "POST":
+                return _answer(start_response, "405 Method Not Allowed", "POST only")
+            refusal = _refuse_body(environ)
+            if refusal is not None:
+                return _answer(start_response, refusal, refusal)
+            return self._dispatch(environ, start_response)
+        if self._fallback is not None:
+            return self._fallback(environ, start_response)
+        return _answer(start_response, "404 Not Found", "Not Found")
+
+    def _dispatch(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = WsgiHttpRequest(environ)
+        try:
+            body = request.get_body()
+        except (UnicodeDecodeError, ValueError):
+            return _answer(start_response, "400 Bad Request", "Bad Request")
+        content_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
+        problem = malformed_request(body, content_type)
+        if problem is not None:
+            log.info("malformed Slack request refused", extra={"problem": problem})
+            return _answer(start_response, "400 Bad Request", "Bad Request")
+        try:
+            bolt_response = self.runtime.app.dispatch(
+                BoltRequest(body=body, query=request.query_string, headers=request.get_headers())
+            )
+        except Exception:
+            # Bolt parses the body before it checks the signature, so a body that does not
+            # match its content type can fail there: a bad request, not our error.
+            log.warning("unreadable Slack request refused", exc_info=True)
+            return _answer(start_response, "400 Bad Request", "Bad Request")
+        response = WsgiHttpResponse(
+            status=bolt_response.status, headers=bolt_response.headers, body=bolt_response.body
+        )
+        start_response(response.status, response.get_headers())
+        return response.get_body()
+
+    def shutdown(self, timeout: float = 20.0) -> bool:
+        return self.runtime.close(timeout)
+
+
+def _refuse_body(environ: WSGIEnvironment) -> str | None:
+    content_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
+    if content_type not in SLACK_CONTENT_TYPES:
+        return "400 Bad Request"
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "400 Bad Request"
+    if length > MAX_BODY_BYTES:
+        return "413 Content Too Large"
+    return None
+
+
+def _answer(
+    start_response: StartResponse, status: str, body: str, content_type: str = "text/plain"
+) -> list[bytes]:
+    data = body.encode("utf-8")
+    start_response(
+        status,
+        [("Content-Type", f"{content_type}; charset=utf-8"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+def create_app() -> BotWsgi:
+    """gunicorn's app factory (`bot.wsgi:create_app()`), called once in each worker."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.secret_values())
+    return BotWsgi(create_runtime(settings))

@@ -1,0 +1,137 @@
+"""Card buttons: Recheck refreshes the card in place; Share posts it for everyone to see."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.audit import Requester
+from bot.button_value import ButtonValue
+from bot.cards import render_note
+from bot.esign.errors import InvalidFlowId
+from bot.services import Services
+from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
+from handlers.payload import field, text_field
+from handlers.shortcuts import CANNOT_POST_HERE
+
+
+def register(app: App, services: Services) -> None:
+    @app.action(ACTION_RECHECK)
+    def on_recheck(ack: Ack, body: dict[str, Any]) -> None:
+        handle_recheck(ack, body, services)
+
+    @app.action(ACTION_SHARE)
+    def on_share(ack: Ack, body: dict[str, Any]) -> None:
+        handle_share(ack, body, services)
+
+    # Registered last, so it only sees actions no listener above claimed: buttons from an older
+    # version of the bot, or a crafted payload. The person still gets an answer.
+    @app.action(re.compile(".*"))
+    def on_unknown_action(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        note = render_note(
+            "That button is not supported",
+            "This card may come from an older version of the bot. "
+            "Run `/esign-flow <flowId>` for a fresh one.",
+        )
+        response_url = text_field(body, "response_url")
+        services.work.submit(lambda: services.replies.respond(response_url, note.to_message()))
+
+
+class _Click:
+    """What a button click tells us, read defensively from the block_actions payload."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        actions = field(body, "actions")
+        action = actions[0] if isinstance(actions, list) and actions else {}
+        self.raw_value = field(action, "value")
+        self.response_url = text_field(body, "response_url")
+        self.channel_id = text_field(body, "container", "channel_id") or text_field(
+            body, "channel", "id"
+        )
+        self.message_ts = text_field(body, "container", "message_ts") or text_field(
+            body, "message", "ts"
+        )
+        # Ephemeral messages come without `message`, and Slack marks their container.
+        self.ephemeral = field(body, "container", "is_ephemeral") is True or not isinstance(
+            field(body, "message"), dict
+        )
+        self.requester = Requester.from_payload(
+            field(body, "team", "id"), self.channel_id, field(body, "user", "id")
+        )
+
+
+def _decode_or_explain(click: _Click, services: Services) -> ButtonValue | None:
+    try:
+        return ButtonValue.decode(click.raw_value)
+    except InvalidFlowId as exc:
+        note = render_note("That button did not carry a flow id", exc.detail)
+        services.work.submit(
+            lambda: services.replies.respond(click.response_url, note.to_message())
+        )
+        return None
+
+
+def handle_recheck(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    ack()
+    click = _Click(body)
+    value = _decode_or_explain(click, services)
+    if value is None:
+        return
+
+    def refresh() -> None:
+        card = services.cards.card(
+            value.flow_id,
+            requester=click.requester,
+            trigger="recheck",
+            ephemeral=click.ephemeral,
+            thread_ts=value.thread_ts,
+        )
+        channel_id, message_ts = click.channel_id, click.message_ts
+        posted = not click.ephemeral and channel_id and message_ts
+        if (
+            posted
+            and services.replies.update(str(channel_id), str(message_ts), card.to_message()).ok
+        ):
+            return
+        # Ephemeral cards can only be changed through the click's own response_url.
+        services.replies.respond(click.response_url, card.to_message(), replace_original=True)
+
+    services.work.submit(refresh)
+
+
+def handle_share(ack: Ack, body: dict[str, Any], services: Services) -> None:
+    ack()
+    click = _Click(body)
+    value = _decode_or_explain(click, services)
+    if value is None:
+        return
+
+    def share() -> None:
+        outcome = services.cards.look_up(value.flow_id, requester=click.requester, trigger="share")
+        card = services.cards.render(
+            outcome, ephemeral=False, thread_ts=value.thread_ts, shared_by=click.requester.user_id
+        )
+        posted = (
+            services.replies.post(click.channel_id, card.to_message(), thread_ts=value.thread_ts)
+            if click.channel_id
+            else None
+        )
+        if posted is not None and posted.ok:
+            services.replies.respond(click.response_url, {}, delete_original=True)
+            return
+        why = (
+            "I am not a member of this channel. Invite me with `/invite @esign-flow`, "
+            "then press Share again."
+            if posted is not None and posted.error in CANNOT_POST_HERE
+            else "Slack did not take the shared card. Please try Share again in a moment."
+        )
+        private = services.cards.render(outcome, ephemeral=True, thread_ts=value.thread_ts)
+        note = render_note("Could not share the card", why)
+        services.replies.respond(
+            click.response_url, note.followed_by(private).to_message(), replace_original=True
+        )
+
+    services.work.submit(share)

@@ -1,0 +1,68 @@
+"""Suite-wide guard: every log record the tests produce, at DEBUG, is checked for secrets.
+
+The bot processes started by the end-to-end tests log at DEBUG too; their logs are checked when
+each one stops (tests/e2e/conftest.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+# Loads the filter that hides token-endpoint secrets in httpx's request log, as the bot does.
+import bot.esign.token_auth  # noqa: F401
+
+#: Every secret the tests configure anywhere. None may appear in any log line.
+KNOWN_SECRETS = (
+    "e2e-signing-secret-0123456789",
+    "xoxb-e2e-bot-token-not-real",
+    "simulator-app-secret",
+    "unit-test-app-secret",
+    "token-secret",
+    "wrong-secret-value",
+    "playground-test-signing-secret",
+    "test-app-secret",
+)
+
+
+class _SecretWatch(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(message)s"))
+        self.leaks: list[str] = []
+        self.records = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records += 1
+        try:
+            text = self.format(record) + " " + " ".join(map(str, vars(record).values()))
+        except (TypeError, ValueError):  # a record that cannot format still gets checked
+            text = f"{record.msg} {record.args}"
+        for secret in KNOWN_SECRETS:
+            if secret in text:
+                self.leaks.append(f"{record.name}: secret {secret[:4]}… in {text[:200]!r}")
+
+
+_watch = _SecretWatch()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = logging.getLogger()
+    root.addHandler(_watch)
+    root.setLevel(logging.DEBUG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    logging.getLogger().removeHandler(_watch)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if _watch.leaks:
+        if reporter is not None:
+            reporter.write_line("SECRET LEAKED INTO LOGS:", red=True)
+            for leak in _watch.leaks[:20]:
+                reporter.write_line(f"  {leak}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif reporter is not None:
+        reporter.write_line(
+            f"secret check: {_watch.records} log records at DEBUG, none has a secret"
+        )

@@ -1,0 +1,161 @@
+"""The real app, started from the Procfile's `web:` line, between two local stand-ins:
+the e签宝 simulator behind it and the Slack playground in front of it."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stand_ins.esign_simulator import EsignSimulator, catalogue_outline
+from stand_ins.slack_playground import Playground
+from tests.conftest import KNOWN_SECRETS
+
+ROOT = Path(__file__).resolve().parents[2]
+BOT_TOKEN = "xoxb-e2e-bot-token-not-real"
+SIGNING_SECRET = "e2e-signing-secret-0123456789"
+CACHE_TTL = 3.0
+
+
+def procfile_command(process: str) -> list[str]:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process:
+            return shlex.split(command.strip())
+    raise AssertionError(f"no {process}: line in the Procfile")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class BotProcess:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 40.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout=timeout)
+        log = self.log()
+        leaked = [secret[:4] for secret in KNOWN_SECRETS if secret in log]
+        assert not leaked, f"secrets starting {leaked} appear in the bot's DEBUG log"
+        return code
+
+
+def start_bot(
+    simulator: EsignSimulator,
+    playground: Playground,
+    log_path: Path,
+    **extra_env: str,
+) -> BotProcess:
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ESIGN_", "SLACK_", "CACHE_", "LOOKUP_"))
+    }
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            "ESIGN_APP_ID": simulator.app_id,
+            "ESIGN_APP_SECRET": simulator.app_secret,
+            "ESIGN_BASE_URL": simulator.base_url,
+            "ESIGN_READ_TIMEOUT": "2",
+            "ESIGN_DEADLINE": "4",
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": playground.api_url,
+            "PORT": str(port),
+            "BIND_HOST": "127.0.0.1",
+            "CACHE_TTL_SECONDS": str(CACHE_TTL),
+            "LOG_LEVEL": "DEBUG",
+            # Many tests fail e签宝 on purpose; the breaker has tests of its own.
+            "ESIGN_BREAKER_FAILURES": "100",
+            **extra_env,
+        }
+    )
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(
+        procfile_command("web"), cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+    )
+    bot = BotProcess(process, f"http://127.0.0.1:{port}", log_path)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the bot exited at start-up:\n{bot.log()}")
+        try:
+            if httpx.get(f"{bot.base_url}/healthz", timeout=0.5).status_code == 200:
+                playground.bot_events_url = f"{bot.base_url}/slack/events"
+                return bot
+        except httpx.TransportError:
+            time.sleep(0.1)
+    bot.stop(signal.SIGKILL)
+    raise AssertionError(f"the bot did not answer /healthz in 20 s:\n{bot.log()}")
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[EsignSimulator]:
+    with EsignSimulator() as sim:
+        yield sim
+
+
+@pytest.fixture(scope="session")
+def playground() -> Iterator[Playground]:
+    with Playground(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as pg:
+        yield pg
+
+
+@pytest.fixture(scope="session")
+def bot(
+    simulator: EsignSimulator, playground: Playground, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BotProcess]:
+    process = start_bot(simulator, playground, tmp_path_factory.mktemp("bot") / "bot.log")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def slack(bot: BotProcess, simulator: EsignSimulator, playground: Playground) -> Playground:
+    """A clean Slack workspace and e签宝 for each test, with the same running bot."""
+    playground.workspace.reset()
+    playground.bot_events_url = f"{bot.base_url}/slack/events"
+    simulator.clear_faults()
+    simulator.set_latency(0.0)
+    simulator.reset_stats()
+    return playground
+
+
+_fresh_ids = itertools.count(1)
+
+
+@pytest.fixture
+def fresh_flow(simulator: EsignSimulator) -> Callable[[str], str]:
+    """A copy of a catalogue flow under a never-used id, so no earlier test's cache answers it."""
+
+    def copy_of(template_id: str) -> str:
+        outline = catalogue_outline(template_id)
+        assert outline is not None, template_id
+        flow_id = f"29880{next(_fresh_ids):014d}"
+        simulator.add_flow({**outline, "flowId": flow_id})
+        return flow_id
+
+    return copy_of
