@@ -33,14 +33,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = commands.add_parser("check", help="look flows up from a terminal")
     check.add_argument("flow_ids", nargs="+", metavar="flowId")
     check.add_argument("--json", action="store_true", help="print Block Kit, ready for Builder")
-    simulator = commands.add_parser("simulator", help="run the local e签宝 simulator")
-    simulator.add_argument("rest", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-
-    if args.command == "simulator":
+    commands.add_parser(
+        "simulator", help="run the local e签宝 simulator (see `esign-bot simulator --help`)"
+    )
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["simulator"]:
+        # The simulator has its own options; it is a stand-in, not part of the bot.
         from stand_ins.esign_simulator.cli import run_simulator
 
-        return run_simulator(list(args.rest))
+        return run_simulator(argv[1:])
+    args = parser.parse_args(argv)
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -297,6 +297,7 @@ class Playground:
         first = ids[0]
         second = ids[1 % len(ids)]
         third = ids[2 % len(ids)]
+        fourth = ids[3 % len(ids)]
         parent = self.post_user_message(
             f"Morning! A customer says e签宝 flow {first} is stuck. Can someone take a look?"
         )
@@ -306,7 +307,7 @@ class Playground:
             user_id=COLLEAGUE_USER_ID,
         )
         self.post_user_message(
-            f"Ticket 4411: the customer's verification {ids[-1]} failed, phone 13800138000.",
+            f"Ticket 4411: customer asks where verification {fourth} stands, phone 13800138000.",
             channel_id="C0PUBLIC2",
         )
 

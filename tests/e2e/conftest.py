@@ -98,18 +98,28 @@ def start_bot(
         procfile_command("web"), cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
     )
     bot = BotProcess(process, f"http://127.0.0.1:{port}", log_path)
-    deadline = time.monotonic() + 20
+    try:
+        wait_until_healthy(process, bot.base_url, log_path)
+    except AssertionError:
+        bot.stop(signal.SIGKILL)
+        raise
+    playground.bot_events_url = f"{bot.base_url}/slack/events"
+    return bot
+
+
+def wait_until_healthy(
+    process: subprocess.Popen[bytes], base_url: str, log_path: Path, timeout: float = 20
+) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"the bot exited at start-up:\n{bot.log()}")
+            raise AssertionError(f"exited at start-up:\n{log_path.read_text(errors='replace')}")
         try:
-            if httpx.get(f"{bot.base_url}/healthz", timeout=0.5).status_code == 200:
-                playground.bot_events_url = f"{bot.base_url}/slack/events"
-                return bot
+            if httpx.get(f"{base_url}/healthz", timeout=0.5).status_code == 200:
+                return
         except httpx.TransportError:
             time.sleep(0.1)
-    bot.stop(signal.SIGKILL)
-    raise AssertionError(f"the bot did not answer /healthz in 20 s:\n{bot.log()}")
+    raise AssertionError(f"no answer on /healthz in {timeout} s:\n{log_path.read_text()}")
 
 
 @pytest.fixture(scope="session")

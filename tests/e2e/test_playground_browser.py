@@ -1,0 +1,124 @@
+"""The README's run command with nothing configured, clicked through in headless Chromium.
+
+Starts `esign-bot` (the bot, the local Slack playground and the built-in e签宝 simulator in one
+process) and uses the page as a newcomer would. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import ROOT, free_port, wait_until_healthy
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+STATUS_FLOWS = {
+    "2987365012874563584": "Started",
+    "2987365134507291136": "In progress",
+    "2987366201948372992": "Succeeded",
+    "2987366388415348736": "Failed",
+}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ESIGN_", "SLACK_", "ALLOWED_"))
+    }
+    env["PORT"] = str(port)
+    log_path = tmp_path_factory.mktemp("local-run") / "esign-bot.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(process, base_url, log_path)
+        output = log_path.read_text()
+        assert f"Open      {base_url}/" in output
+        assert "SIMULATOR" in output and "local playground" in output
+        yield base_url
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) == 0
+
+
+def test_newcomer_clicks_through_the_playground(local_run: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert httpx.get(f"{local_run}/healthz").json()["simulated_esign"] is True
+    with sync_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                timezone_id="Asia/Shanghai", locale="en-US", viewport={"width": 1400, "height": 900}
+            )
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{local_run}/")
+            expect(page.locator(".sample-flow").first).to_be_visible()
+            assert page.locator(".sample-flow").count() >= 13
+
+            for flow_id, status in STATUS_FLOWS.items():
+                page.fill("#composer-input", f"/esign-flow {flow_id}")
+                page.press("#composer-input", "Enter")
+                card = page.locator(".message.ephemeral").filter(has_text=f"Flow {flow_id}")
+                expect(card.locator(".bk-header")).to_contain_text(status)
+                expect(card).to_contain_text("Simulated e签宝 data")
+                assert "<!date" not in card.inner_text()
+            page.screenshot(path=str(ARTIFACTS / "local-run-1-statuses.png"), full_page=True)
+
+            success = page.locator(".message.ephemeral").filter(has_text="2987366201948372992")
+            success.get_by_role("button", name="Recheck").click()
+            expect(success.locator(".bk-context").last).to_contain_text("cached")
+            page.screenshot(path=str(ARTIFACTS / "local-run-2-recheck.png"))
+
+            failed = page.locator(".message.ephemeral").filter(has_text="2987366388415348736")
+            failed.get_by_role("button", name="Share").click()
+            shared = page.locator(".message.from-bot:not(.ephemeral)").filter(
+                has_text="Flow 2987366388415348736"
+            )
+            expect(shared).to_have_count(1)
+            expect(shared).to_contain_text("银行卡四要素比对不一致")
+            expect(
+                page.locator(".message.ephemeral").filter(has_text="2987366388415348736")
+            ).to_have_count(0)
+            page.screenshot(path=str(ARTIFACTS / "local-run-3-shared.png"))
+
+            page.get_by_role("button", name="1 reply").click()
+            pane = page.locator("#thread-pane")
+            expect(pane).to_be_visible()
+            reply = pane.locator(".message").filter(has_text="Same company")
+            reply.hover()
+            reply.get_by_role("button", name="More actions").click()
+            page.get_by_role("menuitem").filter(has_text="Run message shortcut").click()
+            answer = pane.locator(".message.from-bot").filter(has_text="Flow 2987365012874563584")
+            expect(answer.locator(".bk-header")).to_contain_text("Started")
+            expect(answer).not_to_have_class("ephemeral")
+            page.screenshot(path=str(ARTIFACTS / "local-run-4-thread-shortcut.png"))
+            assert errors == []
+        finally:
+            browser.close()
