@@ -20,6 +20,7 @@ from slack_sdk.http_retry import (
     RetryHandler,
 )
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
 log = logging.getLogger(__name__)
@@ -58,11 +59,22 @@ def response_url_guard(slack_api_url: str) -> Callable[[str], bool]:
     return same_host_as_api
 
 
+#: Web API errors that mean "the bot may not post here", as opposed to Slack being down.
+CANNOT_POST_HERE = frozenset(
+    {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "missing_scope"}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class PostResult:
     ok: bool
     ts: str | None = None
     error: str | None = None
+
+    @property
+    def not_allowed_here(self) -> bool:
+        """The bot lacks access to the channel: inviting it would fix this."""
+        return self.error in CANNOT_POST_HERE
 
 
 class SlackReplies:
@@ -116,34 +128,36 @@ class SlackReplies:
     def post(
         self, channel: str, message: dict[str, Any], *, thread_ts: str | None = None
     ) -> PostResult:
-        try:
-            response = self._client.chat_postMessage(
+        return self._web_api(
+            "chat.postMessage",
+            channel,
+            lambda: self._client.chat_postMessage(
                 channel=channel,
                 text=message["text"],
                 blocks=message.get("blocks"),
                 thread_ts=thread_ts,
                 unfurl_links=False,
                 unfurl_media=False,
-            )
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or "unknown_error")
-            log.info("chat.postMessage refused", extra={"error": error, "channel": channel})
-            return PostResult(ok=False, error=error)
-        except (SlackClientError, OSError) as exc:
-            log.warning("chat.postMessage failed", extra={"error": type(exc).__name__})
-            return PostResult(ok=False, error="request_failed")
-        return PostResult(ok=True, ts=str(response.get("ts") or "") or None)
+            ),
+        )
 
     def update(self, channel: str, ts: str, message: dict[str, Any]) -> PostResult:
-        try:
-            self._client.chat_update(
+        return self._web_api(
+            "chat.update",
+            channel,
+            lambda: self._client.chat_update(
                 channel=channel, ts=ts, text=message["text"], blocks=message.get("blocks")
-            )
+            ),
+        )
+
+    def _web_api(self, method: str, channel: str, call: Callable[[], SlackResponse]) -> PostResult:
+        try:
+            response = call()
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "unknown_error")
-            log.info("chat.update refused", extra={"error": error, "channel": channel})
+            log.info(f"{method} refused", extra={"error": error, "channel": channel})
             return PostResult(ok=False, error=error)
         except (SlackClientError, OSError) as exc:
-            log.warning("chat.update failed", extra={"error": type(exc).__name__})
+            log.warning(f"{method} failed", extra={"error": type(exc).__name__})
             return PostResult(ok=False, error="request_failed")
-        return PostResult(ok=True, ts=ts)
+        return PostResult(ok=True, ts=str(response.get("ts") or "") or None)

@@ -14,7 +14,6 @@ from bot.esign.errors import InvalidFlowId
 from bot.services import Services
 from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
 from handlers.payload import field, text_field
-from handlers.shortcuts import CANNOT_POST_HERE
 
 
 def register(app: App, services: Services) -> None:
@@ -58,14 +57,25 @@ class _Click:
         self.ephemeral = field(body, "container", "is_ephemeral") is True or not isinstance(
             field(body, "message"), dict
         )
+        #: (channel, ts) of a posted card, which chat.update can change; None when ephemeral.
+        self.posted_message = (
+            (self.channel_id, self.message_ts)
+            if not self.ephemeral and self.channel_id and self.message_ts
+            else None
+        )
         self.requester = Requester.from_payload(
             field(body, "team", "id"), self.channel_id, field(body, "user", "id")
         )
 
 
-def _decode_or_explain(click: _Click, services: Services) -> ButtonValue | None:
+def _read_click(
+    ack: Ack, body: dict[str, Any], services: Services
+) -> tuple[_Click, ButtonValue] | None:
+    """Ack, then the click and its button's value; a value we did not make gets a note."""
+    ack()
+    click = _Click(body)
     try:
-        return ButtonValue.decode(click.raw_value)
+        return click, ButtonValue.decode(click.raw_value)
     except InvalidFlowId as exc:
         note = render_note("That button did not carry a flow id", exc.detail)
         services.work.submit(
@@ -75,11 +85,10 @@ def _decode_or_explain(click: _Click, services: Services) -> ButtonValue | None:
 
 
 def handle_recheck(ack: Ack, body: dict[str, Any], services: Services) -> None:
-    ack()
-    click = _Click(body)
-    value = _decode_or_explain(click, services)
-    if value is None:
+    read = _read_click(ack, body, services)
+    if read is None:
         return
+    click, value = read
 
     def refresh() -> None:
         card = services.cards.card(
@@ -89,12 +98,8 @@ def handle_recheck(ack: Ack, body: dict[str, Any], services: Services) -> None:
             ephemeral=click.ephemeral,
             thread_ts=value.thread_ts,
         )
-        channel_id, message_ts = click.channel_id, click.message_ts
-        posted = not click.ephemeral and channel_id and message_ts
-        if (
-            posted
-            and services.replies.update(str(channel_id), str(message_ts), card.to_message()).ok
-        ):
+        target = click.posted_message
+        if target is not None and services.replies.update(*target, card.to_message()).ok:
             return
         # Ephemeral cards can only be changed through the click's own response_url.
         services.replies.respond(click.response_url, card.to_message(), replace_original=True)
@@ -103,11 +108,10 @@ def handle_recheck(ack: Ack, body: dict[str, Any], services: Services) -> None:
 
 
 def handle_share(ack: Ack, body: dict[str, Any], services: Services) -> None:
-    ack()
-    click = _Click(body)
-    value = _decode_or_explain(click, services)
-    if value is None:
+    read = _read_click(ack, body, services)
+    if read is None:
         return
+    click, value = read
 
     def share() -> None:
         outcome = services.cards.look_up(value.flow_id, requester=click.requester, trigger="share")
@@ -125,7 +129,7 @@ def handle_share(ack: Ack, body: dict[str, Any], services: Services) -> None:
         why = (
             "I am not a member of this channel. Invite me with `/invite @esign-flow`, "
             "then press Share again."
-            if posted is not None and posted.error in CANNOT_POST_HERE
+            if posted is not None and posted.not_allowed_here
             else "Slack did not take the shared card. Please try Share again in a moment."
         )
         private = services.cards.render(outcome, ephemeral=True, thread_ts=value.thread_ts)

@@ -18,11 +18,6 @@ from bot.services import Services
 from bot.slack_ids import SHORTCUT_LOOKUP_IN_MESSAGE
 from handlers.payload import field, text_field
 
-#: Web API errors that mean "the bot may not post here", as opposed to Slack being down.
-CANNOT_POST_HERE = frozenset(
-    {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "missing_scope"}
-)
-
 
 def register(app: App, services: Services) -> None:
     @app.shortcut(SHORTCUT_LOOKUP_IN_MESSAGE)
@@ -67,7 +62,7 @@ def handle_message_shortcut(ack: Ack, shortcut: dict[str, Any], services: Servic
             why = (
                 "I am not a member of this channel, so only you can see this card. "
                 "Invite me with `/invite @esign-flow` to answer in threads here."
-                if posted.error in CANNOT_POST_HERE
+                if posted.not_allowed_here
                 else "Slack did not take my reply in the thread, so only you can see this card."
             )
             private = services.cards.render(outcome, ephemeral=True, thread_ts=thread_ts)

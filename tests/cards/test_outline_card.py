@@ -23,6 +23,7 @@ from bot.esign.models import FlowOutline, FlowStatus, SubFlowStatus, SubFlowType
 from bot.labels import flow_status_label, sub_flow_status_label, sub_flow_type_label
 from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
 from bot.snapshot import FlowSnapshot
+from stand_ins.esign_simulator.catalogue import DOC_EXAMPLE_ID, catalogue_outline
 
 # --- Slack's limits (shared/slack-notes.md), checked on the serialized message ---------------
 
@@ -135,44 +136,10 @@ FLOW_ID = "803719636976683872"
 
 
 def doc_example() -> dict[str, Any]:
-    """The response example of e签宝's outline page, as valid JSON."""
-    return {
-        "flowId": FLOW_ID,
-        "flowStatus": "ING",
-        "objectType": "ORGANIZATION",
-        "failReason": None,
-        "createTime": 1562656814273,
-        "modifyTime": 1562656874000,
-        "contextId": "8ccce54b-4d40-4dcc-a7ac-464e41f2b468",
-        "subFlows": [
-            {
-                "subFlowId": "5ffbafb2-c3be-45ba-bfeb-fda1f8eb083d",
-                "subFlowType": "ORGANIZATION_TRANSFER_RANDOM_AMOUNT",
-                "status": "ING",
-            },
-            {
-                "subFlowId": "3bb55061-f98f-4c89-b236-96b3e7048839",
-                "subFlowType": "ORGANIZATION_INFO_AUTH",
-                "status": "ING",
-            },
-        ],
-        "relatedFlows": [
-            {
-                "flowId": "802965095964494307",
-                "flowStatus": "SUCCESS",
-                "objectType": "INDIVIDUAL",
-                "failReason": None,
-                "contextId": "8ccce54b-4d40-4dcc-a7ac-464e41f2b468",
-                "subFlows": [
-                    {
-                        "subFlowId": "84322b8a-5baf-4835-82a7-07dbd74c3365",
-                        "subFlowType": "INDIVIDUAL_BANKCARD_4_FACTOR",
-                        "status": "SUCCESS",
-                    }
-                ],
-            }
-        ],
-    }
+    """The response example of e签宝's outline page, as valid JSON (the simulator's copy)."""
+    outline = catalogue_outline(DOC_EXAMPLE_ID)
+    assert outline is not None
+    return outline
 
 
 def snapshot(

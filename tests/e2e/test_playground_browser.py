@@ -10,29 +10,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.chromium import ARTIFACTS, CHROMIUM, launch
 from tests.e2e.conftest import ROOT, free_port, wait_until_healthy
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
 STATUS_FLOWS = {
     "2987365012874563584": "Started",
     "2987365134507291136": "In progress",
     "2987366201948372992": "Succeeded",
     "2987366388415348736": "Failed",
 }
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -70,7 +60,7 @@ def test_newcomer_clicks_through_the_playground(local_run: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     assert httpx.get(f"{local_run}/healthz").json()["simulated_esign"] is True
     with sync_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(driver)
         try:
             context = browser.new_context(
                 timezone_id="Asia/Shanghai", locale="en-US", viewport={"width": 1400, "height": 900}

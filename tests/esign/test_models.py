@@ -3,44 +3,10 @@
 from datetime import UTC, datetime
 
 from bot.esign.models import FlowOutline, FlowStatus, ObjectType, SubFlowStatus, SubFlowType
+from stand_ins.esign_simulator.catalogue import DOC_EXAMPLE_ID, catalogue_outline
 
-DOC_EXAMPLE = {
-    "flowId": "803719636976683872",
-    "flowStatus": "ING",
-    "objectType": "ORGANIZATION",
-    "failReason": None,
-    "createTime": 1562656814273,
-    "modifyTime": 1562656874000,
-    "contextId": "8ccce54b-4d40-4dcc-a7ac-464e41f2b468",
-    "subFlows": [
-        {
-            "subFlowId": "5ffbafb2-c3be-45ba-bfeb-fda1f8eb083d",
-            "subFlowType": "ORGANIZATION_TRANSFER_RANDOM_AMOUNT",
-            "status": "ING",
-        },
-        {
-            "subFlowId": "3bb55061-f98f-4c89-b236-96b3e7048839",
-            "subFlowType": "ORGANIZATION_INFO_AUTH",
-            "status": "ING",
-        },
-    ],
-    "relatedFlows": [
-        {
-            "flowId": "802965095964494307",
-            "flowStatus": "SUCCESS",
-            "objectType": "INDIVIDUAL",
-            "failReason": None,
-            "contextId": "8ccce54b-4d40-4dcc-a7ac-464e41f2b468",
-            "subFlows": [
-                {
-                    "subFlowId": "84322b8a-5baf-4835-82a7-07dbd74c3365",
-                    "subFlowType": "INDIVIDUAL_BANKCARD_4_FACTOR",
-                    "status": "SUCCESS",
-                }
-            ],
-        }
-    ],
-}
+#: The outline page's response example, as valid JSON (the page's own does not parse).
+DOC_EXAMPLE = catalogue_outline(DOC_EXAMPLE_ID)
 
 
 def test_doc_example_reads_every_field() -> None:

@@ -10,7 +10,6 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
@@ -25,6 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, COMMAND, SHORTCUT_LOOKUP_IN_MESSAGE
 from stand_ins.slack_playground import Message, Playground, WsgiServerThread
 from stand_ins.slack_playground.slack_requests import RequestSigner, block_actions_payload
+from tests.chromium import ARTIFACTS, CHROMIUM, launch
 
 SIGNING_SECRET = "playground-test-signing-secret"
 BOT_TOKEN = "xoxb-playground-test-token"
@@ -32,8 +32,6 @@ FLOW_ID = "8037123456789012345"
 OTHER_FLOW_ID = "8037999988887777666"
 #: 2025-11-28 18:20:00 UTC
 WHEN = 1764354000
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 # ---------------------------------------------------------------------- the test bot
@@ -526,17 +524,7 @@ def test_browser_playground_renders_cards_buttons_and_threads(playground: Playgr
     ARTIFACTS.mkdir(exist_ok=True)
 
     with sync_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(driver)
         try:
             context = browser.new_context(
                 timezone_id="Asia/Shanghai", locale="en-US", viewport={"width": 1360, "height": 860}
