@@ -90,6 +90,9 @@ class Runtime:
 def esign_endpoint(settings: Settings, closers: list[Any]) -> EsignEndpoint:
     if settings.esign_configured:
         assert settings.esign_app_id and settings.esign_app_secret  # noqa: S101 (narrowing)
+        doubt = settings.esign_env_doubt()
+        if doubt:
+            log.warning(doubt)
         return EsignEndpoint(
             settings.esign_url,
             settings.esign_app_id,

@@ -14,6 +14,11 @@ ESIGN_HOSTS: dict[str, str] = {
     "production": "https://openapi.esign.cn",
     "sandbox": "https://smlopenapi.esign.cn",
 }
+#: How app ids usually start in each environment (an app id belongs to exactly one).
+APP_ID_PREFIXES: dict[str, tuple[str, ...]] = {
+    "production": ("5111",),
+    "sandbox": ("7438", "4438"),
+}
 SLACK_API_URL = "https://slack.com/api/"
 
 PositiveSeconds = Annotated[float, Field(gt=0, le=600)]
@@ -113,6 +118,22 @@ class Settings(BaseSettings):
     @property
     def esign_url(self) -> str:
         return (self.esign_base_url or ESIGN_HOSTS[self.esign_env]).rstrip("/")
+
+    def esign_env_doubt(self) -> str | None:
+        """A warning when the app id looks like it belongs to the other environment.
+
+        Only a warning: the prefixes are a convention, and a mismatch shows up for sure as
+        e签宝's 401 无效的应用, whose card names the fix.
+        """
+        if not self.esign_app_id or self.esign_base_url:
+            return None
+        for env, prefixes in APP_ID_PREFIXES.items():
+            if env != self.esign_env and self.esign_app_id.startswith(prefixes):
+                return (
+                    f"ESIGN_APP_ID looks like a {env} app id but ESIGN_ENV is {self.esign_env}: "
+                    "e签宝 will answer 401 无效的应用 if they do not match."
+                )
+        return None
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for log redaction."""

@@ -63,3 +63,24 @@ def test_secrets_are_hidden_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.esign_configured
     assert "s3cr3t-value" not in repr(settings)
     assert settings.secret_values() == ["s3cr3t-value"]
+
+
+@pytest.mark.parametrize(
+    ("app_id", "env", "doubt"),
+    [
+        ("5111000000000001", "sandbox", True),
+        ("7438000000000001", "production", True),
+        ("7438000000000001", "sandbox", False),
+        ("5111000000000001", "production", False),
+    ],
+)
+def test_app_id_of_the_other_environment_is_doubted(
+    monkeypatch: pytest.MonkeyPatch, app_id: str, env: str, doubt: bool
+) -> None:
+    monkeypatch.setenv("ESIGN_APP_ID", app_id)
+    monkeypatch.setenv("ESIGN_APP_SECRET", "s3cr3t-value")
+    monkeypatch.setenv("ESIGN_ENV", env)
+    message = load_settings().esign_env_doubt()
+    assert (message is not None) == doubt
+    if message:
+        assert "ESIGN_ENV" in message and "s3cr3t-value" not in message
