@@ -13,12 +13,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def clean_env(**env: str) -> dict[str, str]:
+    """No credentials from the caller's environment; PYTHONPATH finds the code from anywhere."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("ESIGN_", "SLACK_"))}
+    return {**kept, "PYTHONPATH": str(ROOT), **env}
+
+
 def esign_bot(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ESIGN_", "SLACK_"))}
+    # Run outside the checkout, so a developer's .env with real credentials is never read.
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
-        cwd=ROOT,
-        env={**clean, **env},
+        cwd=ROOT / "tests",
+        env=clean_env(**env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -62,7 +68,8 @@ def test_bad_setting_is_named_and_exits_2() -> None:
 def test_simulator_subcommand_starts_and_lists_samples() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "simulator", "--port", "0"],
-        cwd=ROOT,
+        cwd=ROOT / "tests",
+        env=clean_env(),
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -36,11 +36,16 @@ def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("ESIGN_", "SLACK_", "ALLOWED_"))
     }
-    env["PORT"] = str(port)
+    env.update(PORT=str(port), PYTHONPATH=str(ROOT))
     log_path = tmp_path_factory.mktemp("local-run") / "esign-bot.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli"], cwd=ROOT, env=env, stdout=log, stderr=log
+            # Outside the checkout: a developer's .env with real credentials is never read.
+            [sys.executable, "-m", "bot.cli"],
+            cwd=log_path.parent,
+            env=env,
+            stdout=log,
+            stderr=log,
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
