@@ -69,6 +69,7 @@ def _serve() -> int:
 
 def _socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     if not settings.slack_app_token:
         print("SLACK_APP_TOKEN (xapp-…) is needed for Socket Mode.", file=sys.stderr)
@@ -82,8 +83,23 @@ def _socket_mode(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    handler.connect()  # type: ignore[no-untyped-call]
-    log.info("connected to Slack in Socket Mode")
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+    except SlackApiError as refusal:
+        # apps.connections.open refused the token: retrying (or restarting) will not help.
+        print(
+            f"Slack refused SLACK_APP_TOKEN ({refusal.response.get('error')}): it must be the "
+            "app-level token (xapp-…) with the connections:write scope.",
+            file=sys.stderr,
+        )
+        handler.close()  # type: ignore[no-untyped-call]
+        runtime.close()
+        return 2
+    if handler.client.is_connected():
+        log.info("connected to Slack in Socket Mode")
+    else:
+        # slack_sdk logged why; its session monitor retries every ping interval.
+        log.warning("Socket Mode: not connected yet, retrying in the background")
     stop.wait()
     handler.close()  # type: ignore[no-untyped-call]
     runtime.close()

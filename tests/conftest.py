@@ -23,6 +23,7 @@ KNOWN_SECRETS = (
     "wrong-secret-value",
     "playground-test-signing-secret",
     "test-app-secret",
+    "xapp-1-A0PLAYGRND-1-e2esocket",
 )
 
 

@@ -1,8 +1,9 @@
 """`Playground`: the Slack stand-in as one object, serving itself or mounted in another server.
 
 It drives the bot the way Slack does (signed slash commands, message shortcuts, button clicks
-POSTed to the bot's /slack/events) and is the Slack the bot talks back to (Web API under
-`api_url`, response URLs under `base_url/response/`), recording all of it in `workspace`.
+POSTed to the bot's /slack/events, or, given an app token, sent as Socket Mode envelopes over a
+WebSocket) and is the Slack the bot talks back to (Web API under `api_url`, response URLs under
+`base_url/response/`), recording all of it in `workspace`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from socketserver import ThreadingMixIn
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import WSGIApplication
 
@@ -26,10 +27,12 @@ from .slack_requests import (
     RequestSigner,
     SlackExchange,
     block_actions_payload,
+    form_body,
     interaction_body,
     message_action_payload,
-    slash_command_body,
+    slash_command_fields,
 )
+from .socket_mode import SocketModeServer
 from .ui import PlaygroundPage
 from .web_api import WebApi
 from .workspace import (
@@ -108,10 +111,16 @@ class Playground:
         command: str = COMMAND,
         shortcut_callback_id: str = SHORTCUT_LOOKUP_IN_MESSAGE,
         shortcut_name: str = DEFAULT_SHORTCUT_NAME,
+        app_token: str | None = None,
     ) -> None:
         """`sample_flows`: (flow_id, title) pairs listed on the page; when given, a small
         sample conversation mentioning them is posted, so a newcomer has messages to run the
-        shortcut on (`workspace.reset()` clears it; the page's Reset posts it again)."""
+        shortcut on (`workspace.reset()` clears it; the page's Reset posts it again).
+
+        `app_token` (xapp-…): also play Slack's Socket Mode endpoint (`socket_mode`, started
+        with the playground on its own port): `apps.connections.open` with that token hands
+        out its WebSocket URL. Requests then go over the socket while `bot_events_url` is
+        unset (see `transport`)."""
         self.bot_events_url = bot_events_url
         self.sample_flows = tuple(sample_flows)
         self.command = command
@@ -123,8 +132,9 @@ class Playground:
         self._host, self._port = host, port
         self._server: WsgiServerThread | None = None
         self._base_url: str | None = None
+        self.socket_mode = None if app_token is None else SocketModeServer(app_token, host=host)
         self.wsgi_app: WSGIApplication = PlaygroundRoutes(
-            WebApi(self.workspace, bot_token=bot_token),
+            WebApi(self.workspace, bot_token=bot_token, socket_mode=self.socket_mode),
             ResponseUrls(self.workspace),
             PlaygroundPage(self),
         )
@@ -133,15 +143,23 @@ class Playground:
     # ------------------------------------------------------------------ life cycle
 
     def start(self) -> Playground:
-        """Serve `wsgi_app` on host:port (port 0: any free port) on a background thread."""
+        """Serve `wsgi_app` on host:port (port 0: any free port) on a background thread, and
+        the Socket Mode endpoint (if any) on another free port.
+
+        A playground mounted elsewhere (`base_url` set by hand) starts `socket_mode` itself."""
         if self._server is not None:
             raise RuntimeError("the playground is already started")
         self._server = WsgiServerThread(self.wsgi_app, host=self._host, port=self._port).start()
         self._base_url = self._server.url
         logger.info("Slack playground on %s/", self._base_url)
+        if self.socket_mode is not None:
+            self.socket_mode.start()
         return self
 
     def stop(self) -> None:
+        # Socket Mode first: a client told to go away may call apps.connections.open once more.
+        if self.socket_mode is not None:
+            self.socket_mode.stop()
         self.workspace.close()
         if self._server is not None:
             self._server.stop()
@@ -181,6 +199,24 @@ class Playground:
         """The bot's SLACK_API_URL (slack_sdk WebClient base_url: trailing slash included)."""
         return f"{self.base_url}/api/"
 
+    @property
+    def transport(self) -> Literal["http", "socket"]:
+        """How slash commands, shortcuts and clicks reach the bot: "http" (signed POSTs to
+        `bot_events_url`) whenever that is set or there is no app token, else "socket"
+        (envelopes over Socket Mode; the exchange's body is then the ack's payload, as JSON)."""
+        return "socket" if self.socket_mode is not None and not self.bot_events_url else "http"
+
+    @property
+    def socket_connected(self) -> bool:
+        """True while the bot holds a Socket Mode connection (hello sent)."""
+        return self.socket_mode is not None and self.socket_mode.connected
+
+    def wait_socket_connected(self, timeout: float = 10.0) -> bool:
+        """Wait until the bot has connected over Socket Mode; False on timeout."""
+        if self.socket_mode is None:
+            raise RuntimeError("this playground has no Socket Mode: pass app_token")
+        return self.socket_mode.wait_connected(timeout)
+
     # ------------------------------------------------------------------ acting as Slack
 
     def slash_command(
@@ -194,7 +230,7 @@ class Playground:
         command = command or self.command
         channel, user = self._channel(channel_id), self._user(user_id)
         grant = self._grant(channel, user, thread_ts=None)
-        body = slash_command_body(
+        fields = slash_command_fields(
             command=command,
             text=text,
             team_id=self.workspace.team_id,
@@ -203,7 +239,7 @@ class Playground:
             user=user,
             response_url=grant.url,
         )
-        exchange = self._bot.send_form(self._events_url(), body)
+        exchange = self._send("slash_commands", fields, form_body(fields))
         if exchange.acked_in_time:
             self._show_ack_message(exchange, grant)
         else:
@@ -239,7 +275,7 @@ class Playground:
             parent_user_id=None if parent is None else parent.user_id,
             response_url=grant.url,
         )
-        exchange = self._bot.send_form(self._events_url(), interaction_body(payload))
+        exchange = self._send("interactive", payload, interaction_body(payload))
         if not exchange.acked_in_time:
             self._show_failure(exchange, grant, f'The shortcut "{self.shortcut_name}"')
         return exchange
@@ -260,7 +296,7 @@ class Playground:
             action_id=action_id,
             response_url=grant.url,
         )
-        exchange = self._bot.send_form(self._events_url(), interaction_body(payload))
+        exchange = self._send("interactive", payload, interaction_body(payload))
         if not exchange.acked_in_time:
             label = (payload["actions"][0].get("text") or {}).get("text", action_id)
             self._show_failure(exchange, grant, f'The button "{label}"')
@@ -312,6 +348,13 @@ class Playground:
         )
 
     # ------------------------------------------------------------------ internals
+
+    def _send(self, envelope_type: str, payload: Mapping[str, Any], form: bytes) -> SlackExchange:
+        """One request to the bot by `transport`: an envelope over Socket Mode, or a signed
+        form POSTed to `bot_events_url` (`payload` and `form` are the same request)."""
+        if self.socket_mode is not None and not self.bot_events_url:
+            return self.socket_mode.deliver(envelope_type, payload).exchange()
+        return self._bot.send_form(self._events_url(), form)
 
     def _events_url(self) -> str:
         if not self.bot_events_url:

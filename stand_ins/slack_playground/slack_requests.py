@@ -109,6 +109,40 @@ def action_ts() -> str:
     return f"{now:.6f}"
 
 
+def slash_command_fields(
+    *,
+    command: str,
+    text: str,
+    team_id: str,
+    team_domain: str,
+    channel: Channel,
+    user: User,
+    response_url: str,
+) -> dict[str, str]:
+    """A slash command's fields, in Slack's order: POSTed as a form over HTTP, and sent as the
+    payload of a `slash_commands` envelope in Socket Mode (all values strings, in both)."""
+    return {
+        "token": VERIFICATION_TOKEN,
+        "team_id": team_id,
+        "team_domain": team_domain,
+        "channel_id": channel.id,
+        "channel_name": channel.name,
+        "user_id": user.id,
+        "user_name": user.name,
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": new_trigger_id(),
+    }
+
+
+def form_body(fields: Mapping[str, str]) -> bytes:
+    """Fields as the form Slack POSTs (`application/x-www-form-urlencoded`)."""
+    return urlencode(fields).encode("utf-8")
+
+
 def slash_command_body(
     *,
     command: str,
@@ -120,28 +154,22 @@ def slash_command_body(
     response_url: str,
 ) -> bytes:
     """The form Slack posts for a slash command (same field order as Slack's)."""
-    return urlencode(
-        {
-            "token": VERIFICATION_TOKEN,
-            "team_id": team_id,
-            "team_domain": team_domain,
-            "channel_id": channel.id,
-            "channel_name": channel.name,
-            "user_id": user.id,
-            "user_name": user.name,
-            "command": command,
-            "text": text,
-            "api_app_id": APP_ID,
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": new_trigger_id(),
-        }
-    ).encode("utf-8")
+    return form_body(
+        slash_command_fields(
+            command=command,
+            text=text,
+            team_id=team_id,
+            team_domain=team_domain,
+            channel=channel,
+            user=user,
+            response_url=response_url,
+        )
+    )
 
 
 def interaction_body(payload: Mapping[str, Any]) -> bytes:
     """Interactions arrive as a form with one field, `payload`, holding the JSON."""
-    return urlencode({"payload": json.dumps(payload, ensure_ascii=False)}).encode("utf-8")
+    return form_body({"payload": json.dumps(payload, ensure_ascii=False)})
 
 
 def message_action_payload(

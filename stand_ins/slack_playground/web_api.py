@@ -4,6 +4,9 @@ API-level errors come back as HTTP 200 with `{"ok": false, "error": ...}`, as Sl
 only injected faults (rate limits, outages) use other HTTP statuses. Both JSON and
 form-encoded bodies are accepted: slack_sdk sends chat.postMessage/update/postEphemeral as JSON
 and chat.delete/auth.test as a form.
+
+Every method takes the bot token, except `apps.connections.open` (Socket Mode), which takes only
+the app-level token, and only in the Authorization header, as Slack documents.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from .block_kit import MAX_MESSAGE_TEXT, block_errors, with_block_ids
 from .http_io import Request, Response, fault_response, json_response
@@ -40,10 +43,28 @@ class ApiError(Exception):
         self.extra = extra
 
 
+class SocketModeEndpoint(Protocol):
+    """What apps.connections.open needs from the Socket Mode server (socket_mode.py)."""
+
+    def accepts_app_token(self, token: str) -> bool: ...
+
+    def open_connection_url(self) -> str: ...
+
+
+APPS_CONNECTIONS_OPEN = "apps.connections.open"
+
+
 class WebApi:
-    def __init__(self, workspace: Workspace, *, bot_token: str) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        bot_token: str,
+        socket_mode: SocketModeEndpoint | None = None,
+    ) -> None:
         self._workspace = workspace
         self._bot_token = bot_token
+        self._socket_mode = socket_mode
         self._methods: dict[str, Callable[[Params], Answer]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -51,6 +72,7 @@ class WebApi:
             "chat.update": self._update,
             "chat.delete": self._delete,
             "usergroups.users.list": self._usergroup_members,
+            APPS_CONNECTIONS_OPEN: self._open_connection,
         }
 
     def handle(self, method: str, request: Request) -> Response:
@@ -65,9 +87,11 @@ class WebApi:
             return response
 
         try:
-            if not token:
+            if method == APPS_CONNECTIONS_OPEN:
+                self._check_app_token(request)
+            elif not token:
                 raise ApiError("not_authed")
-            if not hmac.compare_digest(token.encode(), self._bot_token.encode()):
+            elif not hmac.compare_digest(token.encode(), self._bot_token.encode()):
                 raise ApiError("invalid_auth")
             handler = self._methods.get(method)
             if handler is None:
@@ -93,7 +117,20 @@ class WebApi:
             )
         )
 
+    def _check_app_token(self, request: Request) -> None:
+        # Slack refuses the app token as a POST parameter here; the bot token never works.
+        app_token = _bearer_token(request)
+        if not app_token:
+            raise ApiError("not_authed")
+        if self._socket_mode is None or not self._socket_mode.accepts_app_token(app_token):
+            raise ApiError("invalid_auth")
+
     # ------------------------------------------------------------------ methods
+
+    def _open_connection(self, params: Params) -> Answer:
+        if self._socket_mode is None:  # unreachable: _check_app_token refused already
+            raise ApiError("invalid_auth")
+        return {"url": self._socket_mode.open_connection_url()}
 
     def _auth_test(self, params: Params) -> Answer:
         ws = self._workspace

@@ -61,21 +61,21 @@ class BotProcess:
         return code
 
 
-def start_bot(
-    simulator: EsignSimulator,
-    playground: Playground,
-    log_path: Path,
-    **extra_env: str,
-) -> BotProcess:
-    port = free_port()
+def bot_env(simulator: EsignSimulator, playground: Playground, **extra_env: str) -> dict[str, str]:
+    """The environment of a bot process: e签宝 is the simulator, Slack is the playground.
+
+    Nothing is inherited from the caller's ESIGN_/SLACK_ settings, so no real credentials can
+    leak into a test.
+    """
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("ESIGN_", "SLACK_", "CACHE_", "LOOKUP_"))
+        if not key.startswith(("ESIGN_", "SLACK_", "CACHE_", "LOOKUP_", "ALLOWED_"))
     }
     env.update(
         {
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            "PYTHONPATH": str(ROOT),
             "ESIGN_APP_ID": simulator.app_id,
             "ESIGN_APP_SECRET": simulator.app_secret,
             "ESIGN_BASE_URL": simulator.base_url,
@@ -84,14 +84,25 @@ def start_bot(
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": playground.api_url,
-            "PORT": str(port),
-            "BIND_HOST": "127.0.0.1",
             "CACHE_TTL_SECONDS": str(CACHE_TTL),
             "LOG_LEVEL": "DEBUG",
             # Many tests fail e签宝 on purpose; the breaker has tests of its own.
             "ESIGN_BREAKER_FAILURES": "100",
             **extra_env,
         }
+    )
+    return env
+
+
+def start_bot(
+    simulator: EsignSimulator,
+    playground: Playground,
+    log_path: Path,
+    **extra_env: str,
+) -> BotProcess:
+    port = free_port()
+    env = bot_env(
+        simulator, playground, **{"PORT": str(port), "BIND_HOST": "127.0.0.1", **extra_env}
     )
     log_file = log_path.open("wb")
     process = subprocess.Popen(
