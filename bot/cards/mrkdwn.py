@@ -33,11 +33,17 @@ _SLACK_USER_ID: Final = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 def units(text: str) -> int:
     """Length as Slack may count it (UTF-16 code units)."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def clean(text: str, *, keep_newlines: bool = False) -> str:
     """Drop invisible and control characters; fold line breaks to spaces unless kept."""
+    # Printable text holds no control, format, surrogate or private-use character and no line
+    # break: nothing to drop. This is nearly all text, and the loop below is per character.
+    if text.isprintable():
+        return text.strip()
     out: list[str] = []
     for char in text:
         if char in _LINE_BREAKS:
@@ -72,6 +78,8 @@ def _take(pieces: list[str], limit: int) -> str:
 
 
 def _mapped(text: str, table: dict[str, str], limit: int) -> str:
+    if units(text) <= limit and not any(char in text for char in table):
+        return text
     # Map character by character so a cut never lands inside an entity such as "&amp;".
     pieces = [table.get(char, char) for char in text]
     full = "".join(pieces)
