@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -16,6 +17,18 @@ from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
 ACTIONS_BLOCK_ID: Final = "esign_flow_actions"
 MAX_BLOCKS: Final = 50
 TOP_TEXT_LIMIT: Final = 600
+
+
+class RenderedBlock(Block):
+    """A block validated and serialized once, then reused as is by every card that shows it."""
+
+    def __init__(self, rendered: dict[str, Any]) -> None:
+        super().__init__(type=rendered["type"], block_id=rendered.get("block_id"))
+        self._rendered = rendered
+
+    def to_dict(self) -> dict[str, Any]:
+        # Shared between cards: callers serialize it and never change it.
+        return self._rendered
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,7 @@ class Card:
         return Card(text=text, blocks=[*self.blocks, *tail])
 
 
+@functools.lru_cache(maxsize=1024)
 def flow_actions(
     flow_id: str | None,
     *,
@@ -52,6 +66,7 @@ def flow_actions(
     """Recheck / Share buttons carrying the flow (and thread), or None when none would work.
 
     The value is what the action handler decodes, so any instance can answer the click.
+    The same buttons come back for every Recheck of a card, so they are built once.
     """
     value = button_value(flow_id, thread_ts)
     if value is None:
@@ -77,7 +92,7 @@ def flow_actions(
         )
     if not buttons:
         return None
-    return ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=buttons)
+    return RenderedBlock(ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=buttons).to_dict())
 
 
 def button_value(flow_id: str | None, thread_ts: str | None = None) -> str | None:

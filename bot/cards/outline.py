@@ -9,11 +9,14 @@ those are what the reader came to see.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from cachetools import LRUCache
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -24,7 +27,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.cards.card import Card, flow_actions
+from bot.cards.card import Card, RenderedBlock, flow_actions
 from bot.cards.mrkdwn import (
     as_utc,
     clean,
@@ -93,7 +96,45 @@ def render_outline(
     `requested_by` (a Slack user id) is mentioned in the footer when it looks like one;
     `thread_ts` rides along in the button values so a Recheck or Share answers in that thread.
     """
-    outline = snapshot.outline
+    body = _body(snapshot.outline, simulated=snapshot.simulated)
+    blocks: list[Block] = list(body.blocks)
+    blocks.append(_context(_footer_text(snapshot, now, requested_by)))
+    actions = flow_actions(snapshot.outline.flow_id, thread_ts=thread_ts, share=ephemeral)
+    if actions is not None:
+        blocks.append(actions)
+    return Card(text=body.top_text, blocks=blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """Everything of a card that depends on the outline alone, already serialized."""
+
+    outline: FlowOutline
+    simulated: bool
+    blocks: tuple[Block, ...]
+    top_text: str
+
+
+#: Cache hits hand out the same outline object for a whole TTL window, so its body is rendered
+#: once and reused: rendering and validating the blocks is most of a warm lookup's CPU time.
+_bodies: LRUCache[tuple[int, bool], _Body] = LRUCache(maxsize=256)
+_bodies_lock = threading.Lock()
+
+
+def _body(outline: FlowOutline, *, simulated: bool) -> _Body:
+    key = (id(outline), simulated)
+    with _bodies_lock:
+        cached = _bodies.get(key)
+    # The identity check guards against a new outline that reuses a freed object's id.
+    if cached is not None and cached.outline is outline:
+        return cached
+    body = _render_body(outline, simulated=simulated)
+    with _bodies_lock:
+        _bodies[key] = body
+    return body
+
+
+def _render_body(outline: FlowOutline, *, simulated: bool) -> _Body:
     status = flow_status_label(outline.flow_status)
     blocks: list[Block] = []
     spent = 0
@@ -103,7 +144,7 @@ def render_outline(
         blocks.append(block)
         spent += sum(units(text) for text in texts)
 
-    if snapshot.simulated:
+    if simulated:
         add(_context(SIMULATED_BANNER), SIMULATED_BANNER)
     header = _header_text(outline.flow_id, status)
     add(HeaderBlock(text=PlainTextObject(text=header, emoji=True)), header)
@@ -133,13 +174,12 @@ def render_outline(
         if hidden:
             fold = f"_…and {hidden} more related flow{_s(hidden)}_"
             add(_context(fold), fold)
-
-    footer = _footer_text(snapshot, now, requested_by)
-    add(_context(footer), footer)
-    actions = flow_actions(outline.flow_id, thread_ts=thread_ts, share=ephemeral)
-    if actions is not None:
-        blocks.append(actions)
-    return Card(text=_top_text(snapshot, status), blocks=blocks)
+    return _Body(
+        outline=outline,
+        simulated=simulated,
+        blocks=tuple(RenderedBlock(block.to_dict()) for block in blocks),
+        top_text=_top_text(outline, status, simulated=simulated),
+    )
 
 
 def progress(sub_flows: Sequence[SubFlow]) -> str:
@@ -286,15 +326,14 @@ def _footer_text(snapshot: FlowSnapshot, now: datetime, requested_by: str | None
     return " · ".join(parts)
 
 
-def _top_text(snapshot: FlowSnapshot, status: Label) -> str:
+def _top_text(outline: FlowOutline, status: Label, *, simulated: bool) -> str:
     """Notification / screen-reader text: plain words only, every e签宝 value escaped."""
-    outline = snapshot.outline
     flow = escape(outline.flow_id or "", ID_LIMIT) or "(no id)"
     if status.is_raw:
         words = escape(status.value, RAW_NAME_LIMIT)
     else:
         words = status.en if status.en == status.zh else f"{status.en} {status.zh}"
-    prefix = "[Simulated] " if snapshot.simulated else ""
+    prefix = "[Simulated] " if simulated else ""
     text = f"{prefix}e签宝 flow {flow}: {words} — {progress(outline.sub_flows)}"
     # Every piece is escaped already; clean() only guards against our own line breaks.
     return truncate(clean(text), TOP_TEXT_LIMIT)
