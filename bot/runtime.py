@@ -163,6 +163,9 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         signing_secret=signing_secret,
         client=web_client,
         request_verification_enabled=not socket_mode,
+        # Listeners only ack and hand the slow part to the background pool, so they run in the
+        # request's own thread: no hop to Bolt's listener pool and no polling for the ack.
+        process_before_response=True,
         listener_executor=ThreadPoolExecutor(
             max_workers=BOLT_LISTENER_THREADS, thread_name_prefix="bolt"
         ),

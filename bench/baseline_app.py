@@ -1,0 +1,42 @@
+"""The floor for any Bolt bot on this machine: ack the slash command, respond() a fixed text.
+
+Served exactly like the bot (the Procfile's gunicorn command with this app instead of the bot's):
+
+    gunicorn --config python:bot.gunicorn_conf bench.baseline_app:app
+
+It reads the same Slack settings from the environment as the bot, and talks to the same Slack
+(SLACK_API_URL), but has none of the bot's code: no e签宝, no cache, no background pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from slack_bolt import Ack, App, Respond
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+from bench.sink import BASELINE_TEXT
+
+COMMAND = "/esign-flow"
+
+logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"))
+
+bolt = App(
+    signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+    client=WebClient(
+        token=os.environ["SLACK_BOT_TOKEN"],
+        base_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
+    ),
+)
+
+
+@bolt.command(COMMAND)
+def on_command(ack: Ack, respond: Respond) -> None:
+    ack()
+    respond(BASELINE_TEXT)
+
+
+#: The WSGI app gunicorn serves.
+app = SlackRequestHandler(bolt)

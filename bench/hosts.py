@@ -1,0 +1,148 @@
+"""Where the stand-ins run: in child processes (the default) or inside the bench process.
+
+Child processes are `multiprocessing` managers: each holds one stand-in and serves method calls
+on it through a proxy, so the bench code is the same either way. Each stand-in then has a GIL
+of its own, and neither the e签宝 simulator's threads nor the Slack sink's compete with the load
+generator's event loop (see bench/RESULTS.md for the measurement behind this default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import multiprocessing
+from collections.abc import Iterable
+from multiprocessing.managers import BaseManager
+from typing import Any, Protocol, cast
+
+from bench.sink import Answer, SlackSink
+from stand_ins.esign_simulator import EsignSimulator, catalogue_outline, transport
+
+
+class SimulatorHost:
+    """EsignSimulator with bulk helpers, so tens of thousands of flows take one call.
+
+    `nodelay`: answer with TCP_NODELAY. The simulator's handler (http.server) writes the
+    headers and the body of an answer in two sends; with Nagle's algorithm on, the body waits
+    for the client's ACK of the headers, which Linux delays by up to 40 ms on a keep-alive
+    connection. That is an artefact of the stand-in (it adds ~40 ms to every e签宝 call the
+    bot makes), so the benchmark turns Nagle off, as stand_ins/esign_simulator/transport.py
+    should (see bench/RESULTS.md).
+    """
+
+    def __init__(self, nodelay: bool = True) -> None:
+        if nodelay:
+            # Class attribute of socketserver.StreamRequestHandler, read in setup().
+            transport._Handler.disable_nagle_algorithm = True
+        self._simulator = EsignSimulator()
+
+    def start(self) -> tuple[str, str, str]:
+        """Start; returns (base_url, app_id, app_secret)."""
+        self._simulator.start()
+        return self._simulator.base_url, self._simulator.app_id, self._simulator.app_secret
+
+    def stop(self) -> None:
+        self._simulator.stop()
+
+    def set_latency(self, seconds: float) -> None:
+        self._simulator.set_latency(seconds)
+
+    def add_copies(self, template_id: str, flow_ids: Iterable[str]) -> int:
+        """Serve a copy of the catalogue flow `template_id` under each of `flow_ids`."""
+        template = catalogue_outline(template_id)
+        if template is None:
+            raise LookupError(f"no catalogue flow {template_id}")
+        added = 0
+        for flow_id in flow_ids:
+            outline = copy.copy(template)
+            outline["flowId"] = flow_id
+            self._simulator.add_flow(outline)
+            added += 1
+        return added
+
+    def outline_calls(self, flow_id: str | None = None) -> int:
+        return self._simulator.outline_calls(flow_id)
+
+    def outline_calls_for(self, flow_ids: Iterable[str]) -> dict[str, int]:
+        return {flow_id: self._simulator.outline_calls(flow_id) for flow_id in set(flow_ids)}
+
+    def reset_stats(self) -> None:
+        self._simulator.reset_stats()
+
+
+class Simulator(Protocol):
+    def start(self) -> tuple[str, str, str]: ...
+    def stop(self) -> None: ...
+    def set_latency(self, seconds: float) -> None: ...
+    def add_copies(self, template_id: str, flow_ids: Iterable[str]) -> int: ...
+    def outline_calls(self, flow_id: str | None = None) -> int: ...
+    def outline_calls_for(self, flow_ids: Iterable[str]) -> dict[str, int]: ...
+    def reset_stats(self) -> None: ...
+
+
+class Sink(Protocol):
+    def start(self) -> str: ...
+    def stop(self) -> None: ...
+    def base_url(self) -> str: ...
+    def api_url(self) -> str: ...
+    def count(self) -> int: ...
+    def answers(self, since: int = 0) -> list[Answer]: ...
+    def kept(self, key: str) -> dict[str, Any] | None: ...
+    def other_texts(self) -> dict[str, int]: ...
+    def reset(self) -> None: ...
+
+
+class _SimulatorManager(BaseManager):
+    pass
+
+
+class _SinkManager(BaseManager):
+    pass
+
+
+_SimulatorManager.register("SimulatorHost", SimulatorHost)
+_SinkManager.register("SlackSink", SlackSink)
+
+
+class StandIns:
+    """The e签宝 simulator and the Slack sink, started; close() stops them and their processes."""
+
+    def __init__(self, *, separate_processes: bool, simulator_nodelay: bool = True) -> None:
+        self.separate_processes = separate_processes
+        self._managers: list[BaseManager] = []
+        self.simulator: Simulator
+        self.sink: Sink
+        if separate_processes:
+            context = multiprocessing.get_context("spawn")
+            simulator_manager = _SimulatorManager(ctx=context)
+            sink_manager = _SinkManager(ctx=context)
+            simulator_manager.start()
+            self._managers.append(simulator_manager)
+            sink_manager.start()
+            self._managers.append(sink_manager)
+            self.simulator = cast(Simulator, simulator_manager.SimulatorHost(simulator_nodelay))  # type: ignore[attr-defined]
+            self.sink = cast(Sink, sink_manager.SlackSink())  # type: ignore[attr-defined]
+        else:
+            self.simulator = SimulatorHost(simulator_nodelay)
+            self.sink = SlackSink()
+        self.esign_url, self.app_id, self.app_secret = self.simulator.start()
+        self.sink_url = self.sink.start()
+
+    def pids(self) -> list[int]:
+        """The child processes' ids (empty when the stand-ins run in the bench process)."""
+        pids: list[int] = []
+        for manager in self._managers:
+            process = getattr(manager, "_process", None)
+            pid = getattr(process, "pid", None)
+            if isinstance(pid, int):
+                pids.append(pid)
+        return pids
+
+    def close(self) -> None:
+        for stop in (self.sink.stop, self.simulator.stop):
+            # A child process that died already cannot answer; its manager is shut down below.
+            with contextlib.suppress(Exception):
+                stop()
+        for manager in reversed(self._managers):
+            manager.shutdown()
+        self._managers.clear()

@@ -1,0 +1,234 @@
+"""A lean Slack sink: response URLs and the few Web API methods the bot calls, recorded by key.
+
+The Slack playground (`stand_ins.slack_playground`) is a faithful Slack, with a workspace that
+keeps every message and copies it for readers; for tens of thousands of answers the benchmark
+needs less: when each answer landed (`time.monotonic()`, which on Linux is one clock for every
+process on the machine, so the load generator can compare it with its own send times), and
+what it was (a flow card, an error card or note, the baseline's fixed text).
+
+Keys: a response_url `<base>/response/<token>` records under `<token>`; `chat.update` under
+`update:<ts>`; `chat.postMessage` under `post:<channel>:<thread_ts>`. Full payloads are kept
+only for keys starting with `keep-` (the benchmark reads a card's buttons from one of them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
+
+#: What the bare Bolt baseline answers every command with.
+BASELINE_TEXT = "baseline: acked and answered"
+KEEP_PREFIX = "keep-"
+BOT_USER_ID = "U0BOTUSER"
+BOT_ID = "B0BENCH"
+TEAM_ID = "T0BENCH"
+_FLOW_IN_HEADER = re.compile(r"\bFlow (\S+) ·")
+_ANSWERED = b"ok"
+
+
+class Answer(NamedTuple):
+    key: str
+    #: time.monotonic() when the request had fully arrived.
+    at: float
+    #: "card" (a flow card: it has a header block), "error" (any other message from the bot:
+    #: an error card or a note), "text" (the baseline's fixed text), "delete", "invalid".
+    kind: str
+    flow_id: str | None
+    replace_original: bool
+
+
+def classify(payload: dict[str, Any] | None) -> tuple[str, str | None]:
+    """The answer's kind and, for a flow card, the flow id in its header."""
+    if payload is None:
+        return "invalid", None
+    if payload.get("delete_original") in (True, "true"):
+        return "delete", None
+    blocks = payload.get("blocks")
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except ValueError:
+            blocks = None
+    if isinstance(blocks, list):
+        for block in blocks:
+            if isinstance(block, dict) and block.get("type") == "header":
+                text = block.get("text")
+                header = text.get("text", "") if isinstance(text, dict) else ""
+                found = _FLOW_IN_HEADER.search(str(header))
+                return "card", found.group(1) if found else None
+    text = payload.get("text")
+    if text == BASELINE_TEXT:
+        return "text", None
+    if blocks or text:
+        return "error", None
+    return "invalid", None
+
+
+class SlackSink:
+    """Start with start(); every method is safe to call through a multiprocessing proxy."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self._host = host
+        self._lock = threading.Lock()
+        self._answers: list[Answer] = []
+        self._kept: dict[str, dict[str, Any]] = {}
+        self._other_texts: Counter[str] = Counter()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> str:
+        """Serve on an OS-chosen port; returns the base URL."""
+        if self._server is None:
+            server = _Server((self._host, 0), _Handler)
+            server.sink = self
+            self._server = server
+            self._thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="slack-sink",
+                daemon=True,
+            )
+            self._thread.start()
+        return self.base_url()
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the sink is not running")
+        return f"http://{self._host}:{self._server.server_address[1]}"
+
+    def api_url(self) -> str:
+        return f"{self.base_url()}/api/"
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._answers)
+
+    def answers(self, since: int = 0) -> list[Answer]:
+        with self._lock:
+            return self._answers[since:]
+
+    def kept(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._kept.get(key)
+
+    def other_texts(self) -> dict[str, int]:
+        """Top-level texts of answers that were not flow cards, with counts (diagnostics)."""
+        with self._lock:
+            return dict(self._other_texts)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._answers.clear()
+            self._kept.clear()
+            self._other_texts.clear()
+
+    # --- writing (the server's threads) ---------------------------------------------------------
+
+    def record(self, key: str, at: float, payload: dict[str, Any] | None) -> None:
+        kind, flow_id = classify(payload)
+        replace = payload is not None and payload.get("replace_original") in (True, "true")
+        with self._lock:
+            self._answers.append(Answer(key, at, kind, flow_id, replace))
+            if key.startswith(KEEP_PREFIX) and payload is not None:
+                self._kept[key] = payload
+            if kind in ("error", "invalid") and payload is not None:
+                self._other_texts[str(payload.get("text"))[:120]] += 1
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+    sink: SlackSink
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two sends: without this, Nagle holds the body back until the
+    # client ACKs the headers, which a keep-alive client may delay by 40 ms.
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def do_GET(self) -> None:
+        self._send(404, b"not_found", "text/plain")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        arrived = time.monotonic()
+        path = self.path.split("?", 1)[0]
+        sink = self.server.sink
+        if path.startswith("/response/"):
+            sink.record(path.removeprefix("/response/"), arrived, _json_object(body))
+            self._send(200, _ANSWERED, "text/plain")
+            return
+        if path.startswith("/api/"):
+            method = path.removeprefix("/api/")
+            params = _params(body, self.headers.get("Content-Type", ""))
+            self._api(method, params, arrived)
+            return
+        self._send(404, b"not_found", "text/plain")
+
+    def _api(self, method: str, params: dict[str, Any], arrived: float) -> None:
+        sink = self.server.sink
+        answer: dict[str, Any] = {"ok": True}
+        if method == "auth.test":
+            answer.update(
+                url="https://bench.slack.com/",
+                team="Bench",
+                user="esign-flow",
+                team_id=TEAM_ID,
+                user_id=BOT_USER_ID,
+                bot_id=BOT_ID,
+                is_enterprise_install=False,
+            )
+        elif method == "chat.update":
+            ts = str(params.get("ts"))
+            sink.record(f"update:{ts}", arrived, params)
+            answer.update(channel=params.get("channel"), ts=ts, text=params.get("text"))
+        elif method == "chat.postMessage":
+            sink.record(f"post:{params.get('channel')}:{params.get('thread_ts')}", arrived, params)
+            answer.update(channel=params.get("channel"), ts=f"{time.time():.6f}")
+        self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _params(body: bytes, content_type: str) -> dict[str, Any]:
+    if content_type.split(";")[0].strip().lower() == "application/json":
+        return _json_object(body) or {}
+    return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
