@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from stand_ins.esign_simulator import EsignSimulator, catalogue_outline
-from stand_ins.slack_playground import Playground
+from stand_ins.slack_playground import Message, Playground
 from tests.conftest import KNOWN_SECRETS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,3 +180,21 @@ def fresh_flow(simulator: EsignSimulator) -> Callable[[str], str]:
         return flow_id
 
     return copy_of
+
+
+def cards(
+    channel: str = "C0GENERAL", *, count: int = 1, ephemeral: bool | None = None
+) -> Callable[[list[Message]], list[Message] | None]:
+    """A wait_for predicate: the bot's messages in `channel`, once there are `count` of them."""
+
+    def ready(messages: list[Message]) -> list[Message] | None:
+        found = [
+            m
+            for m in messages
+            if m.bot
+            and m.channel_id == channel
+            and (ephemeral is None or m.is_ephemeral == ephemeral)
+        ]
+        return found if len(found) >= count else None
+
+    return ready

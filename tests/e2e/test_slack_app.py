@@ -12,8 +12,8 @@ import pytest
 
 from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
 from stand_ins.esign_simulator import EsignSimulator, Fault
-from stand_ins.slack_playground import Message, Playground
-from tests.e2e.conftest import CACHE_TTL
+from stand_ins.slack_playground import Playground
+from tests.e2e.conftest import CACHE_TTL, cards
 
 DOC_FLOW = "803719636976683872"
 SUCCESS_FLOW = "2987366201948372992"
@@ -22,24 +22,6 @@ NOT_FOUND_FLOW = "2987390000030500001"
 NOT_FOUND_4_FLOW = "2987390000030500004"
 BALANCE_FLOW = "2987390000030503107"
 UNKNOWN_FLOW = "1234567890123456789"
-
-
-def cards(
-    channel: str = "C0GENERAL", *, count: int = 1, ephemeral: bool | None = None
-) -> Callable[[list[Message]], list[Message] | None]:
-    """A wait_for predicate: the bot's messages in `channel`, once there are `count` of them."""
-
-    def ready(messages: list[Message]) -> list[Message] | None:
-        found = [
-            m
-            for m in messages
-            if m.bot
-            and m.channel_id == channel
-            and (ephemeral is None or m.is_ephemeral == ephemeral)
-        ]
-        return found if len(found) >= count else None
-
-    return ready
 
 
 def test_slash_command_acks_fast_and_shows_the_card(

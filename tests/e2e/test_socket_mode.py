@@ -16,12 +16,13 @@ import pytest
 
 from bot.slack_ids import ACTION_RECHECK
 from stand_ins.esign_simulator import EsignSimulator
-from stand_ins.slack_playground import VIEWER_USER_ID, Message, Playground
+from stand_ins.slack_playground import VIEWER_USER_ID, Playground
 from tests.e2e.conftest import (
     BOT_TOKEN,
     SIGNING_SECRET,
     BotProcess,
     bot_env,
+    cards,
     procfile_command,
 )
 
@@ -92,16 +93,6 @@ def slack(
     return socket_playground
 
 
-def bot_messages(
-    *, ephemeral: bool, count: int = 1
-) -> Callable[[list[Message]], list[Message] | None]:
-    def ready(messages: list[Message]) -> list[Message] | None:
-        found = [m for m in messages if m.bot and m.is_ephemeral == ephemeral]
-        return found if len(found) >= count else None
-
-    return ready
-
-
 def test_the_worker_connects_with_the_app_token(
     worker: BotProcess, socket_playground: Playground
 ) -> None:
@@ -123,7 +114,7 @@ def test_slash_command_is_acked_over_the_socket_and_answered_by_response_url(
     exchange = slack.slash_command(flow_id)
     assert exchange.status == 200
     assert exchange.elapsed < 1.0
-    [card] = slack.workspace.wait_for(bot_messages(ephemeral=True))
+    [card] = slack.workspace.wait_for(cards(ephemeral=True))
     assert card.ephemeral_to == VIEWER_USER_ID
     assert card.response_url is not None  # posted through the command's response_url
     assert f"Flow {flow_id}" in card.visible_text()
@@ -136,7 +127,7 @@ def test_help_comes_back_in_the_ack_payload(slack: Playground, simulator: EsignS
     exchange = slack.slash_command("help")
     assert exchange.status == 200
     assert "/esign-flow" in exchange.json()["text"]
-    [shown] = slack.workspace.wait_for(bot_messages(ephemeral=True))
+    [shown] = slack.workspace.wait_for(cards(ephemeral=True))
     assert "flowId" in shown.visible_text()
     assert simulator.outline_calls() == 0
 
@@ -146,7 +137,7 @@ def test_message_shortcut_answers_in_the_thread(slack: Playground) -> None:
     exchange = slack.message_shortcut(parent.ts)
     assert exchange.status == 200
     assert exchange.elapsed < 1.0
-    [reply] = slack.workspace.wait_for(bot_messages(ephemeral=False))
+    [reply] = slack.workspace.wait_for(cards(ephemeral=False))
     assert reply.thread_ts == parent.ts
     assert f"Flow {SUCCESS_FLOW}" in reply.visible_text()
 
@@ -156,7 +147,7 @@ def test_recheck_updates_the_card_in_place(
 ) -> None:
     flow_id = fresh_flow(SUCCESS_FLOW)
     slack.slash_command(flow_id)
-    [card] = slack.workspace.wait_for(bot_messages(ephemeral=True))
+    [card] = slack.workspace.wait_for(cards(ephemeral=True))
     exchange = slack.click(card, ACTION_RECHECK)
     assert exchange.status == 200
     assert exchange.elapsed < 1.0
