@@ -68,7 +68,6 @@ def build_esign_client(settings: Settings, endpoint: EsignEndpoint) -> EsignClie
 class Runtime:
     settings: Settings
     stack: LookupStack
-    work: BackgroundWork
     services: Services
     app: App
 
@@ -78,7 +77,7 @@ class Runtime:
 
     def close(self, timeout: float = 20.0) -> bool:
         """Finish the lookups already acked (within `timeout`), then release connections."""
-        drained = self.work.drain(timeout)
+        drained = self.services.work.drain(timeout)
         if not drained:
             log.warning(
                 "shutdown: gave up waiting for lookups in flight", extra={"timeout": timeout}
@@ -179,4 +178,4 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         group_members=UsergroupMembers(web_client) if settings.allowed_usergroup_ids else None,
     )
     handlers.register(app, services, policy)
-    return Runtime(settings, stack, work, services, app)
+    return Runtime(settings, stack, services, app)

@@ -45,21 +45,23 @@ class BotWsgi:
         if path == EVENTS_PATH:
             if method != "POST":
                 return _answer(start_response, "405 Method Not Allowed", "POST only")
-            refusal = _refuse_body(environ)
+            content_type = _media_type(environ)
+            refusal = _refuse_body(environ, content_type)
             if refusal is not None:
                 return _answer(start_response, refusal, refusal)
-            return self._dispatch(environ, start_response)
+            return self._dispatch(environ, start_response, content_type)
         if self._fallback is not None:
             return self._fallback(environ, start_response)
         return _answer(start_response, "404 Not Found", "Not Found")
 
-    def _dispatch(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    def _dispatch(
+        self, environ: WSGIEnvironment, start_response: StartResponse, content_type: str
+    ) -> Iterable[bytes]:
         request = WsgiHttpRequest(environ)
         try:
             body = request.get_body()
         except (UnicodeDecodeError, ValueError):
             return _answer(start_response, "400 Bad Request", "Bad Request")
-        content_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
         problem = malformed_request(body, content_type)
         if problem is not None:
             log.info("malformed Slack request refused", extra={"problem": problem})
@@ -83,8 +85,11 @@ class BotWsgi:
         return self.runtime.close(timeout)
 
 
-def _refuse_body(environ: WSGIEnvironment) -> str | None:
-    content_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
+def _media_type(environ: WSGIEnvironment) -> str:
+    return str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
+
+
+def _refuse_body(environ: WSGIEnvironment, content_type: str) -> str | None:
     if content_type not in SLACK_CONTENT_TYPES:
         return "400 Bad Request"
     try:

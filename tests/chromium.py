@@ -21,3 +21,18 @@ ARGS = [
 def launch(playwright: Any) -> Any:
     """A headless Chromium browser from a `sync_playwright()` driver."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+
+
+def open_page(
+    browser: Any, url: str, *, width: int = 1400, height: int = 900
+) -> tuple[Any, list[str]]:
+    """A page at `url` in Shanghai time (so date tokens must be localised), and the list that
+    collects its JavaScript errors."""
+    context = browser.new_context(
+        timezone_id="Asia/Shanghai", locale="en-US", viewport={"width": width, "height": height}
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    return page, errors

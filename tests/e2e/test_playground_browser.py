@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.chromium import ARTIFACTS, CHROMIUM, launch
+from tests.chromium import ARTIFACTS, CHROMIUM, launch, open_page
 from tests.e2e.conftest import ROOT, free_port, wait_until_healthy
 
 STATUS_FLOWS = {
@@ -67,13 +67,7 @@ def test_newcomer_clicks_through_the_playground(local_run: str) -> None:
     with sync_api.sync_playwright() as driver:
         browser = launch(driver)
         try:
-            context = browser.new_context(
-                timezone_id="Asia/Shanghai", locale="en-US", viewport={"width": 1400, "height": 900}
-            )
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"{local_run}/")
+            page, errors = open_page(browser, f"{local_run}/")
             expect(page.locator(".sample-flow").first).to_be_visible()
             assert page.locator(".sample-flow").count() >= 13
 

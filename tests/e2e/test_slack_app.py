@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -265,11 +264,25 @@ def test_slow_esign_never_delays_acks(slack: Playground, simulator: EsignSimulat
     assert {f for f in flows if any(f"Flow {f}" in m.visible_text() for m in found)} == set(flows)
 
 
-def test_simulator_payload_json_is_the_cards_source(slack: Playground) -> None:
-    """The card's data is e签宝's, not ours: a flow added to the simulator shows up as sent."""
-    slack.slash_command("2987365012874563584")
+def test_card_shows_what_esign_sent(slack: Playground, simulator: EsignSimulator) -> None:
+    """A flow added to the simulator shows up with its own values, and none of ours."""
+    flow_id = "2987366300000000077"
+    simulator.add_flow(
+        {
+            "flowId": flow_id,
+            "flowStatus": "FAIL",
+            "objectType": "ORGANIZATION",
+            "contextId": "ctx-card-source-77",
+            "failReason": "营业执照已注销",
+            "subFlows": [{"subFlowId": "sf-77", "subFlowType": "AUTHCODE", "status": "FAIL"}],
+        }
+    )
+    slack.slash_command(flow_id)
     [card] = slack.workspace.wait_for(cards())
-    assert "Started" in card.visible_text() or "INIT" in json.dumps(card.blocks)
+    text = card.visible_text()
+    for sent in ("ctx-card-source-77", "营业执照已注销", "sf-77", "SMS code check", "Failed"):
+        assert sent in text
+    assert "Organization" in text
 
 
 def test_fault_injection_recovers_after_transient_errors(

@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, COMMAND, SHORTCUT_LOOKUP_IN_MESSAGE
 from stand_ins.slack_playground import Message, Playground, WsgiServerThread
 from stand_ins.slack_playground.slack_requests import RequestSigner, block_actions_payload
-from tests.chromium import ARTIFACTS, CHROMIUM, launch
+from tests.chromium import ARTIFACTS, CHROMIUM, launch, open_page
 
 SIGNING_SECRET = "playground-test-signing-secret"
 BOT_TOKEN = "xoxb-playground-test-token"
@@ -526,14 +526,10 @@ def test_browser_playground_renders_cards_buttons_and_threads(playground: Playgr
     with sync_api.sync_playwright() as driver:
         browser = launch(driver)
         try:
-            context = browser.new_context(
-                timezone_id="Asia/Shanghai", locale="en-US", viewport={"width": 1360, "height": 860}
+            page, page_errors = open_page(
+                browser, f"{playground.base_url}/", width=1360, height=860
             )
-            page = context.new_page()
-            page_errors: list[str] = []
-            page.on("pageerror", lambda error: page_errors.append(str(error)))
             expect = sync_api.expect
-            page.goto(f"{playground.base_url}/")
             expect(page.locator("#channel-title")).to_have_text("#general")
             expect(page.locator(".sample-flow")).to_have_count(2)
 
