@@ -14,27 +14,13 @@ from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    RetryHandler,
-)
-from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.web import SlackResponse
-from slack_sdk.webhook import WebhookClient
+
+from bot.response_url_client import HookPostFailed, ResponseUrlClient
 
 log = logging.getLogger(__name__)
 
 SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
-
-
-def slack_retry_handlers() -> list[RetryHandler]:
-    """Connection errors, 429 (honouring Retry-After) and 500/503 get a couple more tries."""
-    return [
-        ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=2),
-        ServerErrorRetryHandler(max_retry_count=2),
-    ]
 
 
 def response_url_guard(slack_api_url: str) -> Callable[[str], bool]:
@@ -83,11 +69,11 @@ class SlackReplies:
         client: WebClient,
         *,
         allow_response_url: Callable[[str], bool],
-        timeout: int = 10,
+        hooks: ResponseUrlClient | None = None,
     ) -> None:
         self._client = client
         self._allow_response_url = allow_response_url
-        self._timeout = timeout
+        self._hooks = hooks or ResponseUrlClient()
 
     def respond(
         self,
@@ -109,21 +95,21 @@ class SlackReplies:
             body = {"delete_original": True}
         if thread_ts:
             body["thread_ts"] = thread_ts
-        hook = WebhookClient(
-            response_url, timeout=self._timeout, retry_handlers=slack_retry_handlers()
-        )
         try:
-            response = hook.send_dict(body)
-        except (SlackClientError, OSError) as exc:
-            log.warning("response_url post failed", extra={"error": type(exc).__name__})
+            response = self._hooks.post_json(response_url, body)
+        except HookPostFailed as exc:
+            log.warning("response_url post failed", extra={"error": exc.reason})
             return False
-        if response.status_code != 200:
+        if response.status != 200:
             log.warning(
                 "response_url post refused",
-                extra={"status": response.status_code, "body": response.body[:200]},
+                extra={"status": response.status, "body": response.body[:200]},
             )
             return False
         return True
+
+    def close(self) -> None:
+        self._hooks.close()
 
     def post(
         self, channel: str, message: dict[str, Any], *, thread_ts: str | None = None

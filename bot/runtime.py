@@ -25,9 +25,10 @@ from bot.esign.signing import SignatureAuth
 from bot.esign.token_auth import TokenAuth
 from bot.flow_cards import FlowCards
 from bot.lookup import FlowLookup
-from bot.replies import SlackReplies, response_url_guard, slack_retry_handlers
+from bot.replies import SlackReplies, response_url_guard
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack_retries import slack_retry_handlers
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class Runtime:
             log.warning(
                 "shutdown: gave up waiting for lookups in flight", extra={"timeout": timeout}
             )
+        self.services.replies.close()
         self.stack.close()
         return drained
 
