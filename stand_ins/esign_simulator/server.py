@@ -55,8 +55,9 @@ REFRESH_TOKEN_PATH = "/v1/oauth2/refresh_token"  # noqa: S105 - a URL path
 #: How long a TIMEOUT fault holds a connection: longer than any sane client timeout, bounded
 #: so a forgotten client does not pin a thread forever. stop() ends the hold at once.
 DEFAULT_TIMEOUT_HOLD_SECONDS = 30.0
-#: Enough history for a benchmark run without growing without bound in a long local session.
-MAX_RECORDED_REQUESTS = 100_000
+#: Enough history for any one test; a long local session (the playground runs the simulator in
+#: the bot's own process) keeps only the latest, at roughly 0.6 KB a request.
+MAX_RECORDED_REQUESTS = 20_000
 
 
 @dataclass(frozen=True, slots=True)

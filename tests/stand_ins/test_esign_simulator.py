@@ -40,6 +40,7 @@ from stand_ins.esign_simulator import (
     signature,
     string_to_sign,
 )
+from stand_ins.esign_simulator import server as server_module
 from stand_ins.esign_simulator.catalogue import ALL_SUB_FLOW_TYPES, SUB_FLOW_STATUSES
 
 DOC_FLOW = "803719636976683872"
@@ -768,6 +769,15 @@ def test_requests_are_recorded_raw(sim: EsignSimulator, http: httpx.Client) -> N
     assert (recorded.method, recorded.path, recorded.status) == ("GET", target, 200)
     assert recorded.headers["X-Tsign-Open-Ca-Signature"] == headers["X-Tsign-Open-Ca-Signature"]
     assert abs(recorded.time - time.time()) < 5
+
+
+def test_only_the_latest_requests_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server_module, "MAX_RECORDED_REQUESTS", 3)
+    with EsignSimulator() as small, client(small.base_url, timeout=5) as http:
+        for n in range(5):
+            get_signed(http, outline_path(DOC_FLOW) + f"?n={n}")
+        assert [r.path.rsplit("=", 1)[1] for r in small.requests()] == ["2", "3", "4"]
+        assert small.outline_calls() == 5
 
 
 def test_keep_alive_serves_several_requests_on_one_connection(sim: EsignSimulator) -> None:
