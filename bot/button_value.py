@@ -1,4 +1,4 @@
-"""What a card's buttons carry: the flow id, and the thread the card belongs to.
+"""What a card's buttons carry: the flow id, the card's thread, and who asked for a posted card.
 
 State lives in the button, not in process memory, so a Recheck works after a restart and on any
 instance. The value comes back from Slack inside a request, so it is checked like user input.
@@ -11,27 +11,43 @@ from dataclasses import dataclass
 
 from bot.esign.errors import InvalidFlowId
 from bot.esign.flow_id import validate_flow_id
+from bot.slack_ids import SLACK_USER_ID
 
 _THREAD_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 #: Far below Slack's 2000-character limit; anything longer was not made by us.
 MAX_VALUE_LENGTH = 120
+_NOT_OURS = "The button's value is not one this bot made."
 
 
 @dataclass(frozen=True, slots=True)
 class ButtonValue:
     flow_id: str
     thread_ts: str | None = None
+    #: The person a posted card names as its requester, kept so a Recheck still names them.
+    requested_by: str | None = None
 
     def encode(self) -> str:
-        return f"{self.flow_id}|{self.thread_ts}" if self.thread_ts else self.flow_id
+        """`flow`, `flow|thread` or `flow|thread|user` (thread empty when there is none)."""
+        parts = [self.flow_id, self.thread_ts or "", self.requested_by or ""]
+        while len(parts) > 1 and not parts[-1]:
+            parts.pop()
+        return "|".join(parts)
 
     @classmethod
     def decode(cls, raw: object) -> ButtonValue:
         """Raises InvalidFlowId when the value is not one this bot could have made."""
         if not isinstance(raw, str) or len(raw) > MAX_VALUE_LENGTH:
-            raise InvalidFlowId("The button's value is not one this bot made.")
-        flow_part, _, thread_part = raw.partition("|")
-        thread_ts = thread_part or None
-        if thread_ts is not None and not _THREAD_TS.fullmatch(thread_ts):
-            raise InvalidFlowId("The button's value is not one this bot made.")
-        return cls(flow_id=validate_flow_id(flow_part), thread_ts=thread_ts)
+            raise InvalidFlowId(_NOT_OURS)
+        parts = raw.split("|")
+        if len(parts) > 3:
+            raise InvalidFlowId(_NOT_OURS)
+        flow_part, thread_part, user_part = [*parts, "", ""][:3]
+        if thread_part and not _THREAD_TS.fullmatch(thread_part):
+            raise InvalidFlowId(_NOT_OURS)
+        if user_part and not SLACK_USER_ID.fullmatch(user_part):
+            raise InvalidFlowId(_NOT_OURS)
+        return cls(
+            flow_id=validate_flow_id(flow_part),
+            thread_ts=thread_part or None,
+            requested_by=user_part or None,
+        )

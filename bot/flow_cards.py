@@ -74,7 +74,12 @@ class FlowCards:
                     thread_ts=thread_ts,
                 )
             if outcome.error is not None:
-                return render_error(outcome.error, flow_id=outcome.flow_id, thread_ts=thread_ts)
+                return render_error(
+                    outcome.error,
+                    flow_id=outcome.flow_id,
+                    thread_ts=thread_ts,
+                    requested_by=shared_by,
+                )
         except Exception:
             log.exception("rendering a flow card failed")
         return render_note(

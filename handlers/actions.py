@@ -11,9 +11,10 @@ from bot.audit import Requester
 from bot.button_value import ButtonValue
 from bot.cards import render_note
 from bot.esign.errors import InvalidFlowId
+from bot.replies import PostResult
 from bot.services import Services
 from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
-from handlers.payload import field, text_field
+from handlers.payload import field, in_direct_message, text_field
 
 
 def register(app: App, services: Services) -> None:
@@ -97,6 +98,7 @@ def handle_recheck(ack: Ack, body: dict[str, Any], services: Services) -> None:
             trigger="recheck",
             ephemeral=click.ephemeral,
             thread_ts=value.thread_ts,
+            shared_by=None if click.ephemeral else value.requested_by,
         )
         target = click.posted_message
         if target is not None and services.replies.update(*target, card.to_message()).ok:
@@ -126,12 +128,7 @@ def handle_share(ack: Ack, body: dict[str, Any], services: Services) -> None:
         if posted is not None and posted.ok:
             services.replies.respond(click.response_url, {}, delete_original=True)
             return
-        why = (
-            "I am not a member of this channel. Invite me with `/invite @esign-flow`, "
-            "then press Share again."
-            if posted is not None and posted.not_allowed_here
-            else "Slack did not take the shared card. Please try Share again in a moment."
-        )
+        why = _why_not_shared(posted, value.flow_id, direct=in_direct_message(body))
         private = services.cards.render(outcome, ephemeral=True, thread_ts=value.thread_ts)
         note = render_note("Could not share the card", why)
         services.replies.respond(
@@ -139,3 +136,17 @@ def handle_share(ack: Ack, body: dict[str, Any], services: Services) -> None:
         )
 
     services.work.submit(share)
+
+
+def _why_not_shared(posted: PostResult | None, flow_id: str, *, direct: bool) -> str:
+    if posted is None or not posted.not_allowed_here:
+        return "Slack did not take the shared card. Please try Share again in a moment."
+    if direct:
+        return (
+            "I cannot post in a direct message between people. To share this card, run "
+            f"`/esign-flow {flow_id}` in a channel I am in and press Share there."
+        )
+    return (
+        "I am not a member of this channel. Invite me with `/invite @esign-flow`, "
+        "then press Share again."
+    )

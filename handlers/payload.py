@@ -21,6 +21,15 @@ def text_field(payload: object, *path: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def in_direct_message(payload: object) -> bool:
+    """A direct message (or group DM) between people: no bot can be invited to post there."""
+    channel_id = text_field(payload, "channel", "id") or text_field(
+        payload, "container", "channel_id"
+    )
+    name = text_field(payload, "channel", "name") or ""
+    return (channel_id or "").startswith("D") or name == "directmessage" or name.startswith("mpdm-")
+
+
 #: Fields Bolt reads as objects while routing, before any listener could check them.
 _OBJECT_FIELDS = ("user", "team", "channel", "container", "message", "view", "enterprise")
 _TEXT_FIELDS = ("type", "callback_id", "response_url", "trigger_id", "api_app_id")

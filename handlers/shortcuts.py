@@ -14,9 +14,10 @@ from slack_bolt import Ack, App
 from bot.audit import Requester
 from bot.cards import Card, render_note, render_request_problems
 from bot.flow_requests import find_flow_ids
+from bot.replies import PostResult
 from bot.services import Services
 from bot.slack_ids import SHORTCUT_LOOKUP_IN_MESSAGE
-from handlers.payload import field, text_field
+from handlers.payload import field, in_direct_message, text_field
 
 
 def register(app: App, services: Services) -> None:
@@ -33,6 +34,7 @@ def handle_message_shortcut(ack: Ack, shortcut: dict[str, Any], services: Servic
         shortcut, "message", "ts"
     )
     request = find_flow_ids(field(shortcut, "message", "text"), cap=services.max_ids)
+    direct = in_direct_message(shortcut)
     requester = Requester.from_payload(
         field(shortcut, "team", "id"), channel_id, field(shortcut, "user", "id")
     )
@@ -59,17 +61,23 @@ def handle_message_shortcut(ack: Ack, shortcut: dict[str, Any], services: Servic
             posted = services.replies.post(channel_id, card.to_message(), thread_ts=thread_ts)
             if posted.ok:
                 return
-            why = (
-                "I am not a member of this channel, so only you can see this card. "
-                "Invite me with `/invite @esign-flow` to answer in threads here."
-                if posted.not_allowed_here
-                else "Slack did not take my reply in the thread, so only you can see this card."
-            )
+            why = _why_not_in_thread(posted, direct=direct)
             private = services.cards.render(outcome, ephemeral=True, thread_ts=thread_ts)
             note = render_note("Could not answer in the thread", why)
             _respond(services, response_url, note.followed_by(private), thread_ts)
 
         services.work.submit(deliver)
+
+
+def _why_not_in_thread(posted: PostResult, *, direct: bool) -> str:
+    if not posted.not_allowed_here:
+        return "Slack did not take my reply in the thread, so only you can see this card."
+    if direct:
+        return "I cannot post in a direct message between people, so only you can see this card."
+    return (
+        "I am not a member of this channel, so only you can see this card. "
+        "Invite me with `/invite @esign-flow` to answer in threads here."
+    )
 
 
 def _respond(

@@ -54,9 +54,28 @@ def test_find_ids_ignores_uuid_digit_runs_and_fullwidth() -> None:
 
 
 def test_button_value_round_trip_and_refusal() -> None:
-    value = ButtonValue("803719636976683872", "1764354000.000100")
-    assert ButtonValue.decode(value.encode()) == value
+    for value in [
+        ButtonValue("803719636976683872", "1764354000.000100"),
+        ButtonValue("803719636976683872", "1764354000.000100", "U0PLAYER1"),
+        ButtonValue("803719636976683872", requested_by="W012ABCDEF"),
+    ]:
+        assert ButtonValue.decode(value.encode()) == value
+    assert ButtonValue("803719636976683872", None, "U1ABC").encode() == "803719636976683872||U1ABC"
     assert ButtonValue.decode("803719636976683872") == ButtonValue("803719636976683872")
-    for forged in ["", "../x", "803719636976683872|../../", "8" * 3000, None, 42]:
+    # Values made before the requester rode along still work.
+    assert ButtonValue.decode("803719636976683872|1764354000.000100") == ButtonValue(
+        "803719636976683872", "1764354000.000100"
+    )
+    for forged in [
+        "",
+        "../x",
+        "803719636976683872|../../",
+        "803719636976683872||<!channel>",
+        "803719636976683872||u0lower",
+        "803719636976683872|1764354000.000100|U0PLAYER1|extra",
+        "8" * 3000,
+        None,
+        42,
+    ]:
         with pytest.raises(InvalidFlowId):
             ButtonValue.decode(forged)

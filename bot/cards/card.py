@@ -60,15 +60,16 @@ def flow_actions(
     flow_id: str | None,
     *,
     thread_ts: str | None = None,
+    requested_by: str | None = None,
     recheck: bool = True,
     share: bool = False,
 ) -> Block | None:
-    """Recheck / Share buttons carrying the flow (and thread), or None when none would work.
+    """Recheck / Share buttons carrying the flow (thread, requester), or None when none would work.
 
     The value is what the action handler decodes, so any instance can answer the click.
     The same buttons come back for every Recheck of a card, so they are built once.
     """
-    value = button_value(flow_id, thread_ts)
+    value = button_value(flow_id, thread_ts, requested_by)
     if value is None:
         return None
     buttons: list[ButtonElement] = []
@@ -95,19 +96,22 @@ def flow_actions(
     return RenderedBlock(ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=buttons).to_dict())
 
 
-def button_value(flow_id: str | None, thread_ts: str | None = None) -> str | None:
+def button_value(
+    flow_id: str | None, thread_ts: str | None = None, requested_by: str | None = None
+) -> str | None:
     """The encoded button value, checked with the handler's own decoder.
 
     A value the handler would refuse makes a button that can only fail, so a malformed thread
-    is dropped and an invalid flow id (say, odd data from e签宝) gets no buttons at all.
+    or requester is dropped and an invalid flow id (say, odd data from e签宝) gets no buttons.
     """
     if not flow_id:
         return None
-    for candidate in (ButtonValue(flow_id, thread_ts), ButtonValue(flow_id)):
-        encoded = candidate.encode()
-        try:
-            ButtonValue.decode(encoded)
-        except InvalidFlowId:
-            continue
-        return encoded
+    for thread in dict.fromkeys((thread_ts, None)):
+        for requester in dict.fromkeys((requested_by, None)):
+            encoded = ButtonValue(flow_id, thread, requester).encode()
+            try:
+                ButtonValue.decode(encoded)
+            except InvalidFlowId:
+                continue
+            return encoded
     return None

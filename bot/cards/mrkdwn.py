@@ -14,6 +14,8 @@ from typing import Final
 
 from slack_sdk.models.messages import DateLink
 
+from bot.slack_ids import SLACK_USER_ID
+
 ELLIPSIS: Final = "…"
 #: Shown where a value is missing (no time, no context id).
 MISSING: Final = "—"
@@ -28,7 +30,6 @@ _MRKDWN_ESCAPES: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _PLAIN_LOOKALIKES: Final = {"&": "＆", "<": "‹", ">": "›"}
 # A backtick would close the code span and let the rest of the value format as mrkdwn.
 _CODE_BACKTICK: Final = "ˋ"
-_SLACK_USER_ID: Final = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 def units(text: str) -> int:
@@ -144,6 +145,6 @@ def human_age(seconds: float) -> str:
 
 def mention(user_id: str | None) -> str | None:
     """`<@U…>` for a well-formed Slack user id; anything else is dropped rather than echoed."""
-    if user_id is None or not _SLACK_USER_ID.fullmatch(user_id):
+    if user_id is None or not SLACK_USER_ID.fullmatch(user_id):
         return None
     return f"<@{user_id}>"

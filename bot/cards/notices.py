@@ -47,7 +47,11 @@ def error_emoji(error: EsignError) -> str:
 
 
 def render_error(
-    error: EsignError, *, flow_id: str | None = None, thread_ts: str | None = None
+    error: EsignError,
+    *,
+    flow_id: str | None = None,
+    thread_ts: str | None = None,
+    requested_by: str | None = None,
 ) -> Card:
     # Titles are ours, but details quote e签宝's messages: escape both all the same.
     title = escape(error.title, TITLE_LIMIT) or "e签宝 lookup failed"
@@ -64,7 +68,11 @@ def render_error(
     if facts:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(facts))]))
     # Asking again only helps when the failure may pass (timeouts, rate limits, outages).
-    actions = flow_actions(flow_id, thread_ts=thread_ts) if error.transient else None
+    actions = (
+        flow_actions(flow_id, thread_ts=thread_ts, requested_by=requested_by)
+        if error.transient
+        else None
+    )
     if actions is not None:
         blocks.append(actions)
 

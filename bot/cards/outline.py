@@ -93,13 +93,16 @@ def render_outline(
 ) -> Card:
     """The card for one flow. `now` only ages a cached answer; Share is offered on ephemeral cards.
 
-    `requested_by` (a Slack user id) is mentioned in the footer when it looks like one;
-    `thread_ts` rides along in the button values so a Recheck or Share answers in that thread.
+    `requested_by` (a Slack user id) is mentioned in the footer when it looks like one, and
+    `thread_ts` is the thread the card answers in. Both ride along in the button values, so a
+    Recheck or Share answers in that thread and a rechecked card still names who asked.
     """
     body = _body(snapshot.outline, simulated=snapshot.simulated)
     blocks: list[Block] = list(body.blocks)
     blocks.append(_context(_footer_text(snapshot, now, requested_by)))
-    actions = flow_actions(snapshot.outline.flow_id, thread_ts=thread_ts, share=ephemeral)
+    actions = flow_actions(
+        snapshot.outline.flow_id, thread_ts=thread_ts, requested_by=requested_by, share=ephemeral
+    )
     if actions is not None:
         blocks.append(actions)
     return Card(text=body.top_text, blocks=blocks)

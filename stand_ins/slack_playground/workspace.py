@@ -38,6 +38,9 @@ class Channel:
     #: What chat.postMessage / chat.postEphemeral answer when the bot may not post here
     #: (None: it may). Slack says `not_in_channel` or `channel_not_found` depending on the case.
     bot_post_error: str | None = None
+    #: A direct message between the viewer and this user: Slack names it "directmessage" in
+    #: payloads, and a bot cannot be invited into it.
+    dm_with: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,14 @@ DEFAULT_CHANNELS: tuple[Channel, ...] = (
     ),
     # Public, bot not a member: `chat:write.public` lets it post anyway.
     Channel("C0PUBLIC2", "support", bot_is_member=False),
+    Channel(
+        "D0PLAYER2",
+        "directmessage",
+        is_private=True,
+        bot_is_member=False,
+        bot_post_error="channel_not_found",
+        dm_with=COLLEAGUE_USER_ID,
+    ),
 )
 
 DEFAULT_USERS: tuple[User, ...] = (

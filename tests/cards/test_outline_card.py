@@ -379,6 +379,15 @@ def test_buttons_carry_the_thread_for_the_action_handler() -> None:
     assert [b["value"] for b in buttons(render(thread_ts="not|a ts"))] == [FLOW_ID]
 
 
+def test_posted_cards_remember_who_asked_in_their_buttons() -> None:
+    posted = render(thread_ts="1700000000.123456", requested_by="U0PLAYER1")
+    [value] = [b["value"] for b in buttons(posted)]
+    assert ButtonValue.decode(value) == ButtonValue(FLOW_ID, "1700000000.123456", "U0PLAYER1")
+    # A requester the handler would refuse is left out; the thread stays.
+    odd = render(thread_ts="1700000000.123456", requested_by="<!here>")
+    assert [b["value"] for b in buttons(odd)] == [f"{FLOW_ID}|1700000000.123456"]
+
+
 def test_no_buttons_for_an_id_the_lookup_would_refuse() -> None:
     assert buttons(render(snapshot(flowId="<!channel>"))) == []
 

@@ -174,6 +174,50 @@ def test_recheck_on_a_shared_card_updates_it_with_chat_update(
     )
     assert updated.thread_ts == parent.ts
     assert any(c.method == "chat.update" for c in slack.workspace.calls())
+    # The thread still sees who asked, although a colleague pressed Recheck.
+    assert "requested by <@U0PLAYER1>" in reply.visible_text()
+    assert "requested by <@U0PLAYER1>" in updated.visible_text()
+    assert "cached" in updated.visible_text()
+
+
+def test_recheck_by_someone_else_keeps_the_original_requester(slack: Playground) -> None:
+    parent = slack.post_user_message(f"{SUCCESS_FLOW}")
+    slack.message_shortcut(parent.ts)
+    [reply] = slack.workspace.wait_for(cards(ephemeral=False))
+    slack.click(reply, ACTION_RECHECK, user_id="U0PLAYER2")
+    updated = slack.workspace.wait_for(
+        lambda ms: next((m for m in ms if m.ts == reply.ts and m.edited >= 1), None)
+    )
+    assert "requested by <@U0PLAYER1>" in updated.visible_text()
+    assert "<@U0PLAYER2>" not in updated.visible_text()
+
+
+def test_in_a_direct_message_the_shortcut_answers_privately_and_says_why(
+    slack: Playground,
+) -> None:
+    parent = slack.post_user_message(f"can you check {FAIL_FLOW}?", channel_id="D0PLAYER2")
+    slack.message_shortcut(parent.ts, channel_id="D0PLAYER2")
+    [fallback] = slack.workspace.wait_for(cards("D0PLAYER2", ephemeral=True))
+    text = fallback.visible_text()
+    assert "direct message between people" in text
+    assert "/invite" not in text  # a bot cannot be invited into a DM
+    assert f"Flow {FAIL_FLOW}" in text
+    assert not [m for m in slack.workspace.messages("D0PLAYER2") if m.bot and not m.is_ephemeral]
+
+
+def test_share_in_a_direct_message_explains_where_sharing_works(slack: Playground) -> None:
+    slack.slash_command(DOC_FLOW, channel_id="D0PLAYER2")
+    [card] = slack.workspace.wait_for(cards("D0PLAYER2"))
+    slack.click(card, ACTION_SHARE)
+    note = slack.workspace.wait_for(
+        lambda ms: next(
+            (m for m in ms if m.ts == card.ts and "Could not share" in m.visible_text()), None
+        )
+    )
+    text = note.visible_text()
+    assert f"`/esign-flow {DOC_FLOW}` in a channel" in text
+    assert "/invite" not in text
+    assert f"Flow {DOC_FLOW}" in text  # the card itself stays, for the person who asked
 
 
 @pytest.mark.parametrize(

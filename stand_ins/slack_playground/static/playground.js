@@ -133,6 +133,7 @@
   }
 
   function channelLabel(channel) {
+    if (channel.dm_with) return `💬 ${userName(channel.dm_with)}`;
     return `${channel.is_private ? "🔒 " : "#"}${channel.name}`;
   }
 
@@ -556,7 +557,9 @@
   function renderChannel(data) {
     const channel = channelById(view.channelId);
     $("channel-title").textContent = channelLabel(channel);
-    $("channel-topic").textContent = channel.bot_is_member
+    $("channel-topic").textContent = channel.dm_with
+      ? `Direct message with ${userName(channel.dm_with)}: esign-flow cannot post here, only answer you privately.`
+      : channel.bot_is_member
       ? "esign-flow is a member of this channel."
       : channel.is_private
         ? "Private channel: esign-flow is not a member (it cannot post here, only answer you privately)."
