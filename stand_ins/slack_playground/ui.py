@@ -102,13 +102,14 @@ class PlaygroundPage:
             "team": {"id": ws.team_id, "domain": ws.team_domain},
             "command": pg.command,
             "shortcut": {"callback_id": pg.shortcut_callback_id, "name": pg.shortcut_name},
-            "bot_connected": pg.bot_events_url is not None,
+            "bot_connected": pg.bot_events_url is not None or pg.socket_connected,
             "channels": [
                 {
                     "id": c.id,
                     "name": c.name,
                     "is_private": c.is_private,
                     "bot_is_member": c.bot_is_member,
+                    "dm_with": c.dm_with,
                 }
                 for c in ws.channels.values()
             ],

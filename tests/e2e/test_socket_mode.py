@@ -7,13 +7,12 @@ The worker runs as production would: from the Procfile's command line, in an emp
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
 from bot.slack_ids import ACTION_RECHECK
@@ -103,8 +102,8 @@ def test_the_worker_connects_with_the_app_token(
     assert opened[-1].response["url"].startswith("ws://127.0.0.1:")
     assert socket_playground.transport == "socket" and socket_playground.socket_connected
     # The playground page tells its reader the bot is there, over the socket as over HTTP.
-    with urllib.request.urlopen(f"{socket_playground.base_url}/playground/state") as answer:
-        assert json.load(answer)["bot_connected"] is True
+    state = httpx.get(f"{socket_playground.base_url}/playground/state", timeout=5).json()
+    assert state["bot_connected"] is True
     # The playground sees the link just before the bot's handshake returns and it logs.
     deadline = time.monotonic() + 5
     while "connected to Slack in Socket Mode" not in worker.log():
