@@ -34,7 +34,13 @@ def response_url_guard(slack_api_url: str) -> Callable[[str], bool]:
 
         def is_slack_hook(url: str) -> bool:
             parts = urlsplit(url)
-            return parts.scheme == "https" and parts.hostname in SLACK_HOOK_HOSTS
+            try:
+                port = parts.port
+            except ValueError:
+                return False
+            if parts.scheme != "https" or parts.hostname not in SLACK_HOOK_HOSTS:
+                return False
+            return port in {None, 443}
 
         return is_slack_hook
 

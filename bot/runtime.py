@@ -83,7 +83,9 @@ class Runtime:
             log.warning(
                 "shutdown: gave up waiting for lookups in flight", extra={"timeout": timeout}
             )
-        self.services.replies.close()
+        else:
+            # Only once no lookup is still answering: closing under a post would break it.
+            self.services.replies.close()
         self.stack.close()
         return drained
 
