@@ -134,7 +134,9 @@ class EsignClient:
                 delay = random.uniform(0, min(policy.max_delay, policy.base_delay * 2**attempt))  # noqa: S311
                 if self._monotonic() - started + delay >= policy.deadline:
                     raise
-                log.info(
+                # A warning, as urllib3 logs its retries: a flaky e签宝 should show in the logs
+                # before it shows as failed cards (the breaker bounds the volume in an outage).
+                log.warning(
                     "e签宝 outline retry",
                     extra={"flow_id": flow_id, "attempt": attempt, "reason": exc.detail},
                 )

@@ -120,6 +120,18 @@ def test_gateway_errors_are_retried_then_succeed(status: int) -> None:
     assert len(recorder.requests) == 2
 
 
+def test_each_retry_is_logged_as_a_warning_with_its_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    recorder = Recorder(httpx.Response(502, text="<html>bad gateway</html>"), ok())
+    with caplog.at_level("WARNING", logger="bot.esign.client"):
+        make_client(recorder).get_outline(FLOW)
+    [record] = [r for r in caplog.records if r.getMessage() == "e签宝 outline retry"]
+    assert record.levelname == "WARNING"
+    assert (record.flow_id, record.attempt) == (FLOW, 1)  # type: ignore[attr-defined]
+    assert "502" in record.reason  # type: ignore[attr-defined]
+
+
 def test_retries_are_bounded() -> None:
     recorder = Recorder(httpx.Response(503, text="<html>down</html>"))
     with pytest.raises(EsignUnavailable, match="503"):
