@@ -62,23 +62,26 @@ class FlowCards:
         *,
         ephemeral: bool,
         thread_ts: str | None = None,
-        shared_by: str | None = None,
+        requested_by: str | None = None,
+        offer_share: bool = True,
     ) -> Card:
+        """`requested_by` is named on the card; `offer_share` is False where the bot cannot post."""
         try:
             if outcome.snapshot is not None:
                 return render_outline(
                     outcome.snapshot,
                     now=self._clock(),
                     ephemeral=ephemeral,
-                    requested_by=shared_by,
+                    requested_by=requested_by,
                     thread_ts=thread_ts,
+                    offer_share=offer_share,
                 )
             if outcome.error is not None:
                 return render_error(
                     outcome.error,
                     flow_id=outcome.flow_id,
                     thread_ts=thread_ts,
-                    requested_by=shared_by,
+                    requested_by=requested_by,
                 )
         except Exception:
             log.exception("rendering a flow card failed")
@@ -95,10 +98,17 @@ class FlowCards:
         trigger: str,
         ephemeral: bool,
         thread_ts: str | None = None,
-        shared_by: str | None = None,
+        requested_by: str | None = None,
+        offer_share: bool = True,
     ) -> Card:
         outcome = self.look_up(flow_id, requester=requester, trigger=trigger)
-        return self.render(outcome, ephemeral=ephemeral, thread_ts=thread_ts, shared_by=shared_by)
+        return self.render(
+            outcome,
+            ephemeral=ephemeral,
+            thread_ts=thread_ts,
+            requested_by=requested_by,
+            offer_share=offer_share,
+        )
 
 
 def _outcome_name(outcome: LookupOutcome) -> str:

@@ -64,6 +64,7 @@ class _Click:
             if not self.ephemeral and self.channel_id and self.message_ts
             else None
         )
+        self.direct_message = in_direct_message(body)
         self.requester = Requester.from_payload(
             field(body, "team", "id"), self.channel_id, field(body, "user", "id")
         )
@@ -98,7 +99,8 @@ def handle_recheck(ack: Ack, body: dict[str, Any], services: Services) -> None:
             trigger="recheck",
             ephemeral=click.ephemeral,
             thread_ts=value.thread_ts,
-            shared_by=None if click.ephemeral else value.requested_by,
+            requested_by=None if click.ephemeral else value.requested_by,
+            offer_share=not click.direct_message,
         )
         target = click.posted_message
         if target is not None and services.replies.update(*target, card.to_message()).ok:
@@ -118,7 +120,10 @@ def handle_share(ack: Ack, body: dict[str, Any], services: Services) -> None:
     def share() -> None:
         outcome = services.cards.look_up(value.flow_id, requester=click.requester, trigger="share")
         card = services.cards.render(
-            outcome, ephemeral=False, thread_ts=value.thread_ts, shared_by=click.requester.user_id
+            outcome,
+            ephemeral=False,
+            thread_ts=value.thread_ts,
+            requested_by=click.requester.user_id,
         )
         posted = (
             services.replies.post(click.channel_id, card.to_message(), thread_ts=value.thread_ts)
@@ -128,8 +133,14 @@ def handle_share(ack: Ack, body: dict[str, Any], services: Services) -> None:
         if posted is not None and posted.ok:
             services.replies.respond(click.response_url, {}, delete_original=True)
             return
-        why = _why_not_shared(posted, value.flow_id, direct=in_direct_message(body))
-        private = services.cards.render(outcome, ephemeral=True, thread_ts=value.thread_ts)
+        why = _why_not_shared(posted, value.flow_id, direct=click.direct_message)
+        # Share again only where it can work: inviting the bot fixes a channel, not a DM.
+        private = services.cards.render(
+            outcome,
+            ephemeral=True,
+            thread_ts=value.thread_ts,
+            offer_share=not click.direct_message,
+        )
         note = render_note("Could not share the card", why)
         services.replies.respond(
             click.response_url, note.followed_by(private).to_message(), replace_original=True

@@ -11,7 +11,7 @@ from bot.cards import render_help, render_note, render_request_problems
 from bot.flow_requests import parse_command_text
 from bot.services import Services
 from bot.slack_ids import COMMAND
-from handlers.payload import field, text_field
+from handlers.payload import field, in_direct_message, text_field
 
 
 def register(app: App, services: Services) -> None:
@@ -47,11 +47,17 @@ def handle_command(ack: Ack, command: dict[str, Any], services: Services) -> Non
     requester = Requester.from_payload(
         field(command, "team_id"), field(command, "channel_id"), field(command, "user_id")
     )
+    # In a DM between people the bot cannot post, so a Share button could only fail.
+    offer_share = not in_direct_message(command)
     for flow_id in request.flow_ids:
 
         def deliver(flow_id: str = flow_id) -> None:
             card = services.cards.card(
-                flow_id, requester=requester, trigger="command", ephemeral=True
+                flow_id,
+                requester=requester,
+                trigger="command",
+                ephemeral=True,
+                offer_share=offer_share,
             )
             services.replies.respond(response_url, card.to_message())
 

@@ -22,12 +22,20 @@ def text_field(payload: object, *path: str) -> str | None:
 
 
 def in_direct_message(payload: object) -> bool:
-    """A direct message (or group DM) between people: no bot can be invited to post there."""
-    channel_id = text_field(payload, "channel", "id") or text_field(
-        payload, "container", "channel_id"
+    """A direct message (or group DM) between people: no bot can be invited to post there.
+
+    Interaction payloads carry `channel: {id, name}` (and `container.channel_id`), slash
+    commands flat `channel_id` and `channel_name`. DM ids start with D and are named
+    "directmessage"; group DMs are named "mpdm-…".
+    """
+    channel_id = (
+        text_field(payload, "channel", "id")
+        or text_field(payload, "container", "channel_id")
+        or text_field(payload, "channel_id")
+        or ""
     )
-    name = text_field(payload, "channel", "name") or ""
-    return (channel_id or "").startswith("D") or name == "directmessage" or name.startswith("mpdm-")
+    name = text_field(payload, "channel", "name") or text_field(payload, "channel_name") or ""
+    return channel_id.startswith("D") or name == "directmessage" or name.startswith("mpdm-")
 
 
 #: Fields Bolt reads as objects while routing, before any listener could check them.

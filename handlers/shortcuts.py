@@ -56,13 +56,15 @@ def handle_message_shortcut(ack: Ack, shortcut: dict[str, Any], services: Servic
         def deliver(flow_id: str = flow_id) -> None:
             outcome = services.cards.look_up(flow_id, requester=requester, trigger="shortcut")
             card = services.cards.render(
-                outcome, ephemeral=False, thread_ts=thread_ts, shared_by=requester.user_id
+                outcome, ephemeral=False, thread_ts=thread_ts, requested_by=requester.user_id
             )
             posted = services.replies.post(channel_id, card.to_message(), thread_ts=thread_ts)
             if posted.ok:
                 return
             why = _why_not_in_thread(posted, direct=direct)
-            private = services.cards.render(outcome, ephemeral=True, thread_ts=thread_ts)
+            private = services.cards.render(
+                outcome, ephemeral=True, thread_ts=thread_ts, offer_share=not direct
+            )
             note = render_note("Could not answer in the thread", why)
             _respond(services, response_url, note.followed_by(private), thread_ts)
 

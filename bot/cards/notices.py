@@ -11,7 +11,7 @@ from typing import Final
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.cards.card import Card, flow_actions
-from bot.cards.mrkdwn import code, escape, truncate
+from bot.cards.mrkdwn import code, escape, mention, truncate
 from bot.esign.errors import (
     EsignError,
     EsignUnavailable,
@@ -64,6 +64,9 @@ def render_error(
         facts.append(f"e签宝 code {error.code}")
     if flow_id:
         facts.append(f"flow {code(flow_id, ID_LIMIT)}")
+    who = mention(requested_by)
+    if who is not None:
+        facts.append(f"requested by {who}")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=body))]
     if facts:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(facts))]))

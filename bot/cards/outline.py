@@ -90,8 +90,10 @@ def render_outline(
     ephemeral: bool,
     requested_by: str | None = None,
     thread_ts: str | None = None,
+    offer_share: bool = True,
 ) -> Card:
-    """The card for one flow. `now` only ages a cached answer; Share is offered on ephemeral cards.
+    """The card for one flow. `now` only ages a cached answer; Share is offered on ephemeral cards
+    unless `offer_share` is False (where the bot cannot post, such as a DM between people).
 
     `requested_by` (a Slack user id) is mentioned in the footer when it looks like one, and
     `thread_ts` is the thread the card answers in. Both ride along in the button values, so a
@@ -101,7 +103,10 @@ def render_outline(
     blocks: list[Block] = list(body.blocks)
     blocks.append(_context(_footer_text(snapshot, now, requested_by)))
     actions = flow_actions(
-        snapshot.outline.flow_id, thread_ts=thread_ts, requested_by=requested_by, share=ephemeral
+        snapshot.outline.flow_id,
+        thread_ts=thread_ts,
+        requested_by=requested_by,
+        share=ephemeral and offer_share,
     )
     if actions is not None:
         blocks.append(actions)

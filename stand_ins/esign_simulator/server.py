@@ -56,7 +56,8 @@ REFRESH_TOKEN_PATH = "/v1/oauth2/refresh_token"  # noqa: S105 - a URL path
 #: so a forgotten client does not pin a thread forever. stop() ends the hold at once.
 DEFAULT_TIMEOUT_HOLD_SECONDS = 30.0
 #: Enough history for any one test; a long local session (the playground runs the simulator in
-#: the bot's own process) keeps only the latest, at roughly 0.6 KB a request.
+#: the bot's own process) keeps only the latest, at roughly 0.6 KB a request. (The per-flow
+#: call counts still grow, by one small entry per distinct flow id asked for.)
 MAX_RECORDED_REQUESTS = 20_000
 
 

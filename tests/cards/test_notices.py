@@ -118,6 +118,18 @@ def test_transient_error_recheck_keeps_the_thread() -> None:
     assert [element["value"] for element in actions["elements"]] == [f"{FLOW_ID}|17.5"]
 
 
+def test_a_posted_error_card_names_who_asked_and_keeps_it_for_recheck() -> None:
+    message = check(
+        render_error(RateLimited("Slow down."), flow_id=FLOW_ID, requested_by="U0PLAYER1")
+    )
+    facts = next(b for b in message["blocks"] if b["type"] == "context")
+    assert "requested by <@U0PLAYER1>" in facts["elements"][0]["text"]
+    actions = next(b for b in message["blocks"] if b["type"] == "actions")
+    assert [element["value"] for element in actions["elements"]] == [f"{FLOW_ID}||U0PLAYER1"]
+    hostile = check(render_error(RateLimited("Later."), flow_id=FLOW_ID, requested_by="<!here>"))
+    assert "requested by" not in json.dumps(hostile) and "<!here>" not in json.dumps(hostile)
+
+
 def test_error_without_flow_id_or_code_is_one_section() -> None:
     message = check(render_error(InvalidFlowId("No flow id given.")))
     assert [b["type"] for b in message["blocks"]] == ["section"]

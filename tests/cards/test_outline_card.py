@@ -371,6 +371,11 @@ def test_share_only_on_ephemeral_cards() -> None:
     assert render()["blocks"][-1]["type"] == "actions"
 
 
+def test_no_share_where_the_bot_cannot_post() -> None:
+    in_a_dm = buttons(render(ephemeral=True, offer_share=False))
+    assert [b["action_id"] for b in in_a_dm] == [ACTION_RECHECK]
+
+
 def test_buttons_carry_the_thread_for_the_action_handler() -> None:
     values = [b["value"] for b in buttons(render(thread_ts="1700000000.123456", ephemeral=True))]
     assert values == [f"{FLOW_ID}|1700000000.123456"] * 2

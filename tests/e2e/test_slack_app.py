@@ -11,7 +11,7 @@ import pytest
 
 from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
 from stand_ins.esign_simulator import EsignSimulator, Fault
-from stand_ins.slack_playground import Playground
+from stand_ins.slack_playground import COLLEAGUE_USER_ID, Playground
 from tests.e2e.conftest import CACHE_TTL, cards
 
 DOC_FLOW = "803719636976683872"
@@ -174,7 +174,7 @@ def test_recheck_on_a_shared_card_updates_it_with_chat_update(
     )
     assert updated.thread_ts == parent.ts
     assert any(c.method == "chat.update" for c in slack.workspace.calls())
-    # The thread still sees who asked, although a colleague pressed Recheck.
+    # The thread still sees who asked.
     assert "requested by <@U0PLAYER1>" in reply.visible_text()
     assert "requested by <@U0PLAYER1>" in updated.visible_text()
     assert "cached" in updated.visible_text()
@@ -184,12 +184,12 @@ def test_recheck_by_someone_else_keeps_the_original_requester(slack: Playground)
     parent = slack.post_user_message(f"{SUCCESS_FLOW}")
     slack.message_shortcut(parent.ts)
     [reply] = slack.workspace.wait_for(cards(ephemeral=False))
-    slack.click(reply, ACTION_RECHECK, user_id="U0PLAYER2")
+    slack.click(reply, ACTION_RECHECK, user_id=COLLEAGUE_USER_ID)
     updated = slack.workspace.wait_for(
         lambda ms: next((m for m in ms if m.ts == reply.ts and m.edited >= 1), None)
     )
     assert "requested by <@U0PLAYER1>" in updated.visible_text()
-    assert "<@U0PLAYER2>" not in updated.visible_text()
+    assert f"<@{COLLEAGUE_USER_ID}>" not in updated.visible_text()
 
 
 def test_in_a_direct_message_the_shortcut_answers_privately_and_says_why(
@@ -202,22 +202,21 @@ def test_in_a_direct_message_the_shortcut_answers_privately_and_says_why(
     assert "direct message between people" in text
     assert "/invite" not in text  # a bot cannot be invited into a DM
     assert f"Flow {FAIL_FLOW}" in text
+    assert fallback.action_ids() == [ACTION_RECHECK]  # no Share: it could only fail here
     assert not [m for m in slack.workspace.messages("D0PLAYER2") if m.bot and not m.is_ephemeral]
 
 
-def test_share_in_a_direct_message_explains_where_sharing_works(slack: Playground) -> None:
+def test_in_a_direct_message_cards_offer_no_share_the_bot_cannot_do(slack: Playground) -> None:
     slack.slash_command(DOC_FLOW, channel_id="D0PLAYER2")
     [card] = slack.workspace.wait_for(cards("D0PLAYER2"))
-    slack.click(card, ACTION_SHARE)
-    note = slack.workspace.wait_for(
-        lambda ms: next(
-            (m for m in ms if m.ts == card.ts and "Could not share" in m.visible_text()), None
-        )
+    assert f"Flow {DOC_FLOW}" in card.visible_text()
+    assert card.action_ids() == [ACTION_RECHECK]
+    slack.click(card, ACTION_RECHECK)
+    rechecked = slack.workspace.wait_for(
+        lambda ms: next((m for m in ms if m.ts == card.ts and m.edited >= 1), None)
     )
-    text = note.visible_text()
-    assert f"`/esign-flow {DOC_FLOW}` in a channel" in text
-    assert "/invite" not in text
-    assert f"Flow {DOC_FLOW}" in text  # the card itself stays, for the person who asked
+    assert "cached" in rechecked.visible_text()
+    assert rechecked.action_ids() == [ACTION_RECHECK]
 
 
 @pytest.mark.parametrize(
