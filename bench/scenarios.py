@@ -615,10 +615,14 @@ class Bench:
             f"RSS {idle.rss_kb / MB:.1f} MB idle -> {after.rss_kb / MB:.1f} MB after "
             f"(+{growth:.1f} MB)"
         )
-        if result.esign_calls > len(flows):
-            twice = sorted(f for f, n in self.sim.outline_calls_for(flows).items() if n > 1)
+        twice = (
+            sorted(f for f, n in self.sim.outline_calls_for(flows).items() if n > 1)
+            if result.esign_calls > len(flows)
+            else []
+        )
+        if twice:
             # Every flow is asked for once, so a second fetch is the bot's retry after a failed
-            # or slow answer (logged at INFO as "e签宝 outline retry").
+            # or slow answer; its log says why ("e签宝 outline retry", a warning).
             result.notes.append(
                 f"{len(twice)} flows fetched more than once, e.g. {', '.join(twice[:3])}"
             )
