@@ -87,18 +87,6 @@ def test_message_shortcut_inside_a_thread_stays_in_that_thread(slack: Playground
     assert reply.thread_ts == parent.ts
 
 
-def test_message_shortcut_falls_back_to_ephemeral_where_the_bot_cannot_post(
-    slack: Playground,
-) -> None:
-    parent = slack.post_user_message(f"see {FAIL_FLOW}", channel_id="C0PRIVATE")
-    slack.message_shortcut(parent.ts, channel_id="C0PRIVATE")
-    [fallback] = slack.workspace.wait_for(cards("C0PRIVATE", ephemeral=True))
-    text = fallback.visible_text()
-    assert "/invite @esign-flow" in text
-    assert f"Flow {FAIL_FLOW}" in text
-    assert not [m for m in slack.workspace.messages("C0PRIVATE") if m.bot and not m.is_ephemeral]
-
-
 def test_message_shortcut_without_an_id_says_so(
     slack: Playground, simulator: EsignSimulator
 ) -> None:
@@ -192,18 +180,27 @@ def test_recheck_by_someone_else_keeps_the_original_requester(slack: Playground)
     assert f"<@{COLLEAGUE_USER_ID}>" not in updated.visible_text()
 
 
-def test_in_a_direct_message_the_shortcut_answers_privately_and_says_why(
-    slack: Playground,
+@pytest.mark.parametrize(
+    ("channel_id", "says", "never_says", "buttons"),
+    [
+        # Inviting the bot would fix a private channel, so the card still offers Share.
+        ("C0PRIVATE", "/invite @esign-flow", "direct message", [ACTION_RECHECK, ACTION_SHARE]),
+        # Nobody can invite a bot into a DM between people: no invite hint, no Share.
+        ("D0PLAYER2", "direct message between people", "/invite", [ACTION_RECHECK]),
+    ],
+    ids=["private channel", "direct message"],
+)
+def test_message_shortcut_answers_privately_where_the_bot_cannot_post_and_says_why(
+    slack: Playground, channel_id: str, says: str, never_says: str, buttons: list[str]
 ) -> None:
-    parent = slack.post_user_message(f"can you check {FAIL_FLOW}?", channel_id="D0PLAYER2")
-    slack.message_shortcut(parent.ts, channel_id="D0PLAYER2")
-    [fallback] = slack.workspace.wait_for(cards("D0PLAYER2", ephemeral=True))
+    parent = slack.post_user_message(f"can you check {FAIL_FLOW}?", channel_id=channel_id)
+    slack.message_shortcut(parent.ts, channel_id=channel_id)
+    [fallback] = slack.workspace.wait_for(cards(channel_id, ephemeral=True))
     text = fallback.visible_text()
-    assert "direct message between people" in text
-    assert "/invite" not in text  # a bot cannot be invited into a DM
+    assert says in text and never_says not in text
     assert f"Flow {FAIL_FLOW}" in text
-    assert fallback.action_ids() == [ACTION_RECHECK]  # no Share: it could only fail here
-    assert not [m for m in slack.workspace.messages("D0PLAYER2") if m.bot and not m.is_ephemeral]
+    assert fallback.action_ids() == buttons
+    assert not [m for m in slack.workspace.messages(channel_id) if m.bot and not m.is_ephemeral]
 
 
 def test_in_a_direct_message_cards_offer_no_share_the_bot_cannot_do(slack: Playground) -> None:
