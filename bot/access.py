@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from enum import StrEnum
 
 from cachetools import TTLCache
 from slack_sdk import WebClient
@@ -20,6 +21,14 @@ log = logging.getLogger(__name__)
 
 #: Group membership changes rarely; asking Slack on every lookup would add a call per request.
 MEMBERSHIP_TTL_SECONDS = 300
+
+
+class Refusal(StrEnum):
+    """Which allow-list turned a request away (the cards word it for the person)."""
+
+    TEAM = "team"
+    CHANNEL = "channel"
+    USER = "user"
 
 
 class AccessPolicy:
@@ -42,14 +51,14 @@ class AccessPolicy:
     def restricted(self) -> bool:
         return bool(self._teams or self._channels or self._users or self._groups)
 
-    def refusal(self, requester: Requester) -> str | None:
-        """Why this requester may not look flows up, in plain words; None when they may."""
+    def refusal(self, requester: Requester) -> Refusal | None:
+        """Which list keeps this requester from looking flows up; None when they may."""
         if self._teams and requester.team_id not in self._teams:
-            return "This workspace is not allowed to use the e签宝 flow bot."
+            return Refusal.TEAM
         if self._channels and requester.channel_id not in self._channels:
-            return "The e签宝 flow bot is not enabled in this channel. Ask in a support channel."
+            return Refusal.CHANNEL
         if (self._users or self._groups) and not self._user_allowed(requester.user_id):
-            return "You are not on the list of people who may look up e签宝 flows."
+            return Refusal.USER
         return None
 
     def _user_allowed(self, user_id: str | None) -> bool:

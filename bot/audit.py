@@ -7,22 +7,18 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.slack_ids import slack_id
+
 audit_log = logging.getLogger("esign_flow.audit")
-
-_SLACK_ID = re.compile(r"[A-Z0-9]{2,24}")
-
-
-def slack_id(value: object) -> str | None:
-    """A Slack team/channel/user id from a payload, or None when it does not look like one."""
-    return value if isinstance(value, str) and _SLACK_ID.fullmatch(value) else None
 
 
 @dataclass(frozen=True, slots=True)
 class Requester:
+    """Who asked: the ids every listener, the access check and the audit line agree on."""
+
     team_id: str | None
     channel_id: str | None
     user_id: str | None
@@ -55,4 +51,14 @@ def record_lookup(
     }
     if code is not None:
         entry["code"] = code
+    audit_log.info(json.dumps(entry, ensure_ascii=False))
+
+
+def record_access_denied(requester: Requester) -> None:
+    entry = {
+        "event": "access_denied",
+        "team": requester.team_id,
+        "channel": requester.channel_id,
+        "user": requester.user_id,
+    }
     audit_log.info(json.dumps(entry, ensure_ascii=False))

@@ -23,11 +23,6 @@ class BackgroundWork:
         self._pending = 0
         self._closed = False
 
-    @property
-    def pending(self) -> int:
-        with self._lock:
-            return self._pending
-
     def submit(self, job: Callable[[], object]) -> bool:
         """Queue `job`; False when shutting down (the caller tells the user instead)."""
         with self._lock:

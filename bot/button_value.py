@@ -16,7 +16,33 @@ from bot.slack_ids import SLACK_USER_ID
 _THREAD_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 #: Far below Slack's 2000-character limit; anything longer was not made by us.
 MAX_VALUE_LENGTH = 120
-_NOT_OURS = "The button's value is not one this bot made."
+
+
+class ButtonValueError(ValueError):
+    """A button value this bot could not have made; `part` names what is wrong with it."""
+
+    #: "value" (its shape), "flow", "thread" or "requester".
+    part = "value"
+
+    def __init__(self, detail: str = "The button's value is not one this bot made.") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class MalformedButtonValue(ButtonValueError):
+    part = "value"
+
+
+class BadFlowPart(ButtonValueError):
+    part = "flow"
+
+
+class BadThreadPart(ButtonValueError):
+    part = "thread"
+
+
+class BadRequesterPart(ButtonValueError):
+    part = "requester"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +61,19 @@ class ButtonValue:
 
     @classmethod
     def decode(cls, raw: object) -> ButtonValue:
-        """Raises InvalidFlowId when the value is not one this bot could have made."""
+        """Raises a ButtonValueError naming the part that this bot could not have made."""
         if not isinstance(raw, str) or len(raw) > MAX_VALUE_LENGTH:
-            raise InvalidFlowId(_NOT_OURS)
+            raise MalformedButtonValue()
         parts = raw.split("|")
         if len(parts) > 3:
-            raise InvalidFlowId(_NOT_OURS)
+            raise MalformedButtonValue()
         flow_part, thread_part, user_part = [*parts, "", ""][:3]
         if thread_part and not _THREAD_TS.fullmatch(thread_part):
-            raise InvalidFlowId(_NOT_OURS)
+            raise BadThreadPart()
         if user_part and not SLACK_USER_ID.fullmatch(user_part):
-            raise InvalidFlowId(_NOT_OURS)
-        return cls(
-            flow_id=validate_flow_id(flow_part),
-            thread_ts=thread_part or None,
-            requested_by=user_part or None,
-        )
+            raise BadRequesterPart()
+        try:
+            flow_id = validate_flow_id(flow_part)
+        except InvalidFlowId as exc:
+            raise BadFlowPart(exc.detail) from None
+        return cls(flow_id=flow_id, thread_ts=thread_part or None, requested_by=user_part or None)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.audit import Requester, record_lookup
-from bot.cards import Card, render_error, render_note, render_outline
+from bot.cards import Card, Notice, OutlineBodies, render_error, render_notice, render_outline
 from bot.esign.errors import EsignError
 from bot.lookup import FlowLookup
 from bot.snapshot import FlowSnapshot
@@ -33,6 +33,7 @@ class FlowCards:
     ) -> None:
         self._lookup = lookup
         self._clock = clock
+        self._bodies = OutlineBodies()
 
     def look_up(self, flow_id: str, *, requester: Requester, trigger: str) -> LookupOutcome:
         started = time.perf_counter()
@@ -75,6 +76,7 @@ class FlowCards:
                     requested_by=requested_by,
                     thread_ts=thread_ts,
                     offer_share=offer_share,
+                    bodies=self._bodies,
                 )
             if outcome.error is not None:
                 return render_error(
@@ -85,10 +87,7 @@ class FlowCards:
                 )
         except Exception:
             log.exception("rendering a flow card failed")
-        return render_note(
-            "Something went wrong on the bot's side",
-            "The lookup failed unexpectedly; the details are in the bot's logs.",
-        )
+        return render_notice(Notice.LOOKUP_FAILED_UNEXPECTEDLY)
 
     def card(
         self,

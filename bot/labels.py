@@ -31,10 +31,10 @@ class Label:
     #: False for values missing from our tables; `zh` and `en` then both hold the raw value.
     known: bool = True
 
-    @property
-    def text(self) -> str:
-        """ "English · 中文" for known values, the bare raw name otherwise."""
-        return self.en if self.en == self.zh else f"{self.en} · {self.zh}"
+    def words(self, separator: str = " · ") -> str:
+        """ "English · 中文" (the one way a card pairs the two), or the single word when they
+        are the same (raw names, and words such as "e签宝" that need no translation)."""
+        return self.en if self.en == self.zh else f"{self.en}{separator}{self.zh}"
 
     @property
     def is_raw(self) -> bool:
@@ -133,15 +133,6 @@ def flow_status_label(value: FlowStatus | str) -> Label:
 
 def sub_flow_status_label(value: SubFlowStatus | str) -> Label:
     return _lookup(SUB_FLOW_STATUSES, value)
-
-
-def status_label(value: FlowStatus | SubFlowStatus | str) -> Label:
-    """Label for either kind of status; SubFlowStatus values and "TERMINATED" get sub-flow words."""
-    if isinstance(value, SubFlowStatus):
-        return sub_flow_status_label(value)
-    if isinstance(value, FlowStatus) or str(value) in FLOW_STATUSES:
-        return flow_status_label(value)
-    return sub_flow_status_label(value)
 
 
 def subject_label(value: ObjectType | str) -> Label:

@@ -83,18 +83,18 @@ class SlackReplies:
 
     def respond(
         self,
-        response_url: object,
+        response_url: str | None,
         message: dict[str, Any],
         *,
-        response_type: str = "ephemeral",
         replace_original: bool = False,
         delete_original: bool = False,
         thread_ts: str | None = None,
     ) -> bool:
-        if not isinstance(response_url, str) or not self._allow_response_url(response_url):
+        if response_url is None or not self._allow_response_url(response_url):
             log.warning("refused to post to an unexpected response_url")
             return False
-        body: dict[str, Any] = {**message, "response_type": response_type}
+        # Answers through a response_url are private; public ones go through chat.postMessage.
+        body: dict[str, Any] = {**message, "response_type": "ephemeral"}
         if replace_original:
             body["replace_original"] = True
         if delete_original:

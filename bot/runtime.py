@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 import handlers
 from bot.access import AccessPolicy, UsergroupMembers
 from bot.background import BackgroundWork
+from bot.delivery import CardDelivery
 from bot.esign.circuit_breaker import CircuitBreaker
 from bot.esign.client import EsignClient, RetryPolicy
 from bot.esign.rate_limit import CallRateLimiter
@@ -69,7 +70,8 @@ def build_esign_client(settings: Settings, endpoint: EsignEndpoint) -> EsignClie
 class Runtime:
     settings: Settings
     stack: LookupStack
-    services: Services
+    work: BackgroundWork
+    replies: SlackReplies
     app: App
 
     @property
@@ -78,14 +80,14 @@ class Runtime:
 
     def close(self, timeout: float = 20.0) -> bool:
         """Finish the lookups already acked (within `timeout`), then release connections."""
-        drained = self.services.work.drain(timeout)
+        drained = self.work.drain(timeout)
         if not drained:
             log.warning(
                 "shutdown: gave up waiting for lookups in flight", extra={"timeout": timeout}
             )
         else:
             # Only once no lookup is still answering: closing under a post would break it.
-            self.services.replies.close()
+            self.replies.close()
         self.stack.close()
         return drained
 
@@ -150,12 +152,11 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         token=token, base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
     )
     work = BackgroundWork(settings.lookup_workers)
+    replies = SlackReplies(
+        web_client, allow_response_url=response_url_guard(settings.slack_api_url)
+    )
     services = Services(
-        cards=stack.cards,
-        replies=SlackReplies(
-            web_client, allow_response_url=response_url_guard(settings.slack_api_url)
-        ),
-        work=work,
+        delivery=CardDelivery(stack.cards, replies, work),
         max_ids=settings.max_ids_per_command,
     )
     signing_secret = (
@@ -182,4 +183,4 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         group_members=UsergroupMembers(web_client) if settings.allowed_usergroup_ids else None,
     )
     handlers.register(app, services, policy)
-    return Runtime(settings, stack, services, app)
+    return Runtime(settings, stack, work, replies, app)

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.background import BackgroundWork
-from bot.flow_cards import FlowCards
-from bot.replies import SlackReplies
+from bot.delivery import CardDelivery
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    cards: FlowCards
-    replies: SlackReplies
-    work: BackgroundWork
+    delivery: CardDelivery
     #: Most flow ids looked up for one command or message (Slack allows 5 response_url posts).
     max_ids: int = 5

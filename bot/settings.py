@@ -10,6 +10,8 @@ from typing import Annotated, Literal, Self
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.slack_ids import SLACK_ID_PATTERN
+
 ESIGN_HOSTS: dict[str, str] = {
     "production": "https://openapi.esign.cn",
     "sandbox": "https://smlopenapi.esign.cn",
@@ -32,7 +34,7 @@ def _comma_separated(value: object) -> object:
 
 #: A list of Slack ids written as `T123,T456` in the environment.
 SlackIds = Annotated[
-    list[Annotated[str, Field(pattern=r"^[A-Z0-9]{2,24}$")]],
+    list[Annotated[str, Field(pattern=f"^{SLACK_ID_PATTERN}$")]],
     NoDecode,
     BeforeValidator(_comma_separated),
 ]

@@ -8,5 +8,14 @@ COMMAND: Final = "/esign-flow"
 SHORTCUT_LOOKUP_IN_MESSAGE: Final = "esign_flow_lookup_message"
 ACTION_RECHECK: Final = "esign_flow_recheck"
 ACTION_SHARE: Final = "esign_flow_share"
+
+#: What a Slack team, channel, user or user group id looks like (T…, C…, D…, G…, U…, W…, S…).
+SLACK_ID_PATTERN: Final = r"[A-Z0-9]{3,24}"
+SLACK_ID: Final = re.compile(SLACK_ID_PATTERN)
 #: A Slack user id as payloads carry it; anything else is never echoed into a message.
-SLACK_USER_ID: Final = re.compile(r"[UW][A-Z0-9]{2,20}")
+SLACK_USER_ID: Final = re.compile(rf"(?=[UW]){SLACK_ID_PATTERN}")
+
+
+def slack_id(value: object) -> str | None:
+    """A Slack id from a payload, or None when it does not look like one."""
+    return value if isinstance(value, str) and SLACK_ID.fullmatch(value) else None

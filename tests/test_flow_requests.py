@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.button_value import ButtonValue
+from bot.button_value import ButtonValue, ButtonValueError
 from bot.esign.errors import InvalidFlowId
 from bot.flow_requests import find_flow_ids, parse_command_text
 
@@ -66,16 +66,19 @@ def test_button_value_round_trip_and_refusal() -> None:
     assert ButtonValue.decode("803719636976683872|1764354000.000100") == ButtonValue(
         "803719636976683872", "1764354000.000100"
     )
-    for forged in [
-        "",
-        "../x",
-        "803719636976683872|../../",
-        "803719636976683872||<!channel>",
-        "803719636976683872||u0lower",
-        "803719636976683872|1764354000.000100|U0PLAYER1|extra",
-        "8" * 3000,
-        None,
-        42,
+    for forged, part in [
+        ("", "flow"),
+        ("../x", "flow"),
+        ("803719636976683872|../../", "thread"),
+        ("803719636976683872||<!channel>", "requester"),
+        ("803719636976683872||u0lower", "requester"),
+        ("803719636976683872|1764354000.000100|U0PLAYER1|extra", "value"),
+        ("8" * 3000, "value"),
+        (None, "value"),
+        (42, "value"),
     ]:
-        with pytest.raises(InvalidFlowId):
+        with pytest.raises(ButtonValueError) as refused:
             ButtonValue.decode(forged)
+        assert refused.value.part == part, forged
+        # A forged button is not a mistyped flow id: it is never reported as one.
+        assert not isinstance(refused.value, InvalidFlowId)

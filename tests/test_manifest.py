@@ -14,6 +14,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 
 import handlers
 from bot.background import BackgroundWork
+from bot.delivery import CardDelivery
 from bot.esign.models import FlowOutline
 from bot.flow_cards import FlowCards
 from bot.lookup import FlowLookup
@@ -64,7 +65,8 @@ def _registered_app() -> App:
     replies = SlackReplies(
         WebClient(), allow_response_url=response_url_guard("https://slack.com/api/")
     )
-    handlers.register(app, Services(FlowCards(lookup), replies, BackgroundWork(1)))
+    delivery = CardDelivery(FlowCards(lookup), replies, BackgroundWork(1))
+    handlers.register(app, Services(delivery))
     return app
 
 

@@ -6,10 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.replies import PostResult
-from handlers.actions import _why_not_shared
+from bot.cards import PublicAnswer, render_not_posted
 from handlers.payload import in_direct_message
-from handlers.shortcuts import _why_not_in_thread
 
 FLOW = "803719636976683872"
 
@@ -42,20 +40,22 @@ def test_direct_messages_are_recognised(payload: Any, direct: bool) -> None:
     assert in_direct_message(payload) is direct
 
 
-CANNOT_POST = PostResult(ok=False, error="channel_not_found")
-SLACK_DOWN = PostResult(ok=False, error="request_failed")
+def _why(answer: PublicAnswer, *, not_allowed_here: bool, direct: bool) -> str:
+    """The note's text as the person reads it (the card's top-level text)."""
+    card = render_not_posted(answer, not_allowed_here=not_allowed_here, direct=direct, flow_id=FLOW)
+    return card.text
 
 
 def test_share_explains_what_would_help() -> None:
-    in_a_dm = _why_not_shared(CANNOT_POST, FLOW, direct=True)
+    in_a_dm = _why(PublicAnswer.SHARE, not_allowed_here=True, direct=True)
     assert "direct message" in in_a_dm and f"`/esign-flow {FLOW}`" in in_a_dm
     assert "/invite" not in in_a_dm
-    assert "/invite @esign-flow" in _why_not_shared(CANNOT_POST, FLOW, direct=False)
-    assert "try Share again" in _why_not_shared(SLACK_DOWN, FLOW, direct=True)
-    assert "try Share again" in _why_not_shared(None, FLOW, direct=False)
+    assert "/invite @esign-flow" in _why(PublicAnswer.SHARE, not_allowed_here=True, direct=False)
+    assert "try Share again" in _why(PublicAnswer.SHARE, not_allowed_here=False, direct=True)
+    assert "try Share again" in _why(PublicAnswer.SHARE, not_allowed_here=False, direct=False)
 
 
 def test_the_shortcut_explains_what_would_help() -> None:
-    assert "direct message" in _why_not_in_thread(CANNOT_POST, direct=True)
-    assert "/invite @esign-flow" in _why_not_in_thread(CANNOT_POST, direct=False)
-    assert "did not take my reply" in _why_not_in_thread(SLACK_DOWN, direct=True)
+    assert "direct message" in _why(PublicAnswer.THREAD, not_allowed_here=True, direct=True)
+    assert "/invite @esign-flow" in _why(PublicAnswer.THREAD, not_allowed_here=True, direct=False)
+    assert "did not take my reply" in _why(PublicAnswer.THREAD, not_allowed_here=False, direct=True)

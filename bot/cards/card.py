@@ -8,15 +8,14 @@ from typing import Any, Final
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
-from bot.button_value import ButtonValue
+from bot.button_value import ButtonValue, ButtonValueError
+from bot.cards.limits import TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import truncate
-from bot.esign.errors import InvalidFlowId
 from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
 
 #: One card per message, so a fixed id is unique within it and stays put across Recheck updates.
 ACTIONS_BLOCK_ID: Final = "esign_flow_actions"
 MAX_BLOCKS: Final = 50
-TOP_TEXT_LIMIT: Final = 600
 
 
 class RenderedBlock(Block):
@@ -51,7 +50,8 @@ class Card:
         tail = other.blocks
         if len(tail) > room:
             tail = [*tail[: max(room - 1, 0)], tail[-1]] if room > 0 else []
-        text = truncate(f"{self.text}\n{other.text}", TOP_TEXT_LIMIT)
+        # Each text is within the limit already; together they may take two.
+        text = truncate(f"{self.text}\n{other.text}", 2 * TOP_TEXT_LIMIT)
         return Card(text=text, blocks=[*self.blocks, *tail])
 
 
@@ -111,7 +111,7 @@ def button_value(
             encoded = ButtonValue(flow_id, thread, requester).encode()
             try:
                 ButtonValue.decode(encoded)
-            except InvalidFlowId:
+            except ButtonValueError:
                 continue
             return encoded
     return None

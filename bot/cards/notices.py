@@ -11,6 +11,7 @@ from typing import Final
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.cards.card import Card, flow_actions
+from bot.cards.limits import ID_LIMIT, TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import code, escape, mention, truncate
 from bot.esign.errors import (
     EsignError,
@@ -24,8 +25,6 @@ from bot.slack_ids import COMMAND
 
 TITLE_LIMIT: Final = 150
 DETAIL_LIMIT: Final = 1_500
-TOP_TEXT_LIMIT: Final = 300
-ID_LIMIT: Final = 80
 
 # Checked in order, so a subclass (CircuitOpen under EsignUnavailable) may share its parent's.
 _ERROR_EMOJI: Final[tuple[tuple[type[EsignError], str], ...]] = (

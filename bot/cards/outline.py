@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.cards.card import Card, RenderedBlock, flow_actions
+from bot.cards.limits import ID_LIMIT, TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import (
     as_utc,
     clean,
@@ -57,8 +58,6 @@ TEXT_BUDGET: Final = 10_000
 #: Section text may hold 3000; the margin covers the fold line and any counting differences.
 SECTION_LIMIT: Final = 2_900
 HEADER_LIMIT: Final = 150
-TOP_TEXT_LIMIT: Final = 300
-ID_LIMIT: Final = 80
 RAW_NAME_LIMIT: Final = 60
 CONTEXT_ID_LIMIT: Final = 200
 FAIL_REASON_LIMIT: Final = 1_500
@@ -91,6 +90,7 @@ def render_outline(
     requested_by: str | None = None,
     thread_ts: str | None = None,
     offer_share: bool = True,
+    bodies: OutlineBodies | None = None,
 ) -> Card:
     """The card for one flow. `now` only ages a cached answer; Share is offered on ephemeral cards
     unless `offer_share` is False (where the bot cannot post, such as a DM between people).
@@ -98,8 +98,13 @@ def render_outline(
     `requested_by` (a Slack user id) is mentioned in the footer when it looks like one, and
     `thread_ts` is the thread the card answers in. Both ride along in the button values, so a
     Recheck or Share answers in that thread and a rechecked card still names who asked.
+    `bodies` reuses the rendered body of an outline shown before.
     """
-    body = _body(snapshot.outline, simulated=snapshot.simulated)
+    body = (
+        bodies.body(snapshot.outline, simulated=snapshot.simulated)
+        if bodies is not None
+        else _render_body(snapshot.outline, simulated=snapshot.simulated)
+    )
     blocks: list[Block] = list(body.blocks)
     blocks.append(_context(_footer_text(snapshot, now, requested_by)))
     actions = flow_actions(
@@ -123,23 +128,29 @@ class _Body:
     top_text: str
 
 
-#: Cache hits hand out the same outline object for a whole TTL window, so its body is rendered
-#: once and reused: rendering and validating the blocks is most of a warm lookup's CPU time.
-_bodies: LRUCache[tuple[int, bool], _Body] = LRUCache(maxsize=256)
-_bodies_lock = threading.Lock()
+class OutlineBodies:
+    """Rendered bodies of the outlines shown lately, owned by whoever renders cards repeatedly.
 
+    Cache hits hand out the same outline object for a whole TTL window, so its body is rendered
+    once and reused: rendering and validating the blocks is most of a warm lookup's CPU time.
+    Bounded by `maxsize` bodies; the oldest unused go first.
+    """
 
-def _body(outline: FlowOutline, *, simulated: bool) -> _Body:
-    key = (id(outline), simulated)
-    with _bodies_lock:
-        cached = _bodies.get(key)
-    # The identity check guards against a new outline that reuses a freed object's id.
-    if cached is not None and cached.outline is outline:
-        return cached
-    body = _render_body(outline, simulated=simulated)
-    with _bodies_lock:
-        _bodies[key] = body
-    return body
+    def __init__(self, maxsize: int = 256) -> None:
+        self._bodies: LRUCache[tuple[int, bool], _Body] = LRUCache(maxsize=maxsize)
+        self._lock = threading.Lock()
+
+    def body(self, outline: FlowOutline, *, simulated: bool) -> _Body:
+        key = (id(outline), simulated)
+        with self._lock:
+            cached = self._bodies.get(key)
+        # The identity check guards against a new outline that reuses a freed object's id.
+        if cached is not None and cached.outline is outline:
+            return cached
+        body = _render_body(outline, simulated=simulated)
+        with self._lock:
+            self._bodies[key] = body
+        return body
 
 
 def _render_body(outline: FlowOutline, *, simulated: bool) -> _Body:
@@ -214,8 +225,7 @@ def label_mrkdwn(label: Label, separator: str = " · ") -> str:
     """A label as mrkdwn: our words as they are, e签宝's raw names verbatim in a code span."""
     if label.is_raw:
         return code(label.value, RAW_NAME_LIMIT)
-    words = label.en if label.en == label.zh else f"{label.en}{separator}{label.zh}"
-    return escape(words, RAW_NAME_LIMIT * 2)
+    return escape(label.words(separator), RAW_NAME_LIMIT * 2)
 
 
 def sub_flow_line(sub: SubFlow) -> str:
@@ -237,10 +247,7 @@ def _context(text: str) -> ContextBlock:
 
 
 def _header_text(flow_id: str | None, status: Label) -> str:
-    if status.is_raw:
-        words = plain(status.value, RAW_NAME_LIMIT)
-    else:
-        words = status.en if status.en == status.zh else f"{status.en} {status.zh}"
+    words = plain(status.value, RAW_NAME_LIMIT) if status.is_raw else status.words(" ")
     flow = plain(flow_id or "", ID_LIMIT) or "(no id)"
     return truncate(f"{status.emoji} Flow {flow} · {words}", HEADER_LIMIT)
 
@@ -337,10 +344,7 @@ def _footer_text(snapshot: FlowSnapshot, now: datetime, requested_by: str | None
 def _top_text(outline: FlowOutline, status: Label, *, simulated: bool) -> str:
     """Notification / screen-reader text: plain words only, every e签宝 value escaped."""
     flow = escape(outline.flow_id or "", ID_LIMIT) or "(no id)"
-    if status.is_raw:
-        words = escape(status.value, RAW_NAME_LIMIT)
-    else:
-        words = status.en if status.en == status.zh else f"{status.en} {status.zh}"
+    words = escape(status.value, RAW_NAME_LIMIT) if status.is_raw else status.words(" ")
     prefix = "[Simulated] " if simulated else ""
     text = f"{prefix}e签宝 flow {flow}: {words} — {progress(outline.sub_flows)}"
     # Every piece is escaped already; clean() only guards against our own line breaks.

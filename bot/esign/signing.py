@@ -91,6 +91,10 @@ def string_to_sign_for(request: httpx.Request, signed_header_names: Iterable[str
 class SignatureAuth(httpx.Auth):
     """Signs each outgoing request; the signature covers the final headers and raw path."""
 
+    #: The signature covers the body's MD5 (Content-MD5) whenever there is a body, so httpx
+    #: must read a streaming body before handing the request over.
+    requires_request_body = True
+
     def __init__(
         self,
         app_id: str,

@@ -1,0 +1,8 @@
+"""Sizes every card keeps to, below Slack's own limits so that no message is ever refused."""
+
+from typing import Final
+
+#: A message's top-level `text` (notifications and screen readers).
+TOP_TEXT_LIMIT: Final = 300
+#: Any id echoed into a card: a flow id, a sub-flow id, a rejected token.
+ID_LIMIT: Final = 80

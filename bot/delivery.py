@@ -1,0 +1,157 @@
+"""The one way a card reaches a person: look the flow up after the ack, render, send.
+
+Every listener ends here, so the rules live once: private answers go to the payload's
+response_url; a public answer is posted to the channel or thread, and when Slack refuses, the
+person gets the card privately with a note saying why and what would help; a private card acted
+on (Recheck, Share) is replaced rather than answered twice. Nothing here raises into a listener:
+BackgroundWork logs a failed job, and a job it cannot take (shutting down) is never dropped
+silently: the person is told to try again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from bot.audit import Requester
+from bot.background import BackgroundWork
+from bot.cards import Card, Notice, PublicAnswer, render_not_posted, render_notice
+from bot.flow_cards import FlowCards
+from bot.replies import SlackReplies
+from bot.reply_target import ReplyTarget
+
+log = logging.getLogger(__name__)
+
+
+class CardDelivery:
+    def __init__(self, cards: FlowCards, replies: SlackReplies, work: BackgroundWork) -> None:
+        self._cards = cards
+        self._replies = replies
+        self._work = work
+
+    def tell(self, reply_to: ReplyTarget, card: Card) -> None:
+        """A note only the person sees, sent after the ack (below a card acted on, not over it)."""
+        self._submit(reply_to, lambda: self._respond(reply_to, card, replace=False))
+
+    def private_cards(
+        self, flow_ids: Iterable[str], *, requester: Requester, reply_to: ReplyTarget
+    ) -> None:
+        """One ephemeral card per flow (the slash command's answer)."""
+        for flow_id in flow_ids:
+
+            def deliver(flow_id: str = flow_id) -> None:
+                card = self._cards.card(
+                    flow_id,
+                    requester=requester,
+                    trigger="command",
+                    ephemeral=True,
+                    offer_share=reply_to.can_share,
+                )
+                self._respond(reply_to, card)
+
+            self._submit(reply_to, deliver)
+
+    def public_cards(
+        self,
+        flow_ids: Iterable[str],
+        *,
+        requester: Requester,
+        reply_to: ReplyTarget,
+        answer: PublicAnswer,
+    ) -> None:
+        """Post a card per flow where everyone sees it, naming who asked.
+
+        When the person acted on a private card (Share), a posted card removes it. When Slack
+        refuses the post, the person gets the card privately, below a note on what would help.
+        """
+        trigger = "share" if answer is PublicAnswer.SHARE else "shortcut"
+        for flow_id in flow_ids:
+
+            def deliver(flow_id: str = flow_id) -> None:
+                outcome = self._cards.look_up(flow_id, requester=requester, trigger=trigger)
+                card = self._cards.render(
+                    outcome,
+                    ephemeral=False,
+                    thread_ts=reply_to.thread_ts,
+                    requested_by=requester.user_id,
+                )
+                channel = reply_to.channel_id
+                posted = (
+                    self._replies.post(channel, card.to_message(), thread_ts=reply_to.thread_ts)
+                    if channel
+                    else None
+                )
+                if posted is not None and posted.ok:
+                    if reply_to.ephemeral:
+                        self._replies.respond(reply_to.response_url, {}, delete_original=True)
+                    return
+                note = render_not_posted(
+                    answer,
+                    not_allowed_here=posted is not None and posted.not_allowed_here,
+                    direct=reply_to.direct_message,
+                    flow_id=flow_id,
+                )
+                # Offer Share again only where it can work: inviting the bot fixes a channel,
+                # not a DM between people.
+                private = self._cards.render(
+                    outcome,
+                    ephemeral=True,
+                    thread_ts=reply_to.thread_ts,
+                    offer_share=reply_to.can_share,
+                )
+                self._respond(reply_to, note.followed_by(private))
+
+            self._submit(reply_to, deliver)
+
+    def recheck(
+        self,
+        flow_id: str,
+        *,
+        requester: Requester,
+        reply_to: ReplyTarget,
+        requested_by: str | None,
+    ) -> None:
+        """Refresh a card in place: chat.update for a posted card, its response_url otherwise.
+
+        A posted card keeps naming `requested_by` (whoever presses Recheck); a private card names
+        no one, since only its reader sees it.
+        """
+
+        def refresh() -> None:
+            card = self._cards.card(
+                flow_id,
+                requester=requester,
+                trigger="recheck",
+                ephemeral=reply_to.ephemeral,
+                thread_ts=reply_to.thread_ts,
+                requested_by=None if reply_to.ephemeral else requested_by,
+                offer_share=reply_to.can_share,
+            )
+            target = reply_to.posted_message
+            if target is not None and self._replies.update(*target, card.to_message()).ok:
+                return
+            # Ephemeral cards can only be changed through the click's own response_url.
+            self._respond(reply_to, card, replace=True)
+
+        self._submit(reply_to, refresh)
+
+    def _respond(self, reply_to: ReplyTarget, card: Card, *, replace: bool | None = None) -> None:
+        """Answer privately; a private card acted on is replaced instead of answered below."""
+        replace = reply_to.ephemeral if replace is None else replace
+        self._replies.respond(
+            reply_to.response_url,
+            card.to_message(),
+            replace_original=replace,
+            thread_ts=None if replace else reply_to.thread_ts,
+        )
+
+    def _submit(self, reply_to: ReplyTarget, job: Callable[[], object]) -> None:
+        if self._work.submit(job):
+            return
+        # Shutting down: the request was acked, so say so rather than leave the person waiting.
+        log.warning("work refused while shutting down; told the person to try again")
+        self._replies.respond(
+            reply_to.response_url,
+            render_notice(Notice.RESTARTING).to_message(),
+            thread_ts=reply_to.thread_ts,
+        )

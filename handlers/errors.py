@@ -1,0 +1,47 @@
+"""The last net: a listener or middleware that raised still leaves the person an answer.
+
+Each failure is logged with a short incident id, and the person who asked gets that id in a
+note (on the ack for a slash command, through the response_url otherwise), so a report in a
+support channel leads straight to the log line. The HTTP answer is a 200: Slack would show a
+bare "operation failed" otherwise, and retry nothing anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from slack_bolt import App, BoltContext, BoltResponse
+
+from bot.cards import render_incident
+from bot.reply_target import ReplyTarget
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: Services) -> None:
+    @app.error
+    def on_error(error: Exception, context: BoltContext) -> BoltResponse:
+        return handle_error(error, context.get("reply_to"), services)
+
+
+def new_incident_id() -> str:
+    return secrets.token_hex(4)
+
+
+def handle_error(error: Exception, reply_to: object, services: Services) -> BoltResponse:
+    incident = new_incident_id()
+    log.error(
+        "a Slack request failed in the bot",
+        exc_info=(type(error), error, error.__traceback__),
+        extra={"incident": incident},
+    )
+    if not isinstance(reply_to, ReplyTarget):
+        return BoltResponse(status=200, body="")
+    note = render_incident(incident)
+    if reply_to.ack_is_shown:
+        return BoltResponse(status=200, body=note.to_message())
+    if reply_to.response_url is not None:
+        services.delivery.tell(reply_to, note)
+    return BoltResponse(status=200, body="")
