@@ -32,7 +32,7 @@ def manifest() -> dict[str, Any]:
     return loaded
 
 
-@pytest.mark.skipif(not SCHEMA.exists(), reason="shared/ with the manifest schema is not beside")
+@pytest.mark.skipif(not SCHEMA.exists(), reason="the manifest schema is not beside the checkout")
 def test_manifest_validates_against_slacks_schema() -> None:
     jsonschema.validate(manifest(), json.loads(SCHEMA.read_text(encoding="utf-8")))
 

@@ -24,6 +24,13 @@ class EsignError(Exception):
 
 
 class InvalidFlowId(EsignError):
+    """The id cannot be an e签宝 flow id (user input, refused before any call).
+
+    An EsignError all the same: the lookup refuses it at the same door as e签宝's own "no such
+    flow", and the person gets it on the same error card, so callers catch one base class.
+    It is never transient, so it neither retries nor trips the circuit breaker.
+    """
+
     title = "Not a valid flow id"
 
     def __init__(self, detail: str) -> None:

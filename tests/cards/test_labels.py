@@ -19,7 +19,7 @@ from bot.labels import (
 SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
-# The Chinese labels of esign-api.md's table, which copies e签宝's outline page.
+# The Chinese labels of e签宝's own outline reference page.
 DOC_SUB_FLOW_TYPES_ZH = {
     "ORGANIZATION_INFO_AUTH": "企业信息比对",
     "ORGANIZATION_TRANSFER_RANDOM_AMOUNT": "企业随机金额打款",

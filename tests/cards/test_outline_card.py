@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.button_value import ButtonValue
-from bot.cards import ACTIONS_BLOCK_ID, Card, render_outline
+from bot.cards import ACTIONS_BLOCK_ID, Card, OutlineBodies, render_outline
 from bot.cards.mrkdwn import code, date_token, escape, human_age, plain, truncate
 from bot.cards.outline import progress
 from bot.esign.models import FlowOutline, FlowStatus, SubFlowStatus, SubFlowType
@@ -25,7 +25,7 @@ from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
 from bot.snapshot import FlowSnapshot
 from stand_ins.esign_simulator.catalogue import DOC_EXAMPLE_ID, catalogue_outline
 
-# --- Slack's limits (shared/slack-notes.md), checked on the serialized message ---------------
+# --- Slack's Block Kit limits, checked on the serialized message --------------------------------
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -615,3 +615,22 @@ def test_progress_wording() -> None:
     )
     assert progress(outline.sub_flows) == "2 of 3 sub-flows succeeded · 1 failed"
     assert progress([]) == "no sub-flows yet"
+
+
+def test_a_cached_outline_is_rendered_once_and_the_bodies_stay_bounded() -> None:
+    bodies = OutlineBodies(maxsize=2)
+    first = snapshot()
+    again = FlowSnapshot(first.outline, first.fetched_at, from_cache=True)
+    one = render_outline_card(first, bodies=bodies)
+    two = render_outline_card(again, bodies=bodies)
+    # The same outline object (a cache hit) reuses its serialized body blocks as they are.
+    assert one.blocks[0].to_dict() is two.blocks[0].to_dict()
+    assert one.to_message()["blocks"][:-2] == render(first)["blocks"][:-2]
+    # The footer is not part of the body: it still says the answer is cached.
+    assert "cached" in str(two.to_message()["blocks"][-2])
+    other = [snapshot(flowId=f"80371963697668387{n}") for n in range(3)]
+    for snap in other:
+        render_outline_card(snap, bodies=bodies)
+    assert render_outline_card(first, bodies=bodies).blocks[0].to_dict() is not (
+        one.blocks[0].to_dict()
+    ), "the oldest body should have been dropped to stay within maxsize"

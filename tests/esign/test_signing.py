@@ -1,4 +1,4 @@
-"""Every vector in esign-api.md, and signatures computed from the request as httpx sends it."""
+"""Every test vector e签宝 documents, and signatures computed from the request as httpx sends it."""
 
 import httpx
 import pytest

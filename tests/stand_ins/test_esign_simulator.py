@@ -65,7 +65,7 @@ def outline_path(flow_id: str) -> str:
     return f"/v2/identity/auth/api/common/{flow_id}/outline"
 
 
-# --- the test's own signer, straight from esign-api.md ----------------------------------------
+# --- the test's own signer, written from e签宝's documented algorithm ---------------------------
 
 
 def my_path_and_parameters(target: str) -> str:

@@ -1,0 +1,54 @@
+"""The allow-list middleware: a refused person gets a note, and the listener never runs."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from slack_bolt import BoltResponse
+
+from bot.access import AccessPolicy
+from bot.reply_target import ReplyTarget
+from bot.services import Services
+from handlers.access import check_access
+from tests.handlers.conftest import ASKER, HOOK, Journal
+
+ALLOWED_HERE = AccessPolicy(channel_ids=["C0SUPPORT"])
+ELSEWHERE = AccessPolicy(channel_ids=["C0ONCALL"])
+
+
+def _next(journal: Journal) -> BoltResponse:
+    journal.events.append(("listener", {}))
+    return BoltResponse(status=200)
+
+
+def test_an_allowed_request_reaches_its_listener(services: Services, journal: Journal) -> None:
+    reply_to = ReplyTarget(response_url=HOOK, ack_is_shown=True)
+    check_access(ASKER, reply_to, lambda: _next(journal), services, ALLOWED_HERE)
+    assert journal.names() == ["listener"]
+
+
+def test_a_refused_command_is_answered_on_the_ack_and_audited(
+    services: Services, journal: Journal, caplog: pytest.LogCaptureFixture
+) -> None:
+    reply_to = ReplyTarget(response_url=HOOK, ack_is_shown=True)
+    with caplog.at_level(logging.INFO, logger="esign_flow.audit"):
+        response = check_access(ASKER, reply_to, lambda: _next(journal), services, ELSEWHERE)
+    assert journal.names() == []
+    assert response is not None and response.status == 200
+    assert "not enabled in this channel" in json.loads(response.body)["text"]
+    denied = [json.loads(r.getMessage()) for r in caplog.records if "access_denied" in r.message]
+    assert denied == [
+        {"event": "access_denied", "team": "T0TEAM", "channel": "C0SUPPORT", "user": "U0ASKER"}
+    ]
+
+
+def test_a_refused_click_is_told_after_an_empty_ack(services: Services, journal: Journal) -> None:
+    reply_to = ReplyTarget(response_url=HOOK, channel_id="C0SUPPORT", ephemeral=True)
+    response = check_access(
+        ASKER, reply_to, lambda: _next(journal), services, AccessPolicy(user_ids=["U0SOMEONE"])
+    )
+    assert response is not None and response.status == 200 and response.body == ""
+    assert journal.names() == ["tell"]
+    assert "not on the list of people" in journal.only("tell")["text"]

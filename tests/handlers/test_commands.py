@@ -1,0 +1,70 @@
+"""/esign-flow's rules: what is answered on the ack, and what is handed to the delivery path."""
+
+from __future__ import annotations
+
+from bot.reply_target import ReplyTarget
+from bot.services import Services
+from handlers.commands import handle_command
+from tests.handlers.conftest import ASKER, FLOW, HOOK, OTHER_FLOW, FakeAck, Journal
+
+COMMAND_REPLY = ReplyTarget(response_url=HOOK, channel_id="C0SUPPORT", ack_is_shown=True)
+
+
+def test_help_is_the_ack_itself_and_nothing_is_looked_up(
+    ack: FakeAck, services: Services, journal: Journal
+) -> None:
+    for text in (None, "", "help", "  帮助 "):
+        journal.events.clear()
+        handle_command(ack, services, ASKER, COMMAND_REPLY, text)
+        assert journal.names() == ["ack"]
+        assert "/esign-flow <flowId>" in ack.text.replace("&lt;", "<").replace("&gt;", ">")
+
+
+def test_flow_ids_are_acked_at_once_then_delivered_privately(
+    ack: FakeAck, services: Services, journal: Journal
+) -> None:
+    handle_command(ack, services, ASKER, COMMAND_REPLY, f"{FLOW}, {OTHER_FLOW} {FLOW}")
+    assert journal.names() == ["ack", "private_cards"]
+    assert journal.only("ack") == {}
+    delivered = journal.only("private_cards")
+    assert delivered["flow_ids"] == [FLOW, OTHER_FLOW]
+    assert delivered["requester"] == ASKER
+    assert delivered["reply_to"] == COMMAND_REPLY
+
+
+def test_rejected_tokens_ride_on_the_ack_and_good_ids_are_still_looked_up(
+    ack: FakeAck, services: Services, journal: Journal
+) -> None:
+    handle_command(ack, services, ASKER, COMMAND_REPLY, f"{FLOW} ../etc/passwd")
+    assert journal.names() == ["ack", "private_cards"]
+    assert "Not flow ids, skipped" in ack.text and "../etc/passwd" in ack.text
+    assert journal.only("private_cards")["flow_ids"] == [FLOW]
+
+
+def test_ids_over_the_cap_are_left_out_and_said_so(
+    ack: FakeAck, services: Services, journal: Journal
+) -> None:
+    ids = [f"80371963697668387{n}" for n in range(7)]
+    handle_command(ack, services, ASKER, COMMAND_REPLY, " ".join(ids))
+    assert "2 more were left out" in ack.text
+    assert journal.only("private_cards")["flow_ids"] == ids[:5]
+
+
+def test_nothing_usable_is_answered_on_the_ack_without_a_lookup(
+    ack: FakeAck, services: Services, journal: Journal
+) -> None:
+    handle_command(ack, services, ASKER, COMMAND_REPLY, "not-a-flow")
+    assert journal.names() == ["ack"]
+    assert "Not flow ids, skipped" in ack.text
+    journal.events.clear()
+    handle_command(ack, services, ASKER, COMMAND_REPLY, ", ,")
+    assert journal.names() == ["ack"]
+    assert "No flow id given" in ack.text
+
+
+def test_without_a_reply_address_the_person_is_asked_to_run_it_again(
+    ack: FakeAck, services: Services, journal: Journal
+) -> None:
+    handle_command(ack, services, ASKER, ReplyTarget(ack_is_shown=True), FLOW)
+    assert journal.names() == ["ack"]
+    assert "Slack sent no reply address" in ack.text

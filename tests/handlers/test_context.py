@@ -1,0 +1,112 @@
+"""The context middleware on the payload shapes Slack sends, and on shapes it never sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.audit import Requester
+from bot.button_value import BadRequesterPart, ButtonValue, MalformedButtonValue
+from bot.reply_target import ReplyTarget
+from handlers.context import read_context
+from tests.handlers.conftest import FLOW, HOOK
+
+THREAD = "1764354000.000100"
+
+
+def test_a_slash_command() -> None:
+    read = read_context(
+        {
+            "command": "/esign-flow",
+            "text": FLOW,
+            "team_id": "T0TEAM",
+            "channel_id": "C0SUPPORT",
+            "channel_name": "support",
+            "user_id": "U0ASKER",
+            "response_url": HOOK,
+        }
+    )
+    assert read.requester == Requester("T0TEAM", "C0SUPPORT", "U0ASKER")
+    assert read.reply_to == ReplyTarget(
+        response_url=HOOK, channel_id="C0SUPPORT", ack_is_shown=True
+    )
+    assert read.request_text == FLOW
+    assert read.click is None
+
+
+def test_a_message_shortcut_answers_in_the_messages_thread() -> None:
+    body = {
+        "type": "message_action",
+        "team": {"id": "T0TEAM"},
+        "channel": {"id": "C0SUPPORT", "name": "support"},
+        "user": {"id": "U0ASKER"},
+        "message": {"ts": "1764354100.000200", "thread_ts": THREAD, "text": f"see {FLOW}"},
+        "response_url": HOOK,
+    }
+    read = read_context(body)
+    assert read.reply_to.thread_ts == THREAD
+    assert read.reply_to.channel_id == "C0SUPPORT" and not read.reply_to.ephemeral
+    assert read.request_text == f"see {FLOW}"
+    # A top-level message is its own thread's parent.
+    body["message"] = {"ts": "1764354100.000200", "text": FLOW}
+    assert read_context(body).reply_to.thread_ts == "1764354100.000200"
+
+
+def _click(value: object, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": "U0CLICKER"},
+        "channel": {"id": "C0SUPPORT", "name": "support"},
+        "container": {"type": "message", "channel_id": "C0SUPPORT", "message_ts": "1.2"},
+        "actions": [{"action_id": "esign_flow_recheck", "value": value}],
+        "response_url": HOOK,
+        **extra,
+    }
+
+
+def test_a_click_on_a_posted_card_carries_its_thread_and_requester() -> None:
+    read = read_context(_click(f"{FLOW}|{THREAD}|U0ORIGINAL", message={"ts": "1.2"}))
+    assert read.click == ButtonValue(FLOW, THREAD, "U0ORIGINAL")
+    assert read.requester == Requester("T0TEAM", "C0SUPPORT", "U0CLICKER")
+    assert read.reply_to.thread_ts == THREAD
+    assert read.reply_to.posted_message == ("C0SUPPORT", "1.2")
+
+
+def test_a_click_on_a_private_card_in_a_dm() -> None:
+    body = _click(FLOW, channel={"id": "D024BE91L", "name": "directmessage"})
+    body["container"] = {"type": "message", "channel_id": "D024BE91L", "is_ephemeral": True}
+    read = read_context(body)
+    assert read.reply_to.ephemeral and read.reply_to.direct_message
+    assert read.reply_to.posted_message is None and not read.reply_to.can_share
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (f"{FLOW}||<!channel>", BadRequesterPart),
+        (None, MalformedButtonValue),
+        ("x" * 500, MalformedButtonValue),
+    ],
+)
+def test_a_forged_button_value_becomes_a_named_problem(value: object, problem: type) -> None:
+    read = read_context(_click(value))
+    assert isinstance(read.click, problem)
+    assert read.reply_to.thread_ts is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"type": "block_actions"},
+        {"type": "block_actions", "actions": "nope", "container": 5, "user": "U0ASKER"},
+        {"type": "message_action", "message": ["x"], "channel": None},
+        {"command": "/esign-flow", "team_id": 7, "user_id": "<!here>", "response_url": 3},
+    ],
+)
+def test_malformed_payloads_become_missing_facts_never_errors(body: dict[str, Any]) -> None:
+    read = read_context(body)
+    assert read.requester.user_id is None
+    assert read.reply_to.response_url is None
