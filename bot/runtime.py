@@ -30,6 +30,7 @@ from bot.replies import SlackReplies, response_url_guard
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_retries import slack_retry_handlers
+from bot.state_store import StateStore, open_state_store
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class Runtime:
     stack: LookupStack
     work: BackgroundWork
     replies: SlackReplies
+    store: StateStore
     app: App
 
     @property
@@ -88,6 +90,7 @@ class Runtime:
         else:
             # Only once no lookup is still answering: closing under a post would break it.
             self.replies.close()
+        self.store.close()
         self.stack.close()
         return drained
 
@@ -152,6 +155,7 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         token=token, base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
     )
     work = BackgroundWork(settings.lookup_workers)
+    store = open_state_store(settings.state_db_path)
     replies = SlackReplies(
         web_client, allow_response_url=response_url_guard(settings.slack_api_url)
     )
@@ -183,4 +187,4 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         group_members=UsergroupMembers(web_client) if settings.allowed_usergroup_ids else None,
     )
     handlers.register(app, services, policy)
-    return Runtime(settings, stack, work, replies, app)
+    return Runtime(settings, stack, work, replies, store, app)

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     cache_ttl_seconds: Annotated[float, Field(ge=0, le=3600)] = 30.0
     cache_max_flows: Annotated[int, Field(ge=1, le=100_000)] = 2048
     lookup_workers: Annotated[int, Field(ge=1, le=256)] = 32
+
+    # What survives a restart (watches, recent lookups, preferences): SQLite here by default,
+    # Redis when REDIS_URL is set.
+    state_db_path: str = Field(default="esign-flow-state.sqlite3", min_length=1)
     max_ids_per_command: Annotated[int, Field(ge=1, le=5)] = 5
 
     # Who may look flows up; an empty list allows everyone on that dimension.

@@ -67,3 +67,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reporter.write_line(
             f"secret check: {_watch.records} log records at DEBUG, none has a secret"
         )
+
+
+@pytest.fixture(autouse=True)
+def _state_in_a_temp_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test keeps the bot's watches and preferences in a file of its own."""
+    monkeypatch.setenv("STATE_DB_PATH", str(tmp_path_factory.mktemp("state") / "state.sqlite3"))

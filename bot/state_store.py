@@ -1,0 +1,463 @@
+"""What must survive a restart: watches, each person's recent lookups and language preference.
+
+One small typed store with two engines: SQLite (the embedded default, a file in the working
+directory) and Redis (with `REDIS_URL`: Heroku's dyno disk is wiped on every restart, and
+several dynos must see the same watches). Records are JSON with a schema version; a row that
+does not read as one (corrupt, or written by a newer version) is skipped with a warning, never
+a crash. Handlers never talk to either engine: they go through the watch and home services.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal, Protocol
+
+import redis
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION: Final = 1
+#: Most recent lookups kept per person (the Home tab shows the latest ten).
+RECENT_PER_PERSON: Final = 10
+Language = Literal["zh", "en", "both"]
+LANGUAGES: Final[tuple[Language, ...]] = ("both", "zh", "en")
+
+
+class StoreUnavailable(Exception):
+    """The store could not be read or written just now (Redis down, a locked database)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """Someone waiting on a flow: where its card is, whom to tell, and what was seen last."""
+
+    flow_id: str
+    #: The watcher, mentioned in thread notices and sent DMs for a private card.
+    user_id: str
+    team_id: str | None
+    #: The conversation the watch was started in (limits count per channel).
+    channel_id: str | None
+    #: A posted card's channel and ts (edited in place); None for a private card.
+    card_channel: str | None
+    card_ts: str | None
+    #: The thread notices are posted in (the card's own thread, or the card itself).
+    thread_ts: str | None
+    started_at: float
+    expires_at: float
+    next_poll_at: float
+    poll_step: int = 0
+    #: The flow as last seen: {"status": ..., "subs": {sub_id: status}}; empty until first seen.
+    last_seen: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def private(self) -> bool:
+        return self.card_ts is None
+
+    @property
+    def watch_id(self) -> str:
+        """One watch per flow and card (or per flow and person, for private cards)."""
+        where = f"{self.card_channel}/{self.card_ts}" if self.card_ts else f"dm/{self.user_id}"
+        return f"{self.flow_id}@{where}"
+
+    def to_json(self) -> str:
+        return json.dumps({"v": SCHEMA_VERSION, **asdict(self)}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Watch | None:
+        data = _record(raw)
+        if data is None:
+            return None
+        try:
+            watch = cls(**data)
+        except TypeError:
+            _skipped("watch", raw)
+            return None
+        if not isinstance(watch.flow_id, str) or not isinstance(watch.last_seen, dict):
+            _skipped("watch", raw)
+            return None
+        return watch
+
+
+@dataclass(frozen=True, slots=True)
+class RecentLookup:
+    flow_id: str
+    #: e签宝's raw flow status when it was looked up ("" when the lookup failed).
+    status: str
+    looked_up_at: float
+
+    def to_json(self) -> str:
+        return json.dumps({"v": SCHEMA_VERSION, **asdict(self)}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> RecentLookup | None:
+        data = _record(raw)
+        if data is None:
+            return None
+        try:
+            return cls(**data)
+        except TypeError:
+            _skipped("recent lookup", raw)
+            return None
+
+
+def _record(raw: str | bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw)
+    except (ValueError, TypeError):
+        _skipped("record", raw)
+        return None
+    if not isinstance(data, dict) or data.pop("v", None) != SCHEMA_VERSION:
+        _skipped("record", raw)
+        return None
+    return data
+
+
+def _skipped(kind: str, raw: object) -> None:
+    log.warning("skipped a %s the store cannot read", kind, extra={"size": len(str(raw))})
+    return None
+
+
+class StateStore(Protocol):
+    def put_watch(self, watch: Watch) -> None: ...
+    def get_watch(self, watch_id: str) -> Watch | None: ...
+    def remove_watch(self, watch_id: str) -> bool: ...
+    def watches_for_flow(self, flow_id: str) -> list[Watch]: ...
+    def watches_in_channel(self, channel_id: str) -> list[Watch]: ...
+    def watches_of_user(self, user_id: str) -> list[Watch]: ...
+    def count_watches(self, channel_id: str | None = None) -> int: ...
+    def due_watches(self, now: float, limit: int) -> list[Watch]: ...
+    def lease(self, watch_id: str, holder: str, seconds: float) -> bool:
+        """Take (or renew) the right to poll this watch; another holder's live lease wins."""
+        ...
+
+    def claim_notice(self, key: str, seconds: float) -> bool:
+        """True exactly once per key within `seconds`, whichever process asks first."""
+        ...
+
+    def add_recent(self, user_id: str, lookup: RecentLookup) -> None: ...
+    def recent(self, user_id: str) -> list[RecentLookup]: ...
+    def clear_recent(self, user_id: str) -> None: ...
+    def language(self, user_id: str) -> Language | None: ...
+    def set_language(self, user_id: str, language: Language) -> None: ...
+    def close(self) -> None: ...
+
+
+def _newest(lookups: Iterable[RecentLookup]) -> list[RecentLookup]:
+    return sorted(lookups, key=lambda r: r.looked_up_at, reverse=True)[:RECENT_PER_PERSON]
+
+
+class SqliteStateStore:
+    """One file; safe for threads of one process and for several processes on one machine."""
+
+    def __init__(self, path: str | Path, *, clock: Any = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(
+                str(path), timeout=2.0, check_same_thread=False, isolation_level=None
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open the state file {path}: {exc}") from None
+
+    def _migrate(self) -> None:
+        self._db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS watches (
+                watch_id TEXT PRIMARY KEY, flow_id TEXT NOT NULL, channel_id TEXT,
+                user_id TEXT NOT NULL, next_poll_at REAL NOT NULL, data TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS watches_by_flow ON watches (flow_id);
+            CREATE INDEX IF NOT EXISTS watches_by_due ON watches (next_poll_at);
+            CREATE TABLE IF NOT EXISTS leases (
+                watch_id TEXT PRIMARY KEY, holder TEXT NOT NULL, until REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS notices (key TEXT PRIMARY KEY, until REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS recent (
+                user_id TEXT NOT NULL, flow_id TEXT NOT NULL, at REAL NOT NULL,
+                data TEXT NOT NULL, PRIMARY KEY (user_id, flow_id));
+            CREATE TABLE IF NOT EXISTS prefs (user_id TEXT PRIMARY KEY, language TEXT NOT NULL);
+            """
+        )
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(str(exc)) from None
+
+    def _changed(self, sql: str, params: tuple[Any, ...]) -> int:
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(str(exc)) from None
+
+    def _watches(self, rows: list[tuple[Any, ...]]) -> list[Watch]:
+        return [w for (data,) in rows if (w := Watch.from_json(data)) is not None]
+
+    def put_watch(self, watch: Watch) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO watches VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                watch.watch_id,
+                watch.flow_id,
+                watch.channel_id,
+                watch.user_id,
+                watch.next_poll_at,
+                watch.to_json(),
+            ),
+        )
+
+    def get_watch(self, watch_id: str) -> Watch | None:
+        found = self._watches(self._run("SELECT data FROM watches WHERE watch_id=?", (watch_id,)))
+        return found[0] if found else None
+
+    def remove_watch(self, watch_id: str) -> bool:
+        self._run("DELETE FROM leases WHERE watch_id=?", (watch_id,))
+        return self._changed("DELETE FROM watches WHERE watch_id=?", (watch_id,)) > 0
+
+    def watches_for_flow(self, flow_id: str) -> list[Watch]:
+        return self._watches(self._run("SELECT data FROM watches WHERE flow_id=?", (flow_id,)))
+
+    def watches_in_channel(self, channel_id: str) -> list[Watch]:
+        rows = self._run("SELECT data FROM watches WHERE channel_id=?", (channel_id,))
+        return self._watches(rows)
+
+    def watches_of_user(self, user_id: str) -> list[Watch]:
+        return self._watches(self._run("SELECT data FROM watches WHERE user_id=?", (user_id,)))
+
+    def count_watches(self, channel_id: str | None = None) -> int:
+        if channel_id is None:
+            rows = self._run("SELECT COUNT(*) FROM watches")
+        else:
+            rows = self._run("SELECT COUNT(*) FROM watches WHERE channel_id=?", (channel_id,))
+        return int(rows[0][0])
+
+    def due_watches(self, now: float, limit: int) -> list[Watch]:
+        rows = self._run(
+            "SELECT data FROM watches WHERE next_poll_at<=? ORDER BY next_poll_at LIMIT ?",
+            (now, limit),
+        )
+        return self._watches(rows)
+
+    def lease(self, watch_id: str, holder: str, seconds: float) -> bool:
+        now = self._clock()
+        changed = self._changed(
+            "INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT (watch_id) DO UPDATE SET "
+            "holder=excluded.holder, until=excluded.until "
+            "WHERE leases.holder=excluded.holder OR leases.until<?",
+            (watch_id, holder, now + seconds, now),
+        )
+        return changed > 0
+
+    def claim_notice(self, key: str, seconds: float) -> bool:
+        now = self._clock()
+        self._run("DELETE FROM notices WHERE until<?", (now,))
+        return (
+            self._changed("INSERT OR IGNORE INTO notices VALUES (?, ?)", (key, now + seconds)) > 0
+        )
+
+    def add_recent(self, user_id: str, lookup: RecentLookup) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO recent VALUES (?, ?, ?, ?)",
+            (user_id, lookup.flow_id, lookup.looked_up_at, lookup.to_json()),
+        )
+        self._run(
+            "DELETE FROM recent WHERE user_id=? AND flow_id NOT IN (SELECT flow_id FROM recent "
+            "WHERE user_id=? ORDER BY at DESC LIMIT ?)",
+            (user_id, user_id, RECENT_PER_PERSON),
+        )
+
+    def recent(self, user_id: str) -> list[RecentLookup]:
+        rows = self._run("SELECT data FROM recent WHERE user_id=? ORDER BY at DESC", (user_id,))
+        return _newest(r for (data,) in rows if (r := RecentLookup.from_json(data)) is not None)
+
+    def clear_recent(self, user_id: str) -> None:
+        self._run("DELETE FROM recent WHERE user_id=?", (user_id,))
+
+    def language(self, user_id: str) -> Language | None:
+        rows = self._run("SELECT language FROM prefs WHERE user_id=?", (user_id,))
+        return _language(rows[0][0]) if rows else None
+
+    def set_language(self, user_id: str, language: Language) -> None:
+        self._run("INSERT OR REPLACE INTO prefs VALUES (?, ?)", (user_id, language))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _language(value: object) -> Language | None:
+    for known in LANGUAGES:
+        if value == known:
+            return known
+    return None
+
+
+class RedisStateStore:
+    """The same records in Redis, under the bot's key prefix and e签宝 environment and app id.
+
+    Watches and preferences live until removed (the person can remove them); notice claims and
+    leases expire by themselves.
+    """
+
+    def __init__(self, client: redis.Redis, base: str) -> None:
+        self._r = client
+        self._base = f"{base}:state:v{SCHEMA_VERSION}"
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self._base, *parts))
+
+    def _do(self, operation: Any) -> Any:
+        try:
+            return operation()
+        except (redis.RedisError, OSError) as exc:
+            raise StoreUnavailable(type(exc).__name__) from None
+
+    def _load(self, watch_ids: Iterable[str]) -> list[Watch]:
+        ids = list(watch_ids)
+        if not ids:
+            return []
+        raws = self._do(lambda: self._r.hmget(self._key("watches"), ids))
+        return [w for raw in raws if raw is not None and (w := Watch.from_json(raw)) is not None]
+
+    def put_watch(self, watch: Watch) -> None:
+        wid = watch.watch_id
+
+        def write() -> None:
+            pipe = self._r.pipeline(transaction=True)
+            pipe.hset(self._key("watches"), wid, watch.to_json())
+            pipe.zadd(self._key("due"), {wid: watch.next_poll_at})
+            pipe.sadd(self._key("by-flow", watch.flow_id), wid)
+            pipe.sadd(self._key("by-user", watch.user_id), wid)
+            if watch.channel_id:
+                pipe.sadd(self._key("by-channel", watch.channel_id), wid)
+            pipe.execute()
+
+        self._do(write)
+
+    def get_watch(self, watch_id: str) -> Watch | None:
+        found = self._load([watch_id])
+        return found[0] if found else None
+
+    def remove_watch(self, watch_id: str) -> bool:
+        watch = self.get_watch(watch_id)
+
+        def delete() -> int:
+            pipe = self._r.pipeline(transaction=True)
+            pipe.hdel(self._key("watches"), watch_id)
+            pipe.zrem(self._key("due"), watch_id)
+            pipe.delete(self._key("lease", watch_id))
+            if watch is not None:
+                pipe.srem(self._key("by-flow", watch.flow_id), watch_id)
+                pipe.srem(self._key("by-user", watch.user_id), watch_id)
+                if watch.channel_id:
+                    pipe.srem(self._key("by-channel", watch.channel_id), watch_id)
+            return int(pipe.execute()[0])
+
+        return bool(self._do(delete))
+
+    def _members(self, *parts: str) -> list[Watch]:
+        return self._load(sorted(self._do(lambda: self._r.smembers(self._key(*parts)))))
+
+    def watches_for_flow(self, flow_id: str) -> list[Watch]:
+        return self._members("by-flow", flow_id)
+
+    def watches_in_channel(self, channel_id: str) -> list[Watch]:
+        return self._members("by-channel", channel_id)
+
+    def watches_of_user(self, user_id: str) -> list[Watch]:
+        return self._members("by-user", user_id)
+
+    def count_watches(self, channel_id: str | None = None) -> int:
+        if channel_id is None:
+            return int(self._do(lambda: self._r.hlen(self._key("watches"))))
+        return int(self._do(lambda: self._r.scard(self._key("by-channel", channel_id))))
+
+    def due_watches(self, now: float, limit: int) -> list[Watch]:
+        ids = self._do(lambda: self._r.zrangebyscore(self._key("due"), "-inf", now, 0, limit))
+        return self._load(ids)
+
+    _LEASE = """
+    local holder = redis.call('GET', KEYS[1])
+    if holder == false or holder == ARGV[1] then
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+      return 1
+    end
+    return 0
+    """
+
+    def lease(self, watch_id: str, holder: str, seconds: float) -> bool:
+        script = self._r.register_script(self._LEASE)
+        millis = max(1, int(seconds * 1000))
+        return bool(
+            self._do(lambda: script(keys=[self._key("lease", watch_id)], args=[holder, millis]))
+        )
+
+    def claim_notice(self, key: str, seconds: float) -> bool:
+        millis = max(1, int(seconds * 1000))
+        return bool(
+            self._do(lambda: self._r.set(self._key("notice", key), "1", nx=True, px=millis))
+        )
+
+    def add_recent(self, user_id: str, lookup: RecentLookup) -> None:
+        key = self._key("recent", user_id)
+
+        def write() -> None:
+            pipe = self._r.pipeline(transaction=True)
+            pipe.hset(key, lookup.flow_id, lookup.to_json())
+            pipe.hgetall(key)
+            entries = pipe.execute()[1]
+            kept = {r.flow_id for r in self._read_recent(entries)}
+            stale = [flow for flow in entries if _text(flow) not in kept]
+            if stale:
+                self._r.hdel(key, *stale)
+
+        self._do(write)
+
+    def _read_recent(self, entries: dict[Any, Any]) -> list[RecentLookup]:
+        return _newest(
+            r for raw in entries.values() if (r := RecentLookup.from_json(raw)) is not None
+        )
+
+    def recent(self, user_id: str) -> list[RecentLookup]:
+        return self._read_recent(self._do(lambda: self._r.hgetall(self._key("recent", user_id))))
+
+    def clear_recent(self, user_id: str) -> None:
+        self._do(lambda: self._r.delete(self._key("recent", user_id)))
+
+    def language(self, user_id: str) -> Language | None:
+        return _language(_text(self._do(lambda: self._r.hget(self._key("prefs"), user_id))))
+
+    def set_language(self, user_id: str, language: Language) -> None:
+        self._do(lambda: self._r.hset(self._key("prefs"), user_id, language))
+
+    def close(self) -> None:
+        self._r.close()
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else None
+
+
+def open_state_store(
+    sqlite_path: str | Path, redis_client: redis.Redis | None = None, *, redis_base: str = ""
+) -> StateStore:
+    """Redis when the bot shares state across processes, else the SQLite file."""
+    if redis_client is not None:
+        return RedisStateStore(redis_client, redis_base)
+    return SqliteStateStore(sqlite_path)

@@ -1,0 +1,150 @@
+"""The state store's two engines behave alike: SQLite on a temp file, Redis on a real server."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.state_store import (
+    RECENT_PER_PERSON,
+    RecentLookup,
+    RedisStateStore,
+    SqliteStateStore,
+    StateStore,
+    Watch,
+)
+from tests.redis_server import RedisServer, require_redis_server
+
+FLOW = "803719636976683872"
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    require_redis_server()
+    server = RedisServer(Path(tmp_path_factory.mktemp("redis-store"))).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    made: StateStore
+    if request.param == "sqlite":
+        made = SqliteStateStore(tmp_path / "state.sqlite3")
+    else:
+        server: RedisServer = request.getfixturevalue("redis_server")
+        server.flush()
+        made = RedisStateStore(server.client(), "esign-flow:sandbox:test-app")
+    yield made
+    made.close()
+
+
+def watch(
+    flow_id: str = FLOW, *, channel: str = "C0SUPPORT", ts: str | None = "1.2", **kw: object
+) -> Watch:
+    fields: dict[str, object] = {
+        "flow_id": flow_id,
+        "user_id": "U0WATCHER",
+        "team_id": "T0TEAM",
+        "channel_id": channel,
+        "card_channel": channel if ts else None,
+        "card_ts": ts,
+        "thread_ts": ts,
+        "started_at": 1000.0,
+        "expires_at": 1000.0 + 24 * 3600,
+        "next_poll_at": 1030.0,
+        **kw,
+    }
+    return Watch(**fields)  # type: ignore[arg-type]
+
+
+def test_watches_are_stored_found_and_removed(store: StateStore) -> None:
+    posted = watch()
+    private = watch(ts=None, last_seen={"status": "ING", "subs": {"a": "ING"}})
+    elsewhere = watch("802965095964494307", channel="C0ONCALL", next_poll_at=2000.0)
+    for w in (posted, private, elsewhere):
+        store.put_watch(w)
+    assert posted.watch_id != private.watch_id
+    assert store.get_watch(private.watch_id) == private
+    assert {w.watch_id for w in store.watches_for_flow(FLOW)} == {posted.watch_id, private.watch_id}
+    assert len(store.watches_in_channel("C0SUPPORT")) == 2
+    assert len(store.watches_of_user("U0WATCHER")) == 3
+    assert (store.count_watches(), store.count_watches("C0ONCALL")) == (3, 1)
+    assert {w.watch_id for w in store.due_watches(1500.0, 10)} == {
+        posted.watch_id,
+        private.watch_id,
+    }
+    assert store.remove_watch(posted.watch_id) is True
+    assert store.remove_watch(posted.watch_id) is False
+    assert store.get_watch(posted.watch_id) is None
+    assert store.count_watches("C0SUPPORT") == 1
+    # Rewriting a watch (its next poll moved) replaces it, never duplicates it.
+    store.put_watch(watch(ts=None, next_poll_at=5000.0))
+    assert store.count_watches() == 2
+    assert store.due_watches(1500.0, 10) == []
+
+
+def test_a_lease_is_held_by_one_holder_until_it_expires(store: StateStore) -> None:
+    assert store.lease("w1", "process-a", 0.3)
+    assert store.lease("w1", "process-a", 0.3), "the holder renews its own lease"
+    assert not store.lease("w1", "process-b", 0.3)
+    time.sleep(0.4)
+    assert store.lease("w1", "process-b", 0.3), "an expired lease is taken over"
+
+
+def test_a_notice_is_claimed_exactly_once(store: StateStore) -> None:
+    assert store.claim_notice("w1:ING->SUCCESS", 60)
+    assert not store.claim_notice("w1:ING->SUCCESS", 60)
+    assert store.claim_notice("w1:ING->FAIL", 60)
+
+
+def test_recent_lookups_are_bounded_newest_first_and_clearable(store: StateStore) -> None:
+    for n in range(RECENT_PER_PERSON + 3):
+        store.add_recent("U0ASKER", RecentLookup(f"80371963697668{n:04d}", "ING", 100.0 + n))
+    store.add_recent("U0ASKER", RecentLookup("803719636976680000", "SUCCESS", 500.0))
+    store.add_recent("U0OTHER", RecentLookup(FLOW, "FAIL", 50.0))
+    mine = store.recent("U0ASKER")
+    assert len(mine) == RECENT_PER_PERSON
+    assert mine[0] == RecentLookup("803719636976680000", "SUCCESS", 500.0)
+    assert [r.looked_up_at for r in mine] == sorted((r.looked_up_at for r in mine), reverse=True)
+    assert [r.flow_id for r in store.recent("U0OTHER")] == [FLOW]
+    store.clear_recent("U0ASKER")
+    assert store.recent("U0ASKER") == []
+    assert len(store.recent("U0OTHER")) == 1
+
+
+def test_language_preference(store: StateStore) -> None:
+    assert store.language("U0ASKER") is None
+    store.set_language("U0ASKER", "zh")
+    assert store.language("U0ASKER") == "zh"
+
+
+def test_watches_survive_a_restart_of_the_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    first = SqliteStateStore(path)
+    first.put_watch(watch())
+    first.close()
+    again = SqliteStateStore(path)
+    assert again.get_watch(watch().watch_id) == watch()
+
+
+def test_corrupt_and_foreign_rows_are_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = SqliteStateStore(path)
+    store.put_watch(watch())
+    raw = sqlite3.connect(path)
+    for n, data in enumerate(['{"v": 99, "flow_id": "x"}', "not json", '{"v": 1, "bogus": 1}']):
+        raw.execute(
+            "INSERT INTO watches VALUES (?, ?, 'C0SUPPORT', 'U0WATCHER', 0, ?)",
+            (f"bad{n}", FLOW, data),
+        )
+    raw.commit()
+    raw.close()
+    assert [w.watch_id for w in store.watches_for_flow(FLOW)] == [watch().watch_id]
+    assert sum("cannot read" in r.getMessage() for r in caplog.records) == 3
