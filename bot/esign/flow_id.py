@@ -8,7 +8,7 @@ from bot.esign.errors import InvalidFlowId
 
 #: e签宝 identity flow ids are long digit strings; letters are allowed for safety margin only.
 #: ASCII only on purpose: `\d` would also admit full-width and Arabic-Indic digits.
-_FLOW_ID = re.compile(r"[0-9A-Za-z]{6,64}")
+FLOW_ID_PATTERN = re.compile(r"[0-9A-Za-z]{6,64}")
 MAX_FLOW_ID_LENGTH = 64
 
 
@@ -27,7 +27,7 @@ def validate_flow_id(raw: str) -> str:
         raise InvalidFlowId(
             f"A flow id has at most {MAX_FLOW_ID_LENGTH} characters; this one has {len(candidate)}."
         )
-    if not _FLOW_ID.fullmatch(candidate):
+    if not FLOW_ID_PATTERN.fullmatch(candidate):
         raise InvalidFlowId(
             "A flow id is a long number such as 803719636976683872 "
             "(ASCII digits and letters only, 6 to 64 characters)."
