@@ -7,13 +7,12 @@ import pytest
 
 from bot.redis_state.connection import redis_client
 from bot.redis_state.health import SharedRedis
-from tests.redis_server import REDIS_SERVER, RedisServer
+from tests.redis_server import RedisServer, require_redis_server
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed (./scripts/test installs it)")
+    require_redis_server()
     server = RedisServer(Path(tmp_path_factory.mktemp("redis"))).start()
     yield server
     server.kill()

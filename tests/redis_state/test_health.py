@@ -11,7 +11,7 @@ import trustme
 
 from bot.redis_state.connection import RedisUnavailable, redis_client, safe_location
 from bot.redis_state.health import SharedRedis
-from tests.redis_server import REDIS_SERVER, RedisServer, free_port
+from tests.redis_server import RedisServer, free_port, require_redis_server
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -75,8 +75,7 @@ def test_a_server_that_never_answers_costs_one_short_timeout_per_recheck(
 def test_the_password_appears_in_no_log_line_and_no_location(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed")
+    require_redis_server()
     password = "redis-pass-Secret-42"
     server = RedisServer(tmp_path, password=password).start()
     wrong = server.url.replace(password, "not-the-redis-pass")
@@ -97,9 +96,9 @@ def test_the_password_appears_in_no_log_line_and_no_location(
 
 def test_rediss_with_a_self_signed_certificate_and_ssl_cert_reqs_none(tmp_path: Path) -> None:
     """Heroku's Redis: TLS with a certificate no CA signed; `?ssl_cert_reqs=none` accepts it."""
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed")
     import subprocess
+
+    binary = require_redis_server()
 
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")
@@ -109,7 +108,7 @@ def test_rediss_with_a_self_signed_certificate_and_ssl_cert_reqs_none(tmp_path: 
     port = free_port()
     server = subprocess.Popen(
         [
-            REDIS_SERVER,
+            binary,
             "--port", "0",
             "--tls-port", str(port),
             "--bind", "127.0.0.1",
