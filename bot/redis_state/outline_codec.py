@@ -34,7 +34,8 @@ def encode_snapshot(snapshot: FlowSnapshot) -> str:
         {
             "v": FORMAT_VERSION,
             "outline": outline_to_wire(snapshot.outline),
-            "fetchedAt": _epoch_ms(snapshot.fetched_at),
+            # To the microsecond: the local copy and the shared one must show the same age.
+            "fetchedAt": snapshot.fetched_at.isoformat(),
             "simulated": snapshot.simulated,
         },
         ensure_ascii=False,
@@ -48,9 +49,12 @@ def decode_snapshot(text: str, *, from_cache: bool = True) -> FlowSnapshot | Non
         value = json.loads(text)
         if value.get("v") != FORMAT_VERSION:
             return None
+        fetched_at = datetime.fromisoformat(value["fetchedAt"])
+        if fetched_at.tzinfo is None:
+            return None
         return FlowSnapshot(
             outline=FlowOutline.model_validate(value["outline"]),
-            fetched_at=datetime.fromtimestamp(int(value["fetchedAt"]) / 1000, tz=UTC),
+            fetched_at=fetched_at.astimezone(UTC),
             from_cache=from_cache,
             simulated=bool(value["simulated"]),
         )
