@@ -1,7 +1,10 @@
 """gunicorn settings for the Procfile's web process.
 
-One worker process with many threads: the TTL cache and the one-call-per-flow guarantee live in
-process memory, and the threads only wait for `ack()`, which never waits on e签宝.
+Each worker has many threads: they only wait for `ack()`, which never waits on e签宝. The
+number of workers is `WEB_CONCURRENCY` (gunicorn's and Heroku's convention), but only when the
+workers can share their state through Redis (`REDIS_URL`, a real e签宝): otherwise the TTL cache,
+the one-call-per-flow guarantee, the token and the call budget live in one process's memory,
+and a second worker would split them, so the bot runs one and says why.
 """
 
 from __future__ import annotations
@@ -9,16 +12,32 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from bot.settings import ConfigError, load_settings
+from bot.settings import ConfigError, Settings, load_settings
 
 try:
     _settings = load_settings()
 except ConfigError as exc:
     sys.exit(str(exc))
 
+
+def worker_count(settings: Settings) -> tuple[int, str | None]:
+    """How many workers to run, and a warning when that is fewer than asked for."""
+    asked = settings.web_concurrency
+    if asked == 1 or (settings.redis_configured and settings.esign_configured):
+        return asked, None
+    if settings.redis_configured:
+        missing = "the built-in e签宝 simulator is per process"
+    else:
+        missing = "REDIS_URL is not set"
+    return 1, (
+        f"WEB_CONCURRENCY={asked} but {missing}: running 1 worker, since more would each keep "
+        "their own cache, e签宝 token and call budget. Set REDIS_URL to run several."
+    )
+
+
 bind = f"{_settings.bind_host}:{_settings.port}"
 worker_class = "gthread"
-workers = 1
+workers, _fewer_workers = worker_count(_settings)
 threads = 32
 # Heroku-style platforms send SIGKILL 30 s after SIGTERM: finish in-flight lookups before that.
 graceful_timeout = 28
@@ -28,6 +47,11 @@ errorlog = "-"
 loglevel = _settings.log_level.lower()
 #: How long the worker waits for acked lookups to deliver their cards on shutdown.
 DRAIN_SECONDS = 20.0
+
+
+def on_starting(server: Any) -> None:
+    if _fewer_workers:
+        server.log.warning(_fewer_workers)
 
 
 def worker_exit(server: Any, worker: Any) -> None:

@@ -3,6 +3,10 @@
 cachetools' `cached(condition=...)` also coalesces misses, but when the call fails every waiter
 then calls e签宝 again in turn; here the waiters share the leader's answer, failure included.
 Failures are never cached: the next lookup after a failure asks e签宝 again.
+
+With a `SharedOutlineCache` (Redis) the leader asks it instead of e签宝, and it makes the one
+call for all processes; this process keeps what it got for as long as it stays fresh, so a
+repeated lookup costs no round trip at all.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from cachetools import TTLCache
+from cachetools import TLRUCache
 
 from bot.esign.flow_id import validate_flow_id
 from bot.esign.models import FlowOutline
@@ -26,6 +30,20 @@ class OutlineSource(Protocol):
     def get_outline(self, flow_id: str) -> FlowOutline: ...
 
 
+class SharedOutlineCache(Protocol):
+    def get_or_fetch(
+        self, flow_id: str, fetch: Callable[[], FlowSnapshot]
+    ) -> tuple[FlowSnapshot, float]:
+        """The snapshot (cached or fetched) and how many seconds it stays fresh; never raises
+        for its own trouble: it calls `fetch` itself when it cannot help."""
+        ...
+
+
+class _Entry(NamedTuple):
+    snapshot: FlowSnapshot
+    expires_at: float  # on the monotonic clock
+
+
 class FlowLookup:
     def __init__(
         self,
@@ -34,15 +52,22 @@ class FlowLookup:
         ttl_seconds: float,
         max_flows: int,
         simulated: bool = False,
+        shared: SharedOutlineCache | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._source = source
         self._simulated = simulated
+        self._ttl = ttl_seconds
+        self._shared = shared if ttl_seconds > 0 else None
+        self._monotonic = monotonic
         self._wall_clock = wall_clock
         self._lock = threading.Lock()
-        self._cache: TTLCache[str, FlowSnapshot] | None = (
-            TTLCache(maxsize=max_flows, ttl=ttl_seconds, timer=monotonic)
+        # Per-entry expiry: a snapshot another process fetched has only its remaining life.
+        self._cache: TLRUCache[str, _Entry] | None = (
+            TLRUCache(
+                maxsize=max_flows, ttu=lambda _k, entry, _now: entry.expires_at, timer=monotonic
+            )
             if ttl_seconds > 0
             else None
         )
@@ -58,7 +83,7 @@ class FlowLookup:
         with self._lock:
             cached = self._cache.get(flow_id) if self._cache is not None else None
             if cached is not None:
-                return dataclasses.replace(cached, from_cache=True)
+                return dataclasses.replace(cached.snapshot, from_cache=True)
             pending = self._in_flight.get(flow_id)
             leader = pending is None
             if pending is None:
@@ -67,25 +92,28 @@ class FlowLookup:
         if not leader:
             return pending.result()
         try:
-            outline = self._source.get_outline(flow_id)
-            snapshot = FlowSnapshot(
-                outline=outline,
-                fetched_at=self._wall_clock(),
-                from_cache=False,
-                simulated=self._simulated,
-            )
+            if self._shared is None:
+                snapshot, fresh_for = self._fetch(flow_id), self._ttl
+            else:
+                snapshot, fresh_for = self._shared.get_or_fetch(
+                    flow_id, lambda: self._fetch(flow_id)
+                )
         except BaseException as exc:
             with self._lock:
                 del self._in_flight[flow_id]
             pending.set_exception(exc)
             raise
         with self._lock:
-            if self._cache is not None:
-                self._cache[flow_id] = snapshot
+            if self._cache is not None and fresh_for > 0:
+                self._cache[flow_id] = _Entry(snapshot, self._monotonic() + fresh_for)
             del self._in_flight[flow_id]
         pending.set_result(snapshot)
         return snapshot
 
-    def cached_count(self) -> int:
-        with self._lock:
-            return len(self._cache) if self._cache is not None else 0
+    def _fetch(self, flow_id: str) -> FlowSnapshot:
+        return FlowSnapshot(
+            outline=self._source.get_outline(flow_id),
+            fetched_at=self._wall_clock(),
+            from_cache=False,
+            simulated=self._simulated,
+        )

@@ -21,11 +21,12 @@ from bot.background import BackgroundWork
 from bot.delivery import CardDelivery
 from bot.esign.circuit_breaker import CircuitBreaker
 from bot.esign.client import EsignClient, RetryPolicy
-from bot.esign.rate_limit import CallRateLimiter
+from bot.esign.rate_limit import CallPacer, CallRateLimiter
 from bot.esign.signing import SignatureAuth
 from bot.esign.token_auth import TokenAuth
 from bot.flow_cards import FlowCards
 from bot.lookup import FlowLookup
+from bot.redis_state.state import SharedState, open_shared_state
 from bot.replies import SlackReplies, response_url_guard
 from bot.services import Services
 from bot.settings import Settings
@@ -46,12 +47,22 @@ class EsignEndpoint:
     simulated: bool
 
 
-def build_esign_client(settings: Settings, endpoint: EsignEndpoint) -> EsignClient:
+def build_esign_client(
+    settings: Settings, endpoint: EsignEndpoint, shared: SharedState | None = None
+) -> EsignClient:
     auth: httpx.Auth
     if settings.esign_auth_mode == "token":
-        auth = TokenAuth(endpoint.app_id, endpoint.app_secret, base_url=endpoint.base_url)
+        auth = TokenAuth(
+            endpoint.app_id,
+            endpoint.app_secret,
+            base_url=endpoint.base_url,
+            share=shared.tokens() if shared else None,
+        )
     else:
         auth = SignatureAuth(endpoint.app_id, endpoint.app_secret)
+    pacer: CallPacer = CallRateLimiter(per_second=settings.esign_max_qps)
+    if shared is not None:
+        pacer = shared.call_budget(settings.esign_max_qps, fallback=pacer)
     return EsignClient(
         endpoint.base_url,
         auth,
@@ -59,11 +70,12 @@ def build_esign_client(settings: Settings, endpoint: EsignEndpoint) -> EsignClie
         read_timeout=settings.esign_read_timeout,
         retry=RetryPolicy(max_retries=settings.esign_max_retries, deadline=settings.esign_deadline),
         max_connections=settings.lookup_workers,
+        # Per process on purpose (see the README): each process sees its own calls fail.
         breaker=CircuitBreaker(
             failure_threshold=settings.esign_breaker_failures,
             cooldown=settings.esign_breaker_cooldown,
         ),
-        rate_limiter=CallRateLimiter(per_second=settings.esign_max_qps),
+        rate_limiter=pacer,
     )
 
 
@@ -79,6 +91,11 @@ class Runtime:
     @property
     def simulated(self) -> bool:
         return self.stack.lookup.simulated
+
+    def health(self) -> dict[str, str]:
+        """What /healthz adds to "ok": whether the shared state is reachable ("off" if unset)."""
+        shared = self.stack.shared
+        return {"redis": shared.redis.status() if shared else "off"}
 
     def close(self, timeout: float = 20.0) -> bool:
         """Finish the lookups already acked (within `timeout`), then release connections."""
@@ -128,24 +145,46 @@ class LookupStack:
     lookup: FlowLookup
     cards: FlowCards
     closers: list[Any]
+    shared: SharedState | None = None
 
     def close(self) -> None:
         self.esign.close()
+        if self.shared is not None:
+            self.shared.close()
         for close in reversed(self.closers):
             close()
+
+
+def shared_state(settings: Settings, endpoint: EsignEndpoint) -> SharedState | None:
+    """Redis-backed state when REDIS_URL is set, except with the built-in simulator: each
+    process has its own, so its tokens and flows mean nothing to another process."""
+    if settings.redis_url is None:
+        return None
+    if endpoint.simulated:
+        log.warning("REDIS_URL is set but the built-in e签宝 simulator is per process: not sharing")
+        return None
+    return open_shared_state(
+        settings.redis_url.get_secret_value(),
+        env=settings.esign_env,
+        app_id=endpoint.app_id,
+        recheck_seconds=settings.redis_recheck_seconds,
+        lookup_deadline=settings.esign_deadline,
+    )
 
 
 def build_lookup_stack(settings: Settings) -> LookupStack:
     closers: list[Any] = []
     endpoint = esign_endpoint(settings, closers)
-    esign = build_esign_client(settings, endpoint)
+    shared = shared_state(settings, endpoint)
+    esign = build_esign_client(settings, endpoint, shared)
     lookup = FlowLookup(
         esign,
         ttl_seconds=settings.cache_ttl_seconds,
         max_flows=settings.cache_max_flows,
         simulated=endpoint.simulated,
+        shared=shared.outlines(settings.cache_ttl_seconds) if shared else None,
     )
-    return LookupStack(esign, lookup, FlowCards(lookup), closers)
+    return LookupStack(esign, lookup, FlowCards(lookup), closers, shared)
 
 
 def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:

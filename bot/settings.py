@@ -6,8 +6,16 @@ Nothing else in the code base reads the environment.
 from __future__ import annotations
 
 from typing import Annotated, Literal, Self
+from urllib.parse import unquote, urlsplit
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.slack_ids import SLACK_ID_PATTERN
@@ -22,6 +30,7 @@ APP_ID_PREFIXES: dict[str, tuple[str, ...]] = {
     "sandbox": ("7438", "4438"),
 }
 SLACK_API_URL = "https://slack.com/api/"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 PositiveSeconds = Annotated[float, Field(gt=0, le=600)]
 
@@ -92,7 +101,31 @@ class Settings(BaseSettings):
     #: Members of these user groups are allowed too (needs the usergroups:read scope).
     allowed_usergroup_ids: SlackIds = Field(default_factory=list)
 
+    # Several processes (gunicorn workers, dynos, web and worker) sharing one Redis
+    #: `redis://`, `rediss://` (TLS) or `unix://`; a secret, since it carries the password.
+    redis_url: SecretStr | None = None
+    #: How often a process that lost Redis tries it again (the bot promises: within 30 s).
+    redis_recheck_seconds: Annotated[float, Field(gt=0, le=30)] = 5.0
+    #: gunicorn workers per web process (Heroku sets it per dyno size); needs REDIS_URL above 1.
+    web_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_has_a_known_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            parts = urlsplit(value.get_secret_value())
+            parts.port  # noqa: B018 (parsed lazily: a bad port raises here)
+        except ValueError:
+            raise ValueError("is not a URL (check the host and port)") from None
+        scheme = parts.scheme
+        if scheme not in REDIS_SCHEMES:
+            # Only the scheme is named: the rest of the URL may hold the password.
+            raise ValueError(f"must start with redis://, rediss:// or unix:// (not {scheme!r})")
+        return value
 
     @model_validator(mode="after")
     def _credentials_come_in_pairs(self) -> Self:
@@ -141,6 +174,10 @@ class Settings(BaseSettings):
                 )
         return None
 
+    @property
+    def redis_configured(self) -> bool:
+        return self.redis_url is not None
+
     def secret_values(self) -> list[str]:
         """Every configured secret, for log redaction."""
         secrets = (
@@ -148,8 +185,23 @@ class Settings(BaseSettings):
             self.slack_bot_token,
             self.slack_signing_secret,
             self.slack_app_token,
+            self.redis_url,
         )
-        return [s.get_secret_value() for s in secrets if s and s.get_secret_value()]
+        values = [s.get_secret_value() for s in secrets if s and s.get_secret_value()]
+        return values + self._redis_password_forms()
+
+    def _redis_password_forms(self) -> list[str]:
+        """The Redis password as written in the URL and decoded (as redis-py sends it)."""
+        if self.redis_url is None:
+            return []
+        try:
+            parts = urlsplit(self.redis_url.get_secret_value())
+            password = parts.password
+        except ValueError:
+            return []
+        if not password:
+            return []
+        return sorted({password, unquote(password)})
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -40,7 +40,11 @@ class BotWsgi:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH:
-            body = {"status": "ok", "simulated_esign": self.runtime.simulated}
+            body = {
+                "status": "ok",
+                "simulated_esign": self.runtime.simulated,
+                **self.runtime.health(),
+            }
             return _answer(start_response, "200 OK", json.dumps(body), "application/json")
         if path == EVENTS_PATH:
             if method != "POST":

@@ -75,10 +75,14 @@ def test_failure_is_shared_by_waiters_and_not_cached() -> None:
 
 
 def test_cache_is_bounded() -> None:
-    lookup = FlowLookup(SlowSource(), ttl_seconds=30, max_flows=100)
-    for n in range(1000):
-        lookup.get(f"8037196369766{n:05d}")
-    assert lookup.cached_count() == 100
+    source = SlowSource()
+    lookup = FlowLookup(source, ttl_seconds=30, max_flows=100)
+    flows = [f"8037196369766{n:05d}" for n in range(1000)]
+    for flow_id in flows:
+        lookup.get(flow_id)
+    assert all(lookup.get(flow_id).from_cache for flow_id in flows[-100:])
+    assert lookup.get(flows[0]).from_cache is False  # evicted long ago
+    assert len(source.calls) == 1001
 
 
 def test_zero_ttl_disables_caching() -> None:

@@ -25,7 +25,7 @@ from bot.esign.errors import (
 )
 from bot.esign.flow_id import validate_flow_id
 from bot.esign.models import FlowOutline
-from bot.esign.rate_limit import CallRateLimiter
+from bot.esign.rate_limit import CallPacer
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class EsignClient:
         max_connections: int = 50,
         transport: httpx.BaseTransport | None = None,
         breaker: CircuitBreaker | None = None,
-        rate_limiter: CallRateLimiter | None = None,
+        rate_limiter: CallPacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -9,8 +9,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from bot.esign.errors import RateLimited
+
+PACING_MESSAGE = (
+    "Many lookups are running at once, so the bot is pacing its calls to e签宝. "
+    "Try again in a few seconds."
+)
+
+
+class CallPacer(Protocol):
+    """What the client asks before each call: this process's bucket or a budget shared by all."""
+
+    def acquire(self, max_wait: float) -> None: ...
+
+
+def default_burst(per_second: float) -> int:
+    # Any one-second window sees at most burst + per_second calls: keep the burst small.
+    return max(1, int(per_second // 5))
 
 
 class CallRateLimiter:
@@ -23,8 +40,7 @@ class CallRateLimiter:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._rate = per_second
-        # Any one-second window sees at most burst + per_second calls: keep the burst small.
-        self._capacity = float(burst if burst is not None else max(1, int(per_second // 5)))
+        self._capacity = float(burst if burst is not None else default_burst(per_second))
         self._tokens = self._capacity
         self._monotonic = monotonic
         self._sleep = sleep
@@ -40,11 +56,7 @@ class CallRateLimiter:
             # Reserve the token now (the balance may go negative) so waiters queue in order.
             wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self._rate
             if wait > max_wait:
-                raise RateLimited(
-                    "Many lookups are running at once, so the bot is pacing its calls to e签宝. "
-                    "Try again in a few seconds.",
-                    retry_after=wait,
-                )
+                raise RateLimited(PACING_MESSAGE, retry_after=wait)
             self._tokens -= 1
         if wait > 0:
             self._sleep(wait)
