@@ -194,7 +194,7 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         token=token, base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
     )
     work = BackgroundWork(settings.lookup_workers)
-    store = open_state_store(settings.state_db_path)
+    store = open_state_store(settings.state_db_path, stack.shared)
     replies = SlackReplies(
         web_client, allow_response_url=response_url_guard(settings.slack_api_url)
     )

@@ -14,12 +14,16 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
 import redis
+
+from bot.redis_state.connection import RedisUnavailable
+from bot.redis_state.health import SharedRedis
+from bot.redis_state.state import SharedState
 
 log = logging.getLogger(__name__)
 
@@ -313,31 +317,32 @@ class RedisStateStore:
     leases expire by themselves.
     """
 
-    def __init__(self, client: redis.Redis, base: str) -> None:
-        self._r = client
+    def __init__(self, shared: SharedRedis, base: str) -> None:
+        self._shared = shared
         self._base = f"{base}:state:v{SCHEMA_VERSION}"
 
     def _key(self, *parts: str) -> str:
         return ":".join((self._base, *parts))
 
-    def _do(self, operation: Any) -> Any:
+    def _do(self, operation: Callable[[redis.Redis], Any]) -> Any:
+        """Run on Redis; a dead Redis fails at once (SharedRedis) as StoreUnavailable."""
         try:
-            return operation()
-        except (redis.RedisError, OSError) as exc:
-            raise StoreUnavailable(type(exc).__name__) from None
+            return self._shared.call(operation)
+        except RedisUnavailable as exc:
+            raise StoreUnavailable(str(exc)) from None
 
     def _load(self, watch_ids: Iterable[str]) -> list[Watch]:
         ids = list(watch_ids)
         if not ids:
             return []
-        raws = self._do(lambda: self._r.hmget(self._key("watches"), ids))
+        raws = self._do(lambda r: r.hmget(self._key("watches"), ids))
         return [w for raw in raws if raw is not None and (w := Watch.from_json(raw)) is not None]
 
     def put_watch(self, watch: Watch) -> None:
         wid = watch.watch_id
 
-        def write() -> None:
-            pipe = self._r.pipeline(transaction=True)
+        def write(r: redis.Redis) -> None:
+            pipe = r.pipeline(transaction=True)
             pipe.hset(self._key("watches"), wid, watch.to_json())
             pipe.zadd(self._key("due"), {wid: watch.next_poll_at})
             pipe.sadd(self._key("by-flow", watch.flow_id), wid)
@@ -355,8 +360,8 @@ class RedisStateStore:
     def remove_watch(self, watch_id: str) -> bool:
         watch = self.get_watch(watch_id)
 
-        def delete() -> int:
-            pipe = self._r.pipeline(transaction=True)
+        def delete(r: redis.Redis) -> int:
+            pipe = r.pipeline(transaction=True)
             pipe.hdel(self._key("watches"), watch_id)
             pipe.zrem(self._key("due"), watch_id)
             pipe.delete(self._key("lease", watch_id))
@@ -370,7 +375,7 @@ class RedisStateStore:
         return bool(self._do(delete))
 
     def _members(self, *parts: str) -> list[Watch]:
-        return self._load(sorted(self._do(lambda: self._r.smembers(self._key(*parts)))))
+        return self._load(sorted(self._do(lambda r: r.smembers(self._key(*parts)))))
 
     def watches_for_flow(self, flow_id: str) -> list[Watch]:
         return self._members("by-flow", flow_id)
@@ -383,11 +388,11 @@ class RedisStateStore:
 
     def count_watches(self, channel_id: str | None = None) -> int:
         if channel_id is None:
-            return int(self._do(lambda: self._r.hlen(self._key("watches"))))
-        return int(self._do(lambda: self._r.scard(self._key("by-channel", channel_id))))
+            return int(self._do(lambda r: r.hlen(self._key("watches"))))
+        return int(self._do(lambda r: r.scard(self._key("by-channel", channel_id))))
 
     def due_watches(self, now: float, limit: int) -> list[Watch]:
-        ids = self._do(lambda: self._r.zrangebyscore(self._key("due"), "-inf", now, 0, limit))
+        ids = self._do(lambda r: r.zrangebyscore(self._key("due"), "-inf", now, 0, limit))
         return self._load(ids)
 
     _LEASE = """
@@ -400,30 +405,28 @@ class RedisStateStore:
     """
 
     def lease(self, watch_id: str, holder: str, seconds: float) -> bool:
-        script = self._r.register_script(self._LEASE)
+        script = self._shared.script(self._LEASE)
         millis = max(1, int(seconds * 1000))
         return bool(
-            self._do(lambda: script(keys=[self._key("lease", watch_id)], args=[holder, millis]))
+            self._do(lambda r: script(keys=[self._key("lease", watch_id)], args=[holder, millis]))
         )
 
     def claim_notice(self, key: str, seconds: float) -> bool:
         millis = max(1, int(seconds * 1000))
-        return bool(
-            self._do(lambda: self._r.set(self._key("notice", key), "1", nx=True, px=millis))
-        )
+        return bool(self._do(lambda r: r.set(self._key("notice", key), "1", nx=True, px=millis)))
 
     def add_recent(self, user_id: str, lookup: RecentLookup) -> None:
         key = self._key("recent", user_id)
 
-        def write() -> None:
-            pipe = self._r.pipeline(transaction=True)
+        def write(r: redis.Redis) -> None:
+            pipe = r.pipeline(transaction=True)
             pipe.hset(key, lookup.flow_id, lookup.to_json())
             pipe.hgetall(key)
             entries = pipe.execute()[1]
-            kept = {r.flow_id for r in self._read_recent(entries)}
+            kept = {recent.flow_id for recent in self._read_recent(entries)}
             stale = [flow for flow in entries if _text(flow) not in kept]
             if stale:
-                self._r.hdel(key, *stale)
+                r.hdel(key, *stale)
 
         self._do(write)
 
@@ -433,19 +436,19 @@ class RedisStateStore:
         )
 
     def recent(self, user_id: str) -> list[RecentLookup]:
-        return self._read_recent(self._do(lambda: self._r.hgetall(self._key("recent", user_id))))
+        return self._read_recent(self._do(lambda r: r.hgetall(self._key("recent", user_id))))
 
     def clear_recent(self, user_id: str) -> None:
-        self._do(lambda: self._r.delete(self._key("recent", user_id)))
+        self._do(lambda r: r.delete(self._key("recent", user_id)))
 
     def language(self, user_id: str) -> Language | None:
-        return _language(_text(self._do(lambda: self._r.hget(self._key("prefs"), user_id))))
+        return _language(_text(self._do(lambda r: r.hget(self._key("prefs"), user_id))))
 
     def set_language(self, user_id: str, language: Language) -> None:
-        self._do(lambda: self._r.hset(self._key("prefs"), user_id, language))
+        self._do(lambda r: r.hset(self._key("prefs"), user_id, language))
 
     def close(self) -> None:
-        self._r.close()
+        """The connection belongs to the shared state, which closes it."""
 
 
 def _text(value: object) -> str | None:
@@ -454,10 +457,8 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def open_state_store(
-    sqlite_path: str | Path, redis_client: redis.Redis | None = None, *, redis_base: str = ""
-) -> StateStore:
-    """Redis when the bot shares state across processes, else the SQLite file."""
-    if redis_client is not None:
-        return RedisStateStore(redis_client, redis_base)
+def open_state_store(sqlite_path: str | Path, shared: SharedState | None = None) -> StateStore:
+    """Redis when the bot shares state across processes (REDIS_URL), else the SQLite file."""
+    if shared is not None:
+        return RedisStateStore(shared.redis, shared.keys.base)
     return SqliteStateStore(sqlite_path)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.redis_state.connection import redis_client
+from bot.redis_state.health import SharedRedis
 from bot.state_store import (
     RECENT_PER_PERSON,
     RecentLookup,
@@ -38,7 +40,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
     else:
         server: RedisServer = request.getfixturevalue("redis_server")
         server.flush()
-        made = RedisStateStore(server.client(), "esign-flow:sandbox:test-app")
+        made = RedisStateStore(
+            SharedRedis(redis_client(server.url), location="test"), "esign-flow:sandbox:test-app"
+        )
     yield made
     made.close()
 
