@@ -15,19 +15,36 @@ from collections.abc import Callable, Iterable
 
 from bot.audit import Requester
 from bot.background import BackgroundWork
-from bot.cards import Card, Notice, PublicAnswer, render_not_posted, render_notice
+from bot.cards import Card, Notice, PublicAnswer, Watching, render_not_posted, render_notice
+from bot.cards.watch import (
+    WatchRefusal,
+    render_unwatched,
+    render_watch_list,
+    render_watch_refusal,
+)
 from bot.flow_cards import FlowCards
 from bot.replies import SlackReplies
 from bot.reply_target import ReplyTarget
+from bot.watch.notifier import SlackWatchNotifier
+from bot.watch.service import WatchService, place_of
 
 log = logging.getLogger(__name__)
 
 
 class CardDelivery:
-    def __init__(self, cards: FlowCards, replies: SlackReplies, work: BackgroundWork) -> None:
+    def __init__(
+        self,
+        cards: FlowCards,
+        replies: SlackReplies,
+        work: BackgroundWork,
+        watches: WatchService | None = None,
+        notifier: SlackWatchNotifier | None = None,
+    ) -> None:
         self._cards = cards
         self._replies = replies
         self._work = work
+        self._watches = watches
+        self._notifier = notifier
 
     def tell(self, reply_to: ReplyTarget, card: Card) -> None:
         """A note only the person sees, sent after the ack (below a card acted on, not over it)."""
@@ -134,6 +151,127 @@ class CardDelivery:
             self._respond(reply_to, card, replace=True)
 
         self._submit(reply_to, refresh)
+
+    def watch(
+        self,
+        flow_id: str,
+        *,
+        requester: Requester,
+        reply_to: ReplyTarget,
+        requested_by: str | None,
+    ) -> None:
+        """Start watching from a card or a command; the card (or a new private one) then shows
+        that it is watched. Nothing is posted to the channel."""
+
+        def start() -> None:
+            place = place_of(flow_id, requester, reply_to, requested_by=requested_by)
+            outcome = self._cards.look_up(flow_id, requester=requester, trigger="watch")
+            if outcome.snapshot is None or place is None or self._watches is None:
+                self._respond(reply_to, self._cards.render(outcome, ephemeral=True), replace=False)
+                return
+            started = self._watches.start(outcome.snapshot, place)
+            if isinstance(started, WatchRefusal):
+                limit = (
+                    self._watches.limits.per_channel
+                    if started is WatchRefusal.CHANNEL_LIMIT
+                    else self._watches.limits.total
+                )
+                note = render_watch_refusal(started, flow_id=flow_id, limit=limit)
+                self._respond(reply_to, note, replace=False)
+                return
+            card = self._cards.render(
+                outcome,
+                ephemeral=place.private,
+                thread_ts=reply_to.thread_ts,
+                requested_by=None if place.private else requested_by,
+                offer_share=reply_to.can_share and place.private,
+                watching=Watching(requester.user_id, by_dm=place.private),
+            )
+            target = reply_to.posted_message
+            if (
+                not place.private
+                and target is not None
+                and self._replies.update(*target, card.to_message()).ok
+            ):
+                return
+            self._respond(reply_to, card)
+
+        self._submit(reply_to, start)
+
+    def unwatch(
+        self,
+        flow_id: str,
+        *,
+        requester: Requester,
+        reply_to: ReplyTarget,
+        requested_by: str | None,
+    ) -> None:
+        """Stop a watch from its card or from a notice; the card offers Watch again."""
+
+        def stop() -> None:
+            place = place_of(flow_id, requester, reply_to, requested_by=requested_by)
+            stopped = (
+                self._watches.stop(place.watch_id)
+                if place is not None and self._watches is not None
+                else None
+            )
+            if stopped is not None and not stopped.private and self._notifier is not None:
+                # From a notice or from the card: the card itself offers Watch again.
+                self._notifier.restore(stopped)
+                if reply_to.message_ts != stopped.card_ts:
+                    self._respond(reply_to, render_unwatched(flow_id, count=1), replace=False)
+                return
+            if stopped is not None and reply_to.ephemeral:
+                card = self._cards.card(
+                    flow_id,
+                    requester=requester,
+                    trigger="unwatch",
+                    ephemeral=True,
+                    thread_ts=reply_to.thread_ts,
+                    offer_share=reply_to.can_share,
+                )
+                self._respond(reply_to, card)
+                return
+            self._respond(
+                reply_to, render_unwatched(flow_id, count=int(stopped is not None)), replace=False
+            )
+
+        self._submit(reply_to, stop)
+
+    def unwatch_flows(
+        self, flow_ids: Iterable[str], *, requester: Requester, reply_to: ReplyTarget
+    ) -> None:
+        """`/esign-flow unwatch <id>`: this channel's watches of the flow, and the person's own."""
+
+        def stop() -> None:
+            for flow_id in flow_ids:
+                stopped = (
+                    self._watches.stop_flow(
+                        flow_id, channel_id=reply_to.channel_id, user_id=requester.user_id
+                    )
+                    if self._watches is not None
+                    else []
+                )
+                for watch in stopped:
+                    if self._notifier is not None:
+                        self._notifier.restore(watch)
+                self._respond(reply_to, render_unwatched(flow_id, count=len(stopped)))
+
+        self._submit(reply_to, stop)
+
+    def list_watches(self, *, requester: Requester, reply_to: ReplyTarget) -> None:
+        """`/esign-flow watching`: the flows watched in this channel, and the person's own."""
+
+        def answer() -> None:
+            watches = (
+                self._watches.listed(channel_id=reply_to.channel_id, user_id=requester.user_id)
+                if self._watches is not None
+                else []
+            )
+            entries = [(w.flow_id, w.user_id, w.private) for w in watches]
+            self._respond(reply_to, render_watch_list(entries))
+
+        self._submit(reply_to, answer)
 
     def _respond(self, reply_to: ReplyTarget, card: Card, *, replace: bool | None = None) -> None:
         """Answer privately; a private card acted on is replaced instead of answered below."""

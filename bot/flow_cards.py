@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.audit import Requester, record_lookup
-from bot.cards import Card, Notice, OutlineBodies, render_error, render_notice, render_outline
+from bot.cards import (
+    Card,
+    Notice,
+    OutlineBodies,
+    Watching,
+    render_error,
+    render_notice,
+    render_outline,
+)
 from bot.esign.errors import EsignError
 from bot.lookup import FlowLookup
 from bot.snapshot import FlowSnapshot
@@ -65,8 +73,10 @@ class FlowCards:
         thread_ts: str | None = None,
         requested_by: str | None = None,
         offer_share: bool = True,
+        watching: Watching | None = None,
     ) -> Card:
-        """`requested_by` is named on the card; `offer_share` is False where the bot cannot post."""
+        """`requested_by` is named on the card; `offer_share` is False where the bot cannot post;
+        `watching` says who watches the flow (its card then offers Unwatch)."""
         try:
             if outcome.snapshot is not None:
                 return render_outline(
@@ -77,6 +87,7 @@ class FlowCards:
                     thread_ts=thread_ts,
                     offer_share=offer_share,
                     bodies=self._bodies,
+                    watching=watching,
                 )
             if outcome.error is not None:
                 return render_error(
@@ -99,6 +110,7 @@ class FlowCards:
         thread_ts: str | None = None,
         requested_by: str | None = None,
         offer_share: bool = True,
+        watching: Watching | None = None,
     ) -> Card:
         outcome = self.look_up(flow_id, requester=requester, trigger=trigger)
         return self.render(
@@ -107,7 +119,13 @@ class FlowCards:
             thread_ts=thread_ts,
             requested_by=requested_by,
             offer_share=offer_share,
+            watching=watching,
         )
+
+    def lookup(self, flow_id: str) -> FlowSnapshot:
+        """The flow through the cache, without an audit line (the bot's own looks, not people's);
+        raises EsignError."""
+        return self._lookup.get(flow_id)
 
 
 def _outcome_name(outcome: LookupOutcome) -> str:

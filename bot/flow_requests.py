@@ -9,6 +9,8 @@ from bot.esign.errors import InvalidFlowId
 from bot.esign.flow_id import validate_flow_id
 
 HELP_WORDS = frozenset({"", "help", "-h", "--help", "?", "帮助"})
+#: `/esign-flow watch <id>`, `unwatch <id>`, `watching`: the first word picks what to do.
+VERBS = frozenset({"watch", "unwatch", "watching"})
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 #: Longest piece of a rejected token echoed back to the user (escaped by the renderer).
 _ECHO_LIMIT = 40
@@ -26,11 +28,25 @@ class FlowRequest:
     #: Valid ids left out because of the per-request cap.
     over_cap: int = 0
     wants_help: bool = False
+    #: "watch", "unwatch" or "watching"; None for a plain lookup.
+    verb: str | None = None
 
 
 def parse_command_text(text: object, *, cap: int) -> FlowRequest:
     if not isinstance(text, str) or text.strip().lower() in HELP_WORDS:
         return FlowRequest(wants_help=True)
+    first, *rest_of = re.split(r"\s+", text.strip(), maxsplit=1)
+    rest = rest_of[0] if rest_of else ""
+    if first.lower() in VERBS:
+        verb = first.lower()
+        if verb == "watching":
+            return FlowRequest(verb=verb)
+        found = _flow_ids(rest, cap=cap)
+        return FlowRequest(found.flow_ids, found.rejected, found.over_cap, verb=verb)
+    return _flow_ids(text, cap=cap)
+
+
+def _flow_ids(text: str, *, cap: int) -> FlowRequest:
     ids: list[str] = []
     rejected: list[str] = []
     for token in _SEPARATORS.split(text.strip()):

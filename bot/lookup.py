@@ -38,6 +38,10 @@ class SharedOutlineCache(Protocol):
         for its own trouble: it calls `fetch` itself when it cannot help."""
         ...
 
+    def put(self, flow_id: str, snapshot: FlowSnapshot) -> None:
+        """Share a snapshot fetched outside `get_or_fetch`; quietly nothing without Redis."""
+        ...
+
 
 class _Entry(NamedTuple):
     snapshot: FlowSnapshot
@@ -108,6 +112,18 @@ class FlowLookup:
                 self._cache[flow_id] = _Entry(snapshot, self._monotonic() + fresh_for)
             del self._in_flight[flow_id]
         pending.set_result(snapshot)
+        return snapshot
+
+    def refresh(self, flow_id: str) -> FlowSnapshot:
+        """A fresh answer from e签宝 whatever the cache holds (an e签宝 callback said the flow
+        moved); the cache, shared or not, keeps it for the others. Raises EsignError."""
+        flow_id = validate_flow_id(flow_id)
+        snapshot = self._fetch(flow_id)
+        if self._shared is not None:
+            self._shared.put(flow_id, snapshot)
+        with self._lock:
+            if self._cache is not None:
+                self._cache[flow_id] = _Entry(snapshot, self._monotonic() + self._ttl)
         return snapshot
 
     def _fetch(self, flow_id: str) -> FlowSnapshot:

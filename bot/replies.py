@@ -62,6 +62,7 @@ class PostResult:
     ok: bool
     ts: str | None = None
     error: str | None = None
+    channel: str | None = None
 
     @property
     def not_allowed_here(self) -> bool:
@@ -132,6 +133,24 @@ class SlackReplies:
                 unfurl_media=False,
             ),
         )
+
+    def open_dm(self, user_id: str) -> PostResult:
+        """The bot's DM channel with a person (conversations.open, scope im:write), as `ts`-less
+        PostResult whose `channel` is set on success."""
+        try:
+            response = self._client.conversations_open(users=user_id)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "unknown_error")
+            log.info("conversations.open refused", extra={"error": error})
+            return PostResult(ok=False, error=error)
+        except (SlackClientError, OSError) as exc:
+            log.warning("conversations.open failed", extra={"error": type(exc).__name__})
+            return PostResult(ok=False, error="request_failed")
+        channel = response.get("channel")
+        channel_id = channel.get("id") if isinstance(channel, dict) else None
+        if not isinstance(channel_id, str) or not channel_id:
+            return PostResult(ok=False, error="no_channel")
+        return PostResult(ok=True, channel=channel_id)
 
     def update(self, channel: str, ts: str, message: dict[str, Any]) -> PostResult:
         return self._web_api(

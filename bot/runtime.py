@@ -26,12 +26,17 @@ from bot.esign.signing import SignatureAuth
 from bot.esign.token_auth import TokenAuth
 from bot.flow_cards import FlowCards
 from bot.lookup import FlowLookup
+from bot.redis_state.rate_budget import SharedCallBudget
 from bot.redis_state.state import SharedState, open_shared_state
 from bot.replies import SlackReplies, response_url_guard
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_retries import slack_retry_handlers
 from bot.state_store import StateStore, open_state_store
+from bot.watch.callbacks import CallbackReceiver
+from bot.watch.notifier import SlackWatchNotifier
+from bot.watch.poller import POLL_SHARE, WatchPoller
+from bot.watch.service import WatchLimits, WatchService
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +91,9 @@ class Runtime:
     work: BackgroundWork
     replies: SlackReplies
     store: StateStore
+    watches: WatchService
+    poller: WatchPoller
+    callbacks: CallbackReceiver
     app: App
 
     @property
@@ -99,6 +107,7 @@ class Runtime:
 
     def close(self, timeout: float = 20.0) -> bool:
         """Finish the lookups already acked (within `timeout`), then release connections."""
+        self.poller.stop()
         drained = self.work.drain(timeout)
         if not drained:
             log.warning(
@@ -145,6 +154,7 @@ class LookupStack:
     lookup: FlowLookup
     cards: FlowCards
     closers: list[Any]
+    endpoint: EsignEndpoint
     shared: SharedState | None = None
 
     def close(self) -> None:
@@ -184,7 +194,7 @@ def build_lookup_stack(settings: Settings) -> LookupStack:
         simulated=endpoint.simulated,
         shared=shared.outlines(settings.cache_ttl_seconds) if shared else None,
     )
-    return LookupStack(esign, lookup, FlowCards(lookup), closers, shared)
+    return LookupStack(esign, lookup, FlowCards(lookup), closers, endpoint, shared)
 
 
 def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
@@ -198,8 +208,27 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
     replies = SlackReplies(
         web_client, allow_response_url=response_url_guard(settings.slack_api_url)
     )
+    notifier = SlackWatchNotifier(stack.cards, replies)
+    watches = WatchService(
+        store,
+        stack.lookup,
+        notifier,
+        WatchLimits(
+            max_hours=settings.watch_max_hours,
+            per_channel=settings.watch_max_per_channel,
+            total=settings.watch_max_total,
+            first_poll_seconds=settings.watch_first_poll_seconds,
+        ),
+    )
+    poller = WatchPoller(watches, poll_pacer(settings, stack.shared))
+    callbacks = CallbackReceiver(
+        watches,
+        app_id=stack.endpoint.app_id,
+        app_secret=stack.endpoint.app_secret,
+        run_later=poller.submit,
+    )
     services = Services(
-        delivery=CardDelivery(stack.cards, replies, work),
+        delivery=CardDelivery(stack.cards, replies, work, watches, notifier),
         max_ids=settings.max_ids_per_command,
     )
     signing_secret = (
@@ -226,4 +255,19 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         group_members=UsergroupMembers(web_client) if settings.allowed_usergroup_ids else None,
     )
     handlers.register(app, services, policy)
-    return Runtime(settings, stack, work, replies, store, app)
+    poller.start()
+    return Runtime(settings, stack, work, replies, store, watches, poller, callbacks, app)
+
+
+def poll_pacer(settings: Settings, shared: SharedState | None) -> CallPacer:
+    """Watches' polls get their own share of ESIGN_MAX_QPS (across processes with Redis)."""
+    per_second = max(settings.esign_max_qps * POLL_SHARE, 0.1)
+    local = CallRateLimiter(per_second=per_second)
+    if shared is None:
+        return local
+    return SharedCallBudget(
+        shared.redis,
+        f"{shared.keys.call_budget}:watch-polls",
+        per_second=per_second,
+        fallback=local,
+    )

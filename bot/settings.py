@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     # What survives a restart (watches, recent lookups, preferences): SQLite here by default,
     # Redis when REDIS_URL is set.
     state_db_path: str = Field(default="esign-flow-state.sqlite3", min_length=1)
+
+    # Watches: how long one lasts, how many there may be, how soon the first look comes.
+    watch_max_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
+    watch_max_per_channel: Annotated[int, Field(ge=1, le=10_000)] = 50
+    watch_max_total: Annotated[int, Field(ge=1, le=1_000_000)] = 5_000
+    watch_first_poll_seconds: Annotated[float, Field(ge=0.2, le=30)] = 30.0
     max_ids_per_command: Annotated[int, Field(ge=1, le=5)] = 5
 
     # Who may look flows up; an empty list allows everyone on that dimension.

@@ -8,6 +8,9 @@ COMMAND: Final = "/esign-flow"
 SHORTCUT_LOOKUP_IN_MESSAGE: Final = "esign_flow_lookup_message"
 ACTION_RECHECK: Final = "esign_flow_recheck"
 ACTION_SHARE: Final = "esign_flow_share"
+#: Watch a flow until it moves / stop watching it (on cards and on the notices themselves).
+ACTION_WATCH: Final = "esign_flow_watch"
+ACTION_UNWATCH: Final = "esign_flow_unwatch"
 
 #: What a Slack team, channel, user or user group id looks like (T…, C…, D…, G…, U…, W…, S…).
 SLACK_ID_PATTERN: Final = r"[A-Z0-9]{3,24}"

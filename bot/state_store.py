@@ -57,8 +57,10 @@ class Watch:
     expires_at: float
     next_poll_at: float
     poll_step: int = 0
-    #: The flow as last seen: {"status": ..., "subs": {sub_id: status}}; empty until first seen.
+    #: The flow as last seen (bot.flow_changes.flow_state); empty until first seen.
     last_seen: dict[str, Any] = field(default_factory=dict)
+    #: Who a posted card names as its requester, kept when the card is edited.
+    requested_by: str | None = None
 
     @property
     def private(self) -> bool:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from slack_bolt import BoltRequest
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 
+from bot.esign.callbacks import MAX_BODY_BYTES as CALLBACK_MAX_BODY_BYTES
 from bot.logging_setup import configure_logging
 from bot.runtime import Runtime, create_runtime
 from bot.settings import load_settings
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+#: Where e签宝 posts status callbacks (the notify URL set in its console or on a flow).
+CALLBACK_PATH = "/esign/callback"
 #: Slack's own payloads stay far below this; anything larger is refused before Bolt reads it.
 MAX_BODY_BYTES = 256 * 1024
 SLACK_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
@@ -54,9 +58,36 @@ class BotWsgi:
             if refusal is not None:
                 return _answer(start_response, refusal, refusal)
             return self._dispatch(environ, start_response, content_type)
+        if path == CALLBACK_PATH:
+            return self._callback(environ, start_response, method)
         if self._fallback is not None:
             return self._fallback(environ, start_response)
         return _answer(start_response, "404 Not Found", "Not Found")
+
+    def _callback(
+        self, environ: WSGIEnvironment, start_response: StartResponse, method: str
+    ) -> Iterable[bytes]:
+        if method != "POST":
+            # e签宝's face-auth pages send stray GETs here: answer them, act on nothing.
+            return _answer(start_response, "200 OK", "ok")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _answer(start_response, "400 Bad Request", "Bad Request")
+        if length > CALLBACK_MAX_BODY_BYTES or length < 0:
+            return _answer(start_response, "413 Content Too Large", "Content Too Large")
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        status, reason = self.runtime.callbacks.receive(
+            headers, str(environ.get("QUERY_STRING", "")), body
+        )
+        if status != 200:
+            return _answer(start_response, f"{status} {HTTPStatus(status).phrase}", reason)
+        return _answer(start_response, "200 OK", json.dumps({"code": 0}), "application/json")
 
     def _dispatch(
         self, environ: WSGIEnvironment, start_response: StartResponse, content_type: str

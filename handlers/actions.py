@@ -1,4 +1,5 @@
-"""Card buttons: Recheck refreshes the card in place; Share posts it for everyone to see."""
+"""Card buttons: Recheck refreshes the card in place; Share posts it for everyone to see;
+Watch and Unwatch start and stop telling the thread (or the person) when the flow moves."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.button_value import ButtonValue
 from bot.cards import Notice, PublicAnswer, render_bad_button, render_notice
 from bot.reply_target import ReplyTarget
 from bot.services import Services
-from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
+from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
 from handlers.context import Click
 
 
@@ -23,6 +24,14 @@ def register(app: App, services: Services) -> None:
     @app.action(ACTION_SHARE)
     def on_share(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
         handle_share(ack, services, requester, reply_to, click)
+
+    @app.action(ACTION_WATCH)
+    def on_watch(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
+        handle_watch(ack, services, requester, reply_to, click)
+
+    @app.action(ACTION_UNWATCH)
+    def on_unwatch(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
+        handle_unwatch(ack, services, requester, reply_to, click)
 
     # Registered last, so it only sees actions no listener above claimed: buttons from an older
     # version of the bot, or a crafted payload. The person still gets an answer.
@@ -51,6 +60,26 @@ def handle_share(
     if value is not None:
         services.delivery.public_cards(
             [value.flow_id], requester=requester, reply_to=reply_to, answer=PublicAnswer.SHARE
+        )
+
+
+def handle_watch(
+    ack: Ack, services: Services, requester: Requester, reply_to: ReplyTarget, click: Click
+) -> None:
+    value = _acked_value(ack, services, reply_to, click)
+    if value is not None:
+        services.delivery.watch(
+            value.flow_id, requester=requester, reply_to=reply_to, requested_by=value.requested_by
+        )
+
+
+def handle_unwatch(
+    ack: Ack, services: Services, requester: Requester, reply_to: ReplyTarget, click: Click
+) -> None:
+    value = _acked_value(ack, services, reply_to, click)
+    if value is not None:
+        services.delivery.unwatch(
+            value.flow_id, requester=requester, reply_to=reply_to, requested_by=value.requested_by
         )
 
 

@@ -31,6 +31,10 @@ def handle_command(
     if request.wants_help:
         ack(**render_help(COMMAND).to_message())
         return
+    if request.verb == "watching":
+        ack()
+        services.delivery.list_watches(requester=requester, reply_to=reply_to)
+        return
     problems = render_request_problems(
         request.rejected, over_cap=request.over_cap, cap=services.max_ids
     )
@@ -45,4 +49,12 @@ def handle_command(
         ack(**problems.to_message())
     else:
         ack()
-    services.delivery.private_cards(request.flow_ids, requester=requester, reply_to=reply_to)
+    if request.verb == "watch":
+        for flow_id in request.flow_ids:
+            services.delivery.watch(
+                flow_id, requester=requester, reply_to=reply_to, requested_by=None
+            )
+    elif request.verb == "unwatch":
+        services.delivery.unwatch_flows(request.flow_ids, requester=requester, reply_to=reply_to)
+    else:
+        services.delivery.private_cards(request.flow_ids, requester=requester, reply_to=reply_to)

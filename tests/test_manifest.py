@@ -20,7 +20,7 @@ from bot.flow_cards import FlowCards
 from bot.lookup import FlowLookup
 from bot.replies import SlackReplies, response_url_guard
 from bot.services import Services
-from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
+from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT.parent / "shared" / "schemas" / "slack-app-manifest.schema.json"
@@ -45,6 +45,7 @@ def test_manifest_limits_and_scopes() -> None:
         "commands",
         "chat:write",
         "chat:write.public",
+        "im:write",  # a watch on a private card sends its notices by DM
     }
     for shortcut in data["features"]["shortcuts"]:
         assert len(shortcut["description"]) <= 150
@@ -112,7 +113,7 @@ def test_every_manifest_entry_has_a_listener_and_every_listener_an_entry() -> No
 
     for name, request in requests.items():
         assert matching(request), f"{name} is in manifest.yml but no listener handles it"
-    buttons = [_button(ACTION_RECHECK), _button(ACTION_SHARE)]
+    buttons = [_button(a) for a in (ACTION_RECHECK, ACTION_SHARE, ACTION_WATCH, ACTION_UNWATCH)]
     for listener in listeners:
         handled = [r for r in [*requests.values(), *buttons] if listener in matching(r)]
         assert handled, f"listener {listener} answers nothing that manifest.yml or a card sends"

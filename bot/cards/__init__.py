@@ -15,7 +15,7 @@ from bot.cards.notes import (
     render_refusal,
 )
 from bot.cards.notices import render_error, render_help, render_note, render_request_problems
-from bot.cards.outline import OutlineBodies, render_outline
+from bot.cards.outline import OutlineBodies, Watching, render_outline
 
 __all__ = [
     "ACTIONS_BLOCK_ID",
@@ -23,6 +23,7 @@ __all__ = [
     "Notice",
     "OutlineBodies",
     "PublicAnswer",
+    "Watching",
     "render_bad_button",
     "render_error",
     "render_help",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
 from bot.button_value import ButtonValue, ButtonValueError
 from bot.cards.limits import TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import truncate
-from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
+from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
 
 #: One card per message, so a fixed id is unique within it and stays put across Recheck updates.
 ACTIONS_BLOCK_ID: Final = "esign_flow_actions"
@@ -63,8 +63,10 @@ def flow_actions(
     requested_by: str | None = None,
     recheck: bool = True,
     share: bool = False,
+    watch: Literal["watch", "unwatch"] | None = None,
 ) -> Block | None:
-    """Recheck / Share buttons carrying the flow (thread, requester), or None when none would work.
+    """Recheck / Watch or Unwatch / Share buttons carrying the flow (thread, requester), or None
+    when none would work.
 
     The value is what the action handler decodes, so any instance can answer the click.
     The same buttons come back for every Recheck of a card, so they are built once.
@@ -80,6 +82,24 @@ def flow_actions(
                 action_id=ACTION_RECHECK,
                 value=value,
                 accessibility_label="Look this flow up again in e签宝",
+            )
+        )
+    if watch == "watch":
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text="Watch 关注", emoji=True),
+                action_id=ACTION_WATCH,
+                value=value,
+                accessibility_label="Tell me when this flow's status changes",
+            )
+        )
+    elif watch == "unwatch":
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text="Unwatch 取消关注", emoji=True),
+                action_id=ACTION_UNWATCH,
+                value=value,
+                accessibility_label="Stop telling me about this flow",
             )
         )
     if share:

@@ -41,7 +41,7 @@ from bot.cards.mrkdwn import (
     truncate,
     units,
 )
-from bot.esign.models import FlowOutline, RelatedFlow, SubFlow, SubFlowStatus
+from bot.esign.models import FlowOutline, FlowStatus, RelatedFlow, SubFlow, SubFlowStatus
 from bot.labels import (
     Label,
     flow_status_label,
@@ -91,6 +91,7 @@ def render_outline(
     thread_ts: str | None = None,
     offer_share: bool = True,
     bodies: OutlineBodies | None = None,
+    watching: Watching | None = None,
 ) -> Card:
     """The card for one flow. `now` only ages a cached answer; Share is offered on ephemeral cards
     unless `offer_share` is False (where the bot cannot post, such as a DM between people).
@@ -98,7 +99,8 @@ def render_outline(
     `requested_by` (a Slack user id) is mentioned in the footer when it looks like one, and
     `thread_ts` is the thread the card answers in. Both ride along in the button values, so a
     Recheck or Share answers in that thread and a rechecked card still names who asked.
-    `bodies` reuses the rendered body of an outline shown before.
+    `bodies` reuses the rendered body of an outline shown before. A flow that can still move
+    offers Watch, or, when `watching`, says so and offers Unwatch.
     """
     body = (
         bodies.body(snapshot.outline, simulated=snapshot.simulated)
@@ -107,15 +109,41 @@ def render_outline(
     )
     blocks: list[Block] = list(body.blocks)
     blocks.append(_context(_footer_text(snapshot, now, requested_by)))
+    movable = str(snapshot.outline.flow_status) in MOVABLE_STATUSES
+    if movable and watching is not None:
+        blocks.append(_context(_watching_text(watching)))
     actions = flow_actions(
         snapshot.outline.flow_id,
         thread_ts=thread_ts,
         requested_by=requested_by,
         share=ephemeral and offer_share,
+        watch=("unwatch" if watching is not None else "watch") if movable else None,
     )
     if actions is not None:
         blocks.append(actions)
     return Card(text=body.top_text, blocks=blocks)
+
+
+#: A flow in these states can still move, so it can be watched.
+MOVABLE_STATUSES: Final = frozenset({FlowStatus.INIT, FlowStatus.ING})
+
+
+@dataclass(frozen=True, slots=True)
+class Watching:
+    """Someone watches this card's flow: who, and whether notices come by DM or in the thread."""
+
+    user_id: str | None
+    by_dm: bool
+
+
+def _watching_text(watching: Watching) -> str:
+    who = mention(watching.user_id)
+    where = (
+        "you get a DM when it changes 状态变化时私信通知"
+        if watching.by_dm
+        else "changes are posted in this thread 状态变化时在此话题中通知"
+    )
+    return f":eyes: *Watching 关注中*{f' for {who}' if who else ''} — {where}"
 
 
 @dataclass(frozen=True, slots=True)

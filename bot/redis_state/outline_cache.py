@@ -66,6 +66,12 @@ class SharedOutlines:
             # Nothing was fetched yet on this path (the holder's path never raises this).
             return fetch(), self._ttl
 
+    def put(self, flow_id: str, snapshot: FlowSnapshot) -> None:
+        key = self._keys.outline(flow_id)
+        value = encode_snapshot(snapshot)
+        millis = max(1, int(self._ttl * 1000))
+        self._quietly(lambda: self._shared.call(lambda client: client.set(key, value, px=millis)))
+
     def _shared_turn(self, flow_id: str, fetch: Callable[[], FlowSnapshot]) -> Fresh:
         lock = ShortLock(self._shared, self._keys.outline_lock(flow_id), seconds=self._lock_seconds)
         # Redis answering while no holder ever finishes would be a bug of ours: cap the wait.

@@ -18,10 +18,10 @@ import pytest
 from bot.button_value import ButtonValue
 from bot.cards import ACTIONS_BLOCK_ID, Card, OutlineBodies, render_outline
 from bot.cards.mrkdwn import code, date_token, escape, human_age, plain, truncate
-from bot.cards.outline import progress
+from bot.cards.outline import Watching, progress
 from bot.esign.models import FlowOutline, FlowStatus, SubFlowStatus, SubFlowType
 from bot.labels import flow_status_label, sub_flow_status_label, sub_flow_type_label
-from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
+from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
 from bot.snapshot import FlowSnapshot
 from stand_ins.esign_simulator.catalogue import DOC_EXAMPLE_ID, catalogue_outline
 
@@ -361,10 +361,14 @@ def test_simulated_data_is_flagged_at_the_top() -> None:
 
 def test_share_only_on_ephemeral_cards() -> None:
     in_channel = buttons(render(ephemeral=False))
-    assert [(b["action_id"], b["value"]) for b in in_channel] == [(ACTION_RECHECK, FLOW_ID)]
+    assert [(b["action_id"], b["value"]) for b in in_channel] == [
+        (ACTION_RECHECK, FLOW_ID),
+        (ACTION_WATCH, FLOW_ID),
+    ]
     ephemeral = buttons(render(ephemeral=True))
     assert [(b["action_id"], b["value"]) for b in ephemeral] == [
         (ACTION_RECHECK, FLOW_ID),
+        (ACTION_WATCH, FLOW_ID),
         (ACTION_SHARE, FLOW_ID),
     ]
     assert blocks_of(render(), "actions")[0]["block_id"] == ACTIONS_BLOCK_ID
@@ -373,24 +377,24 @@ def test_share_only_on_ephemeral_cards() -> None:
 
 def test_no_share_where_the_bot_cannot_post() -> None:
     in_a_dm = buttons(render(ephemeral=True, offer_share=False))
-    assert [b["action_id"] for b in in_a_dm] == [ACTION_RECHECK]
+    assert [b["action_id"] for b in in_a_dm] == [ACTION_RECHECK, ACTION_WATCH]
 
 
 def test_buttons_carry_the_thread_for_the_action_handler() -> None:
     values = [b["value"] for b in buttons(render(thread_ts="1700000000.123456", ephemeral=True))]
-    assert values == [f"{FLOW_ID}|1700000000.123456"] * 2
+    assert values == [f"{FLOW_ID}|1700000000.123456"] * 3
     assert all(ButtonValue.decode(value).thread_ts == "1700000000.123456" for value in values)
     # A thread the handler would refuse is dropped rather than breaking the button.
-    assert [b["value"] for b in buttons(render(thread_ts="not|a ts"))] == [FLOW_ID]
+    assert {b["value"] for b in buttons(render(thread_ts="not|a ts"))} == {FLOW_ID}
 
 
 def test_posted_cards_remember_who_asked_in_their_buttons() -> None:
     posted = render(thread_ts="1700000000.123456", requested_by="U0PLAYER1")
-    [value] = [b["value"] for b in buttons(posted)]
+    [value] = set(b["value"] for b in buttons(posted))
     assert ButtonValue.decode(value) == ButtonValue(FLOW_ID, "1700000000.123456", "U0PLAYER1")
     # A requester the handler would refuse is left out; the thread stays.
     odd = render(thread_ts="1700000000.123456", requested_by="<!here>")
-    assert [b["value"] for b in buttons(odd)] == [f"{FLOW_ID}|1700000000.123456"]
+    assert {b["value"] for b in buttons(odd)} == {f"{FLOW_ID}|1700000000.123456"}
 
 
 def test_no_buttons_for_an_id_the_lookup_would_refuse() -> None:
@@ -634,3 +638,29 @@ def test_a_cached_outline_is_rendered_once_and_the_bodies_stay_bounded() -> None
     assert render_outline_card(first, bodies=bodies).blocks[0].to_dict() is not (
         one.blocks[0].to_dict()
     ), "the oldest body should have been dropped to stay within maxsize"
+
+
+def test_only_a_flow_that_can_still_move_offers_watch() -> None:
+    for status in ("INIT", "ING"):
+        ids = [b["action_id"] for b in buttons(render(snapshot(flowStatus=status)))]
+        assert ids == [ACTION_RECHECK, ACTION_WATCH]
+        assert [b["text"]["text"] for b in buttons(render(snapshot(flowStatus=status)))][1] == (
+            "Watch 关注"
+        )
+    for status in ("SUCCESS", "FAIL"):
+        ids = [b["action_id"] for b in buttons(render(snapshot(flowStatus=status)))]
+        assert ids == [ACTION_RECHECK]
+
+
+def test_a_watched_card_says_so_and_offers_unwatch() -> None:
+    posted = render(watching=Watching("U0WATCHER", by_dm=False))
+    assert [b["action_id"] for b in buttons(posted)] == [ACTION_RECHECK, ACTION_UNWATCH]
+    assert buttons(posted)[1]["text"]["text"] == "Unwatch 取消关注"
+    line = blocks_of(posted, "context")[-1]["elements"][0]["text"]
+    assert "Watching 关注中" in line and "<@U0WATCHER>" in line and "this thread" in line
+    private = render(ephemeral=True, watching=Watching("U0WATCHER", by_dm=True))
+    assert "DM" in blocks_of(private, "context")[-1]["elements"][0]["text"]
+    # A flow that ended is no longer watched, whatever the caller says.
+    done = render(snapshot(flowStatus="SUCCESS"), watching=Watching("U0WATCHER", by_dm=False))
+    assert "Watching" not in str(done["blocks"])
+    assert [b["action_id"] for b in buttons(done)] == [ACTION_RECHECK]

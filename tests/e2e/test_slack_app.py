@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE
+from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, ACTION_WATCH
 from stand_ins.esign_simulator import EsignSimulator, Fault
 from stand_ins.slack_playground import COLLEAGUE_USER_ID, Playground
 from tests.e2e.conftest import CACHE_TTL, cards
@@ -38,7 +38,7 @@ def test_slash_command_acks_fast_and_shows_the_card(
     assert "Company random-amount bank transfer" in text and "企业随机金额打款" in text
     assert "802965095964494307" in text  # the agent's related flow
     assert "<!date^1562656814^" in text  # created time in the reader's zone
-    assert card.action_ids() == [ACTION_RECHECK, ACTION_SHARE]
+    assert card.action_ids() == [ACTION_RECHECK, ACTION_WATCH, ACTION_SHARE]
     assert simulator.outline_calls(flow_id) == 1
 
 
@@ -207,13 +207,13 @@ def test_in_a_direct_message_cards_offer_no_share_the_bot_cannot_do(slack: Playg
     slack.slash_command(DOC_FLOW, channel_id="D0PLAYER2")
     [card] = slack.workspace.wait_for(cards("D0PLAYER2"))
     assert f"Flow {DOC_FLOW}" in card.visible_text()
-    assert card.action_ids() == [ACTION_RECHECK]
+    assert card.action_ids() == [ACTION_RECHECK, ACTION_WATCH]
     slack.click(card, ACTION_RECHECK)
     rechecked = slack.workspace.wait_for(
         lambda ms: next((m for m in ms if m.ts == card.ts and m.edited >= 1), None)
     )
     assert "cached" in rechecked.visible_text()
-    assert rechecked.action_ids() == [ACTION_RECHECK]
+    assert rechecked.action_ids() == [ACTION_RECHECK, ACTION_WATCH]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,106 @@
+"""The background loop that looks at due watches, gently.
+
+Every tick it takes the watches whose next look is due, leases each (so with several processes
+on one Redis each watch is polled by one of them; a dead holder's lease runs out and another
+takes over), and runs the looks on a small pool of its own, so people's lookups never wait
+behind polls. Polls are paced to their own share of ESIGN_MAX_QPS: a poll that finds no room
+waits for the next tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Final
+
+from bot.esign.errors import RateLimited
+from bot.esign.rate_limit import CallPacer
+from bot.state_store import Watch
+from bot.watch.service import WatchService
+
+log = logging.getLogger(__name__)
+
+#: Share of ESIGN_MAX_QPS that polls may take; the rest is always left for people's lookups.
+POLL_SHARE: Final = 0.25
+TICK_SECONDS: Final = 1.0
+#: Longer than one look can take (the lookup's own deadline), so a lease never lapses mid-look.
+LEASE_SECONDS: Final = 60.0
+BATCH: Final = 50
+
+
+class WatchPoller:
+    def __init__(
+        self,
+        service: WatchService,
+        pacer: CallPacer,
+        *,
+        threads: int = 2,
+        tick_seconds: float = TICK_SECONDS,
+    ) -> None:
+        self._service = service
+        self._pacer = pacer
+        self._tick = tick_seconds
+        self.holder = f"poller-{uuid.uuid4().hex[:12]}"
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="watch")
+        self._in_flight: set[str] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="watch-poller", daemon=True)
+
+    def start(self) -> WatchPoller:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def submit(self, job: object) -> None:
+        """Run other watch work (a callback's looks) on the poll pool, off the request thread."""
+        if callable(job) and not self._stop.is_set():
+            try:
+                self._pool.submit(self._quietly, job)
+            except RuntimeError:
+                log.warning("watch work refused while shutting down")
+
+    def tick(self) -> int:
+        """One pass over the due watches; how many looks were started."""
+        started = 0
+        for watch in self._service.due(BATCH):
+            with self._lock:
+                if watch.watch_id in self._in_flight:
+                    continue
+            if not self._service.lease(watch, self.holder, LEASE_SECONDS):
+                continue  # another process polls this one
+            try:
+                self._pacer.acquire(0.0)
+            except RateLimited:
+                break  # the polls' share is used up: the rest wait for the next tick
+            with self._lock:
+                self._in_flight.add(watch.watch_id)
+            self._pool.submit(self._check, watch)
+            started += 1
+        return started
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._tick):
+            self._quietly(self.tick)
+
+    def _check(self, watch: Watch) -> None:
+        try:
+            self._quietly(lambda: self._service.check(watch))
+        finally:
+            with self._lock:
+                self._in_flight.discard(watch.watch_id)
+
+    @staticmethod
+    def _quietly(job: object) -> None:
+        try:
+            if callable(job):
+                job()
+        except Exception:
+            log.exception("watch work failed")

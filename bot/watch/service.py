@@ -1,0 +1,280 @@
+"""Watches: started from a card or a command, checked by polls and e签宝 callbacks, told once.
+
+Each look at a watched flow goes through the same lookup as people's cards (cache, single
+flight, the e签宝 call budget, the circuit breaker). A look that fails is simply tried again
+later; only a real difference from what was seen last becomes a notice, and a notice is claimed
+in the state store first, so it is told exactly once whichever process (or callback) found it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol
+
+from bot.audit import Requester
+from bot.cards.watch import WatchRefusal
+from bot.esign.errors import EsignError
+from bot.flow_changes import Change, changes, fingerprint, flow_state, is_final
+from bot.lookup import FlowLookup
+from bot.reply_target import ReplyTarget
+from bot.snapshot import FlowSnapshot
+from bot.state_store import StateStore, StoreUnavailable, Watch
+from bot.watch.schedule import poll_delay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchLimits:
+    max_hours: float = 24.0
+    per_channel: int = 50
+    total: int = 5_000
+    #: The first look comes within this many seconds of the start; later ones back off.
+    first_poll_seconds: float = 30.0
+
+
+class WatchNotifier(Protocol):
+    def moved(
+        self, watch: Watch, snapshot: FlowSnapshot, found: list[Change], final: bool
+    ) -> None: ...
+
+    def expired(self, watch: Watch) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WatchPlace:
+    """Where a watch lives: a posted card (its channel and thread), or a person's private card."""
+
+    flow_id: str
+    user_id: str
+    team_id: str | None
+    channel_id: str | None
+    card_channel: str | None
+    card_ts: str | None
+    thread_ts: str | None
+    requested_by: str | None
+
+    @property
+    def private(self) -> bool:
+        return self.card_ts is None
+
+    @property
+    def watch_id(self) -> str:
+        return self.prototype(0.0, 0.0).watch_id
+
+    def prototype(self, now: float, expires_at: float) -> Watch:
+        return Watch(
+            flow_id=self.flow_id,
+            user_id=self.user_id,
+            team_id=self.team_id,
+            channel_id=self.channel_id,
+            card_channel=self.card_channel,
+            card_ts=self.card_ts,
+            thread_ts=self.thread_ts,
+            started_at=now,
+            expires_at=expires_at,
+            next_poll_at=now,
+            requested_by=self.requested_by,
+        )
+
+
+def place_of(
+    flow_id: str, requester: Requester, reply_to: ReplyTarget, *, requested_by: str | None
+) -> WatchPlace | None:
+    """The watch a click or command means. A private card, a DM or a command watches for the
+    person (notices by DM); a posted card watches in its thread. None without a user id."""
+    user = requester.user_id
+    if user is None:
+        return None
+    channel = reply_to.channel_id
+    posted = reply_to.posted_message
+    if posted is None or (channel or "").startswith("D"):
+        return WatchPlace(flow_id, user, requester.team_id, channel, None, None, None, None)
+    card_channel, card_ts = posted
+    return WatchPlace(
+        flow_id,
+        user,
+        requester.team_id,
+        channel,
+        card_channel,
+        card_ts,
+        reply_to.thread_ts or card_ts,
+        requested_by,
+    )
+
+
+class WatchService:
+    def __init__(
+        self,
+        store: StateStore,
+        lookup: FlowLookup,
+        notifier: WatchNotifier,
+        limits: WatchLimits,
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._lookup = lookup
+        self._notifier = notifier
+        self.limits = limits
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
+
+    # --- people -------------------------------------------------------------------------
+
+    def start(self, snapshot: FlowSnapshot, place: WatchPlace) -> Watch | WatchRefusal:
+        """Watch from what the person saw; a refusal (limit, ended, store down) changes nothing."""
+        if is_final(str(snapshot.outline.flow_status)):
+            return WatchRefusal.FINAL
+        try:
+            existing = self._store.get_watch(place.watch_id)
+            if existing is not None:
+                return existing
+            if place.channel_id and self._store.count_watches(place.channel_id) >= (
+                self.limits.per_channel
+            ):
+                return WatchRefusal.CHANNEL_LIMIT
+            if self._store.count_watches() >= self.limits.total:
+                return WatchRefusal.TOTAL_LIMIT
+            now = self._clock()
+            watch = dataclasses.replace(
+                place.prototype(now, now + self.limits.max_hours * 3600),
+                next_poll_at=now + self._delay(0),
+                last_seen=flow_state(snapshot.outline),
+            )
+            self._store.put_watch(watch)
+        except StoreUnavailable as exc:
+            log.warning("could not start a watch", extra={"error": str(exc)})
+            return WatchRefusal.UNAVAILABLE
+        log.info("watch started", extra={"flow_id": watch.flow_id, "private": watch.private})
+        return watch
+
+    def stop(self, watch_id: str) -> Watch | None:
+        """The watch that was removed, or None when there was none (or the store is down)."""
+        try:
+            watch = self._store.get_watch(watch_id)
+            if watch is not None and self._store.remove_watch(watch_id):
+                return watch
+        except StoreUnavailable as exc:
+            log.warning("could not stop a watch", extra={"error": str(exc)})
+        return None
+
+    def stop_flow(
+        self, flow_id: str, *, channel_id: str | None, user_id: str | None
+    ) -> list[Watch]:
+        """`unwatch <id>`: the flow's watches in this channel, and the person's private one."""
+        stopped = []
+        for watch in self._safely(lambda: self._store.watches_for_flow(flow_id)):
+            here = channel_id is not None and watch.channel_id == channel_id
+            mine = watch.private and watch.user_id == user_id
+            if (here or mine) and self.stop(watch.watch_id) is not None:
+                stopped.append(watch)
+        return stopped
+
+    def listed(self, *, channel_id: str | None, user_id: str | None) -> list[Watch]:
+        here = (
+            self._safely(lambda: self._store.watches_in_channel(channel_id)) if channel_id else []
+        )
+        mine = self._safely(lambda: self._store.watches_of_user(user_id)) if user_id else []
+        found = {w.watch_id: w for w in [*here, *(w for w in mine if w.private)]}
+        return sorted(found.values(), key=lambda w: w.started_at)
+
+    # --- looking again ------------------------------------------------------------------
+
+    def due(self, limit: int) -> list[Watch]:
+        return self._safely(lambda: self._store.due_watches(self._clock(), limit))
+
+    def lease(self, watch: Watch, holder: str, seconds: float) -> bool:
+        try:
+            return self._store.lease(watch.watch_id, holder, seconds)
+        except StoreUnavailable:
+            return False
+
+    def check(self, watch: Watch) -> None:
+        """One poll: look (through the cache), compare, tell; a failed look is retried later."""
+        if self._clock() >= watch.expires_at:
+            self._expire(watch)
+            return
+        # The next look is booked before this one runs, so no other tick picks it up meanwhile.
+        self._reschedule(watch, watch.poll_step + 1)
+        try:
+            snapshot = self._lookup.get(watch.flow_id)
+        except EsignError as exc:
+            log.info("watch poll failed; will look again", extra={"error": type(exc).__name__})
+            return
+        self.observe(watch.watch_id, snapshot)
+
+    def on_callback(self, flow_ids: Iterable[str]) -> None:
+        """e签宝 says these flows moved: look again at once, past the cache, for the watched."""
+        for flow_id in flow_ids:
+            watches = self._safely(partial(self._store.watches_for_flow, flow_id))
+            if not watches:
+                continue
+            try:
+                snapshot = self._lookup.refresh(flow_id)
+            except EsignError as exc:
+                log.info("lookup after a callback failed", extra={"error": type(exc).__name__})
+                continue
+            for watch in watches:
+                self.observe(watch.watch_id, snapshot)
+
+    def observe(self, watch_id: str, snapshot: FlowSnapshot) -> None:
+        """Compare a fresh look with what the watch saw last; tell a change exactly once."""
+        try:
+            watch = self._store.get_watch(watch_id)
+            if watch is None:
+                return  # unwatched meanwhile
+            new = flow_state(snapshot.outline)
+            found = changes(watch.last_seen, new) if watch.last_seen else []
+            final = is_final(new["status"])
+            if found:
+                key = f"{watch_id}|{fingerprint(watch.last_seen)}>{fingerprint(new)}"
+                if self._store.claim_notice(key, self.limits.max_hours * 3600 + 3600):
+                    self._notifier.moved(watch, snapshot, found, final)
+            if final:
+                self._store.remove_watch(watch_id)
+            elif found or not watch.last_seen:
+                # Moving again soon is likely after a move: start the back-off over.
+                now = self._clock()
+                self._store.put_watch(
+                    dataclasses.replace(
+                        watch, last_seen=new, poll_step=0, next_poll_at=now + self._delay(0)
+                    )
+                )
+        except StoreUnavailable as exc:
+            log.warning("could not record a watched flow's state", extra={"error": str(exc)})
+
+    # --- inside -------------------------------------------------------------------------
+
+    def _expire(self, watch: Watch) -> None:
+        if self.stop(watch.watch_id) is not None:
+            self._notifier.expired(watch)
+
+    def _reschedule(self, watch: Watch, step: int) -> None:
+        delay = self._delay(step)
+        try:
+            current = self._store.get_watch(watch.watch_id)
+            if current is not None:
+                self._store.put_watch(
+                    dataclasses.replace(current, poll_step=step, next_poll_at=self._clock() + delay)
+                )
+        except StoreUnavailable as exc:
+            log.warning("could not book a watch's next look", extra={"error": str(exc)})
+
+    def _delay(self, step: int) -> float:
+        return poll_delay(step, self.limits.first_poll_seconds, self._rng)
+
+    @staticmethod
+    def _safely(read: Callable[[], list[Watch]]) -> list[Watch]:
+        try:
+            return read()
+        except StoreUnavailable as exc:
+            log.warning("could not read watches", extra={"error": str(exc)})
+            return []
