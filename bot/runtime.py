@@ -19,6 +19,7 @@ import handlers
 from bot.access import AccessPolicy, UsergroupMembers
 from bot.background import BackgroundWork
 from bot.delivery import CardDelivery
+from bot.esign.callbacks import CALLBACK_PATH
 from bot.esign.circuit_breaker import CircuitBreaker
 from bot.esign.client import EsignClient, RetryPolicy
 from bot.esign.rate_limit import CallPacer, CallRateLimiter
@@ -136,7 +137,10 @@ def esign_endpoint(settings: Settings, closers: list[Any]) -> EsignEndpoint:
     # Imported here so that a production process with credentials never loads the stand-in.
     from stand_ins.esign_simulator import EsignSimulator
 
-    simulator = EsignSimulator().start()
+    # Its scripted flows tell this bot when they end, as e签宝 would tell a deployed one.
+    simulator = EsignSimulator(
+        callback_url=f"http://127.0.0.1:{settings.port}{CALLBACK_PATH}"
+    ).start()
     closers.append(simulator.stop)
     log.warning(
         "NO e签宝 CREDENTIALS (ESIGN_APP_ID / ESIGN_APP_SECRET): answering from the built-in "

@@ -15,6 +15,7 @@ from slack_bolt import BoltRequest
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 
+from bot.esign.callbacks import CALLBACK_PATH
 from bot.esign.callbacks import MAX_BODY_BYTES as CALLBACK_MAX_BODY_BYTES
 from bot.logging_setup import configure_logging
 from bot.runtime import Runtime, create_runtime
@@ -28,8 +29,6 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-#: Where e签宝 posts status callbacks (the notify URL set in its console or on a flow).
-CALLBACK_PATH = "/esign/callback"
 #: Slack's own payloads stay far below this; anything larger is refused before Bolt reads it.
 MAX_BODY_BYTES = 256 * 1024
 SLACK_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")

@@ -73,6 +73,8 @@ def run_local(settings: Settings) -> int:
                 "slack_signing_secret": SecretStr(signing_secret),
                 "slack_app_token": None,
                 "slack_api_url": playground.api_url,
+                # The port actually served (PORT may have been taken): callbacks come here.
+                "port": server.port,
             }
         )
     )

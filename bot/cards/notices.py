@@ -96,8 +96,9 @@ def render_help(command: str = COMMAND) -> Card:
             f"• {code(f'{command} <flowId> <flowId> …', 80)} — several flows at once, separated "
             "by spaces.",
             f"• {code(f'{command} watch <flowId>', 80)} — tell me (by DM) when the flow moves; "
-            f"{code(f'{command} unwatch <flowId>', 80)} stops it, {code(f'{command} watching', 60)} "
-            "lists this channel's watches. *Watch* on a posted card tells its thread instead.",
+            f"{code(f'{command} unwatch <flowId>', 80)} stops it, "
+            f"{code(f'{command} watching', 60)} lists this channel's watches. "
+            "*Watch* on a posted card tells its thread instead.",
             f"• {cmd} or {code(f'{command} help', 60)} — this help.",
             "A flow id is a long number such as `803719636976683872`.",
         ]

@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl
 
 from bot.esign.flow_id import FLOW_ID_PATTERN
 
+#: Where the bot takes e签宝's callbacks (the notify URL set in e签宝's console or on a flow).
+CALLBACK_PATH: Final = "/esign/callback"
 APP_ID_HEADER: Final = "X-Tsign-Open-App-Id"
 TIMESTAMP_HEADER: Final = "X-Tsign-Open-TIMESTAMP"
 SIGNATURE_HEADER: Final = "X-Tsign-Open-SIGNATURE"

@@ -99,6 +99,10 @@ FUTURE_VALUES_ID = "2987372564843301888"
 NULLS_ID = "2987373675955412992"
 HOSTILE_TEXT_ID = "2987374786067523072"
 
+#: Flows that move on their own once first asked for (see scripted.py): watch them.
+SCRIPTED_SUCCESS_ID = "2987380000000000001"
+SCRIPTED_FAIL_ID = "2987380000000000002"
+
 HOSTILE_TEXT = "<!channel> *bold* <https://evil.example|click> & <@U123>"
 
 
@@ -411,7 +415,42 @@ def _outlines() -> list[tuple[str, Outline]]:
         ("Unknown future values (PENDING_REVIEW, GOVERNMENT, FACEAUTH_FUTURE_X)", _future_values()),
         ("Nulls everywhere, relatedFlows missing", _nulls()),
         ("Hostile Slack markup in contextId and failReason", _hostile_text()),
+        (
+            "Moves on its own: INIT → face scan → SUCCESS (press Watch)",
+            scripted_stages(SCRIPTED_SUCCESS_ID, succeeds=True)[0],
+        ),
+        (
+            "Moves on its own: INIT → bank card check → FAIL (press Watch)",
+            scripted_stages(SCRIPTED_FAIL_ID, succeeds=False)[0],
+        ),
     ]
+
+
+def scripted_stages(flow_id: str, *, succeeds: bool) -> tuple[Outline, Outline, Outline]:
+    """A scripted flow's three stages: just started, a check running, ended."""
+    kind = "FACEAUTH_ESIGN" if succeeds else "INDIVIDUAL_BANKCARD_4_FACTOR"
+    start = _individual(
+        flow_id, "INIT", "2026-12-01T10:00:00.000+08:00", "2026-12-01T10:00:00.000+08:00", []
+    )
+    running = _individual(
+        flow_id,
+        "ING",
+        "2026-12-01T10:00:00.000+08:00",
+        "2026-12-01T10:00:12.000+08:00",
+        _subs(flow_id, (kind, "ING")),
+    )
+    end = _individual(
+        flow_id,
+        "SUCCESS" if succeeds else "FAIL",
+        "2026-12-01T10:00:00.000+08:00",
+        "2026-12-01T10:00:40.000+08:00",
+        _subs(flow_id, (kind, "SUCCESS" if succeeds else "FAIL")),
+        fail_reason=None if succeeds else "银行卡四要素比对不一致",
+    )
+    return start, running, end
+
+
+SCRIPTED_FLOWS: dict[str, bool] = {SCRIPTED_SUCCESS_ID: True, SCRIPTED_FAIL_ID: False}
 
 
 _OUTLINES: dict[str, Outline] = {}

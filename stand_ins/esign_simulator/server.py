@@ -35,9 +35,11 @@ from stand_ins.esign_simulator.catalogue import (
     BUSINESS_ERRORS,
     FAULT_FLOWS,
     FLOW_NOT_FOUND,
+    SCRIPTED_FLOWS,
     BusinessError,
     Outline,
     catalogue_outlines,
+    scripted_stages,
 )
 from stand_ins.esign_simulator.faults import Fault, FaultBook, FaultKind, LatencyBook
 from stand_ins.esign_simulator.gateway import (
@@ -46,6 +48,7 @@ from stand_ins.esign_simulator.gateway import (
     Gateway,
     HeaderView,
 )
+from stand_ins.esign_simulator.scripted import Script, ScriptedFlows
 from stand_ins.esign_simulator.tokens import DEFAULT_TOKEN_TTL_SECONDS, IssuedToken, TokenStore
 from stand_ins.esign_simulator.transport import IncomingRequest, SimulatorHTTPServer, origin_form
 
@@ -55,6 +58,8 @@ REFRESH_TOKEN_PATH = "/v1/oauth2/refresh_token"  # noqa: S105 - a URL path
 #: How long a TIMEOUT fault holds a connection: longer than any sane client timeout, bounded
 #: so a forgotten client does not pin a thread forever. stop() ends the hold at once.
 DEFAULT_TIMEOUT_HOLD_SECONDS = 30.0
+#: How long a scripted flow takes from its first look to its end.
+DEFAULT_SCRIPT_SECONDS = 40.0
 #: Enough history for any one test; a long local session (the playground runs the simulator in
 #: the bot's own process) keeps only the latest, at roughly 0.6 KB a request. (The per-flow
 #: call counts still grow, by one small entry per distinct flow id asked for.)
@@ -84,6 +89,8 @@ class EsignSimulator:
         latency: float = 0.0,
         token_ttl_seconds: float = DEFAULT_TOKEN_TTL_SECONDS,
         timeout_hold_seconds: float = DEFAULT_TIMEOUT_HOLD_SECONDS,
+        script_seconds: float = DEFAULT_SCRIPT_SECONDS,
+        callback_url: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.app_id = app_id
@@ -97,6 +104,12 @@ class EsignSimulator:
         self._gateway = Gateway(app_id, app_secret, self._tokens, clock)
         self._faults = FaultBook(FAULT_FLOWS)
         self._latency = LatencyBook(latency)
+        self._scripted = ScriptedFlows(
+            app_id=app_id, app_secret=app_secret, seconds=script_seconds, clock=clock
+        )
+        self._scripted.callback_url = callback_url
+        for flow_id, succeeds in SCRIPTED_FLOWS.items():
+            self._scripted.add(flow_id, Script(*scripted_stages(flow_id, succeeds=succeeds)))
 
         self._lock = threading.Lock()
         self._flows: dict[str, Outline] = catalogue_outlines()
@@ -131,6 +144,7 @@ class EsignSimulator:
         return self
 
     def stop(self) -> None:
+        self._scripted.stop()
         server, thread = self._server, self._thread
         if server is None:
             return
@@ -257,6 +271,39 @@ class EsignSimulator:
             self._business_errors.pop(flow_id, None)
         self._faults.forget_standing(flow_id)
 
+    @property
+    def callback_url(self) -> str | None:
+        """Where status callbacks go when a scripted flow ends (None: nowhere)."""
+        return self._scripted.callback_url
+
+    @callback_url.setter
+    def callback_url(self, url: str | None) -> None:
+        self._scripted.callback_url = url
+
+    def notify_failures(self, enabled: bool = True) -> None:
+        """Also send callbacks for flows that fail (e签宝 sends only successes by default)."""
+        self._scripted.notify_failures = enabled
+
+    def script_flow(
+        self, data: dict[str, Any], running: dict[str, Any], end: dict[str, Any]
+    ) -> None:
+        """Serve `data`, then `running`, then `end`, timed from the flow's first look."""
+        flow_id = data.get("flowId")
+        if not isinstance(flow_id, str) or not flow_id:
+            raise ValueError("a scripted flow needs a non-empty string flowId")
+        self._scripted.add(flow_id, Script(data, running, end))
+
+    def send_callback(
+        self, flow_id: str, *, success: bool = True, extra: dict[str, Any] | None = None
+    ) -> None:
+        """Deliver an end-of-flow callback now, signed and retried as e签宝 does."""
+        self._scripted.send_callback(flow_id, success=success, extra=extra)
+
+    @property
+    def callbacks_sent(self) -> list[tuple[str, int | None]]:
+        """(flow id, HTTP status or None) of each callback delivery attempt, oldest first."""
+        return list(self._scripted.callbacks_sent)
+
     def expire_tokens(self) -> None:
         """Invalidate every issued access token (refresh tokens still work)."""
         self._tokens.expire_all()
@@ -300,6 +347,9 @@ class EsignSimulator:
             if fault.kind is FaultKind.TIMEOUT:
                 self._stopping.wait(self._timeout_hold)
             return fault_answer(fault, self._outline_for_fault(flow_id))
+        scripted = self._scripted.current(flow_id)
+        if scripted is not None:
+            return outline_answer(scripted)
         with self._lock:
             outline = self._flows.get(flow_id)
             error = self._business_errors.get(flow_id, FLOW_NOT_FOUND)

@@ -71,6 +71,7 @@ class WebApi:
             "chat.postEphemeral": self._post_ephemeral,
             "chat.update": self._update,
             "chat.delete": self._delete,
+            "conversations.open": self._open_dm,
             "usergroups.users.list": self._usergroup_members,
             APPS_CONNECTIONS_OPEN: self._open_connection,
         }
@@ -166,6 +167,16 @@ class WebApi:
             "ts": message.ts,
             "message": wire_message(message, self._workspace.team_id),
         }
+
+    def _open_dm(self, params: Params) -> Answer:
+        users = str(params.get("users") or "")
+        if not users or "," in users:
+            # Group DMs are not what the bot opens; one person at a time.
+            raise ApiError("not_enough_users" if not users else "too_many_users")
+        channel = self._workspace.open_bot_dm(users)
+        if channel is None:
+            raise ApiError("user_not_found")
+        return {"channel": {"id": channel.id}}
 
     def _post_ephemeral(self, params: Params) -> Answer:
         channel = self._postable_channel(params)

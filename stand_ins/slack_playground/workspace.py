@@ -242,6 +242,19 @@ class Workspace:
         with self._lock:
             return self._version
 
+    def open_bot_dm(self, user_id: str) -> Channel | None:
+        """The bot's own DM with a person (conversations.open), made on first use."""
+        if user_id not in self._users or user_id == BOT_USER_ID:
+            return None
+        channel_id = f"D0BOT{user_id[-6:]}"
+        with self._lock:
+            channel = self._channels.get(channel_id)
+            if channel is None:
+                channel = Channel(channel_id, "directmessage", is_private=True, dm_with=BOT_USER_ID)
+                self._channels[channel_id] = channel
+                self._bump()
+        return channel
+
     def find_channel(self, id_or_name: str) -> Channel | None:
         """By id ("C0GENERAL") or by name ("general", "#general"), as Slack accepts both."""
         if id_or_name in self._channels:

@@ -66,6 +66,18 @@ class FakeDelivery:
     def recheck(self, flow_id: str, **kwargs: Any) -> None:
         self._journal.events.append(("recheck", {"flow_id": flow_id, **kwargs}))
 
+    def watch(self, flow_id: str, **kwargs: Any) -> None:
+        self._journal.events.append(("watch", {"flow_id": flow_id, **kwargs}))
+
+    def unwatch(self, flow_id: str, **kwargs: Any) -> None:
+        self._journal.events.append(("unwatch", {"flow_id": flow_id, **kwargs}))
+
+    def unwatch_flows(self, flow_ids: list[str], **kwargs: Any) -> None:
+        self._journal.events.append(("unwatch_flows", {"flow_ids": list(flow_ids), **kwargs}))
+
+    def list_watches(self, **kwargs: Any) -> None:
+        self._journal.events.append(("list_watches", kwargs))
+
 
 @pytest.fixture
 def journal() -> Journal:

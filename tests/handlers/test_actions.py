@@ -6,7 +6,13 @@ from bot.button_value import BadThreadPart, ButtonValue
 from bot.cards import PublicAnswer
 from bot.reply_target import ReplyTarget
 from bot.services import Services
-from handlers.actions import handle_recheck, handle_share, handle_unknown_action
+from handlers.actions import (
+    handle_recheck,
+    handle_share,
+    handle_unknown_action,
+    handle_unwatch,
+    handle_watch,
+)
 from tests.handlers.conftest import ASKER, FLOW, HOOK, FakeAck, Journal
 
 THREAD = "1764354000.000100"
@@ -59,3 +65,22 @@ def test_an_unknown_button_is_acked_and_answered(
     handle_unknown_action(ack, services, PRIVATE_CARD)
     assert journal.names() == ["ack", "tell"]
     assert "That button is not supported" in journal.only("tell")["text"]
+
+
+def test_watch_and_unwatch_act_on_the_cards_flow_and_requester(
+    ack: FakeAck, services: Services, journal: Journal
+) -> None:
+    click = ButtonValue(FLOW, THREAD, "U0ORIGINAL")
+    handle_watch(ack, services, ASKER, POSTED_CARD, click)
+    handle_unwatch(ack, services, ASKER, POSTED_CARD, click)
+    assert journal.names() == ["ack", "watch", "ack", "unwatch"]
+    for name in ("watch", "unwatch"):
+        assert journal.only(name) == {
+            "flow_id": FLOW,
+            "requester": ASKER,
+            "reply_to": POSTED_CARD,
+            "requested_by": "U0ORIGINAL",
+        }
+    journal.events.clear()
+    handle_watch(ack, services, ASKER, PRIVATE_CARD, BadThreadPart())
+    assert journal.names() == ["ack", "tell"]

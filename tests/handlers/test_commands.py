@@ -68,3 +68,24 @@ def test_without_a_reply_address_the_person_is_asked_to_run_it_again(
     handle_command(ack, services, ASKER, ReplyTarget(ack_is_shown=True), FLOW)
     assert journal.names() == ["ack"]
     assert "Slack sent no reply address" in ack.text
+
+
+def test_watch_unwatch_and_watching_are_acked_and_handed_over(
+    ack: FakeAck, services: Services, journal: Journal
+) -> None:
+    handle_command(ack, services, ASKER, COMMAND_REPLY, f"watch {FLOW} {OTHER_FLOW}")
+    assert journal.names() == ["ack", "watch", "watch"]
+    assert [args["flow_id"] for name, args in journal.events if name == "watch"] == [
+        FLOW,
+        OTHER_FLOW,
+    ]
+    journal.events.clear()
+    handle_command(ack, services, ASKER, COMMAND_REPLY, f"UNWATCH  {FLOW}")
+    assert journal.names() == ["ack", "unwatch_flows"]
+    assert journal.only("unwatch_flows")["flow_ids"] == [FLOW]
+    journal.events.clear()
+    handle_command(ack, services, ASKER, COMMAND_REPLY, "watching")
+    assert journal.names() == ["ack", "list_watches"]
+    journal.events.clear()
+    handle_command(ack, services, ASKER, COMMAND_REPLY, "watch")
+    assert journal.names() == ["ack"] and "No flow id given" in ack.text

@@ -557,7 +557,9 @@
   function renderChannel(data) {
     const channel = channelById(view.channelId);
     $("channel-title").textContent = channelLabel(channel);
-    $("channel-topic").textContent = channel.dm_with
+    $("channel-topic").textContent = channel.dm_with && channel.bot_is_member
+      ? "Your direct messages with esign-flow: notices of watches on private cards arrive here."
+      : channel.dm_with
       ? `Direct message with ${userName(channel.dm_with)}: esign-flow cannot post here, only answer you privately.`
       : channel.bot_is_member
       ? "esign-flow is a member of this channel."
