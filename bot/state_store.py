@@ -68,8 +68,10 @@ class Watch:
 
     @property
     def watch_id(self) -> str:
-        """One watch per flow and card (or per flow and person, for private cards)."""
-        where = f"{self.card_channel}/{self.card_ts}" if self.card_ts else f"dm/{self.user_id}"
+        """One watch per flow and thread (or per flow and person, for private cards)."""
+        # A posted card's watch is its thread's: its notices (and their Unwatch) live there.
+        thread = self.thread_ts or self.card_ts
+        where = f"{self.card_channel}/{thread}" if self.card_ts else f"dm/{self.user_id}"
         return f"{self.flow_id}@{where}"
 
     def to_json(self) -> str:

@@ -201,6 +201,27 @@ def test_unwatch_from_the_card_stops_at_once(polled: Playground, simulator: Esig
     assert notices("C0GENERAL", flow_id)(polled.workspace.messages()) is None
 
 
+def test_unwatch_from_a_notice_stops_the_watch_and_restores_the_card(
+    polled: Playground, simulator: EsignSimulator
+) -> None:
+    flow_id, move = moving_flow(simulator)
+    card = posted_card(polled, flow_id)
+    polled.click(card, ACTION_WATCH)
+    polled.workspace.wait_for(lambda _: _watched(polled, card))
+    move("ING", "SUCCESS")  # the sub-flow moves; the flow is still running
+    [notice] = polled.workspace.wait_for(notices("C0GENERAL", flow_id), timeout=10)
+    assert notice.action_ids() == [ACTION_UNWATCH]
+    polled.click(notice, ACTION_UNWATCH)
+    polled.workspace.wait_for(lambda _: ACTION_WATCH in _current(polled, card).action_ids())
+    [stopped] = polled.workspace.wait_for(
+        lambda ms: [m for m in ms if m.is_ephemeral and "Stopped watching" in m.visible_text()]
+    )
+    assert flow_id in stopped.visible_text()
+    move("SUCCESS", "SUCCESS")
+    time.sleep(3)
+    assert len(notices("C0GENERAL", flow_id)(polled.workspace.messages()) or []) == 1
+
+
 # --- a private card: notices by DM ------------------------------------------------------------
 
 
