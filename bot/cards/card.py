@@ -55,6 +55,15 @@ class Card:
         return Card(text=text, blocks=[*self.blocks, *tail])
 
 
+#: Each card button's label and what a screen reader says for it.
+_BUTTONS: Final[dict[str, tuple[str, str]]] = {
+    ACTION_RECHECK: (":arrows_counterclockwise: Recheck", "Look this flow up again in e签宝"),
+    ACTION_WATCH: ("Watch 关注", "Tell me when this flow's status changes"),
+    ACTION_UNWATCH: ("Unwatch 取消关注", "Stop telling me about this flow"),
+    ACTION_SHARE: (":mega: Share in channel", "Post this card to the channel for everyone"),
+}
+
+
 @functools.lru_cache(maxsize=1024)
 def flow_actions(
     flow_id: str | None,
@@ -74,43 +83,21 @@ def flow_actions(
     value = button_value(flow_id, thread_ts, requested_by)
     if value is None:
         return None
-    buttons: list[ButtonElement] = []
-    if recheck:
-        buttons.append(
-            ButtonElement(
-                text=PlainTextObject(text=":arrows_counterclockwise: Recheck", emoji=True),
-                action_id=ACTION_RECHECK,
-                value=value,
-                accessibility_label="Look this flow up again in e签宝",
-            )
+    wanted = [
+        ACTION_RECHECK if recheck else None,
+        {"watch": ACTION_WATCH, "unwatch": ACTION_UNWATCH}.get(watch or ""),
+        ACTION_SHARE if share else None,
+    ]
+    buttons = [
+        ButtonElement(
+            text=PlainTextObject(text=_BUTTONS[action][0], emoji=True),
+            action_id=action,
+            value=value,
+            accessibility_label=_BUTTONS[action][1],
         )
-    if watch == "watch":
-        buttons.append(
-            ButtonElement(
-                text=PlainTextObject(text="Watch 关注", emoji=True),
-                action_id=ACTION_WATCH,
-                value=value,
-                accessibility_label="Tell me when this flow's status changes",
-            )
-        )
-    elif watch == "unwatch":
-        buttons.append(
-            ButtonElement(
-                text=PlainTextObject(text="Unwatch 取消关注", emoji=True),
-                action_id=ACTION_UNWATCH,
-                value=value,
-                accessibility_label="Stop telling me about this flow",
-            )
-        )
-    if share:
-        buttons.append(
-            ButtonElement(
-                text=PlainTextObject(text=":mega: Share in channel", emoji=True),
-                action_id=ACTION_SHARE,
-                value=value,
-                accessibility_label="Post this card to the channel for everyone",
-            )
-        )
+        for action in wanted
+        if action is not None
+    ]
     if not buttons:
         return None
     return RenderedBlock(ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=buttons).to_dict())

@@ -7,6 +7,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -42,6 +43,18 @@ def moving_flow(simulator: EsignSimulator) -> tuple[str, Callable[[str, str], No
 
     move("ING", "ING")
     return flow_id, move
+
+
+@contextmanager
+def running_bot(
+    simulator: EsignSimulator, playground: Playground, directory: Path, **env: str
+) -> Iterator[Playground]:
+    """A bot of its own for one test, with the playground pointed at it."""
+    bot = _bot(simulator, playground, directory, **env)
+    try:
+        yield _use(playground, simulator, bot)
+    finally:
+        bot.stop()
 
 
 def _bot(
@@ -100,6 +113,14 @@ def posted_card(slack: Playground, flow_id: str) -> Message:
     slack.message_shortcut(parent.ts)
     [card] = slack.workspace.wait_for(cards(ephemeral=False))
     assert card.thread_ts == parent.ts
+    return card
+
+
+def watched_card(slack: Playground, flow_id: str) -> Message:
+    """A posted card of `flow_id`, once Watch on it has taken effect."""
+    card = posted_card(slack, flow_id)
+    slack.click(card, ACTION_WATCH)
+    slack.workspace.wait_for(lambda _: _watched(slack, card))
     return card
 
 
@@ -180,9 +201,7 @@ def test_several_changes_found_together_make_one_reply(
     polled: Playground, simulator: EsignSimulator
 ) -> None:
     flow_id, move = moving_flow(simulator)
-    card = posted_card(polled, flow_id)
-    polled.click(card, ACTION_WATCH)
-    polled.workspace.wait_for(lambda _: ACTION_UNWATCH in _current(polled, card).action_ids())
+    watched_card(polled, flow_id)
     move("FAIL", "FAIL")  # the flow and its sub-flow, in one step
     [notice] = polled.workspace.wait_for(notices("C0GENERAL", flow_id), timeout=10)
     text = notice.visible_text()
@@ -191,9 +210,7 @@ def test_several_changes_found_together_make_one_reply(
 
 def test_unwatch_from_the_card_stops_at_once(polled: Playground, simulator: EsignSimulator) -> None:
     flow_id, move = moving_flow(simulator)
-    card = posted_card(polled, flow_id)
-    polled.click(card, ACTION_WATCH)
-    polled.workspace.wait_for(lambda _: ACTION_UNWATCH in _current(polled, card).action_ids())
+    card = watched_card(polled, flow_id)
     polled.click(_current(polled, card), ACTION_UNWATCH)
     polled.workspace.wait_for(lambda _: ACTION_WATCH in _current(polled, card).action_ids())
     move("SUCCESS", "SUCCESS")
@@ -205,9 +222,7 @@ def test_unwatch_from_a_notice_stops_the_watch_and_restores_the_card(
     polled: Playground, simulator: EsignSimulator
 ) -> None:
     flow_id, move = moving_flow(simulator)
-    card = posted_card(polled, flow_id)
-    polled.click(card, ACTION_WATCH)
-    polled.workspace.wait_for(lambda _: _watched(polled, card))
+    card = watched_card(polled, flow_id)
     move("ING", "SUCCESS")  # the sub-flow moves; the flow is still running
     [notice] = polled.workspace.wait_for(notices("C0GENERAL", flow_id), timeout=10)
     assert notice.action_ids() == [ACTION_UNWATCH]
@@ -271,11 +286,7 @@ def test_a_signed_callback_is_answered_at_once_and_told_within_seconds_once(
     called_back: Playground, simulator: EsignSimulator
 ) -> None:
     flow_id, move = moving_flow(simulator)
-    card = posted_card(called_back, flow_id)
-    called_back.click(card, ACTION_WATCH)
-    called_back.workspace.wait_for(
-        lambda _: ACTION_UNWATCH in _current(called_back, card).action_ids()
-    )
+    watched_card(called_back, flow_id)
     move("SUCCESS", "SUCCESS")
     started = time.monotonic()
     simulator.send_callback(flow_id)
@@ -332,11 +343,7 @@ def test_forged_stale_malformed_oversized_and_stray_callbacks_change_nothing(
     called_back: Playground, simulator: EsignSimulator, callback_bot: BotProcess
 ) -> None:
     flow_id, move = moving_flow(simulator)
-    card = posted_card(called_back, flow_id)
-    called_back.click(card, ACTION_WATCH)
-    called_back.workspace.wait_for(
-        lambda _: ACTION_UNWATCH in _current(called_back, card).action_ids()
-    )
+    card = watched_card(called_back, flow_id)
     move("SUCCESS", "SUCCESS")
     simulator.reset_stats()
     body = json.dumps({"flowId": flow_id, "success": True}).encode()
@@ -367,9 +374,7 @@ def test_watches_survive_a_restart(
     first = _bot(simulator, playground, tmp_path, **FAST_POLLS)
     slack = _use(playground, simulator, first)
     flow_id, move = moving_flow(simulator)
-    card = posted_card(slack, flow_id)
-    slack.click(card, ACTION_WATCH)
-    slack.workspace.wait_for(lambda _: ACTION_UNWATCH in _current(slack, card).action_ids())
+    watched_card(slack, flow_id)
     first.stop()
     move("SUCCESS", "SUCCESS")
     second = _bot(simulator, playground, tmp_path, **FAST_POLLS)
@@ -394,9 +399,7 @@ def test_two_processes_on_one_redis_tell_a_change_once(
     try:
         slack = _use(playground, simulator, bots[0])
         flow_id, move = moving_flow(simulator)
-        card = posted_card(slack, flow_id)
-        slack.click(card, ACTION_WATCH)
-        slack.workspace.wait_for(lambda _: ACTION_UNWATCH in _current(slack, card).action_ids())
+        watched_card(slack, flow_id)
         move("SUCCESS", "SUCCESS")
         # Both poll; a callback reaches the other one too.
         for bot in bots:
@@ -414,9 +417,9 @@ def test_two_processes_on_one_redis_tell_a_change_once(
 def test_limits_refuse_with_a_note_and_change_nothing(
     simulator: EsignSimulator, playground: Playground, tmp_path: Path
 ) -> None:
-    bot = _bot(simulator, playground, tmp_path, WATCH_MAX_PER_CHANNEL="1", **SLOW_POLLS)
-    try:
-        slack = _use(playground, simulator, bot)
+    with running_bot(
+        simulator, playground, tmp_path, WATCH_MAX_PER_CHANNEL="1", **SLOW_POLLS
+    ) as slack:
         first, _ = moving_flow(simulator)
         second, _ = moving_flow(simulator)
         slack.slash_command(f"watch {first}")
@@ -428,16 +431,14 @@ def test_limits_refuse_with_a_note_and_change_nothing(
         slack.slash_command("watching")
         [*_, listing] = slack.workspace.wait_for(cards(ephemeral=True, count=3))
         assert first in listing.visible_text() and second not in listing.visible_text()
-    finally:
-        bot.stop()
 
 
 def test_a_watch_expires_with_a_short_note(
     simulator: EsignSimulator, playground: Playground, tmp_path: Path
 ) -> None:
-    bot = _bot(simulator, playground, tmp_path, WATCH_MAX_HOURS="0.0005", **FAST_POLLS)
-    try:
-        slack = _use(playground, simulator, bot)
+    with running_bot(
+        simulator, playground, tmp_path, WATCH_MAX_HOURS="0.0005", **FAST_POLLS
+    ) as slack:
         flow_id, _ = moving_flow(simulator)
         card = posted_card(slack, flow_id)
         slack.click(card, ACTION_WATCH)
@@ -447,5 +448,3 @@ def test_a_watch_expires_with_a_short_note(
         )
         assert note.thread_ts == card.thread_ts and flow_id in note.visible_text()
         slack.workspace.wait_for(lambda _: ACTION_WATCH in _current(slack, card).action_ids())
-    finally:
-        bot.stop()
