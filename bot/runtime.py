@@ -139,7 +139,8 @@ def esign_endpoint(settings: Settings, closers: list[Any]) -> EsignEndpoint:
 
     # Its scripted flows tell this bot when they end, as e签宝 would tell a deployed one.
     simulator = EsignSimulator(
-        callback_url=f"http://127.0.0.1:{settings.port}{CALLBACK_PATH}"
+        callback_url=f"http://127.0.0.1:{settings.port}{CALLBACK_PATH}",
+        script_seconds=settings.simulated_flow_seconds,
     ).start()
     closers.append(simulator.stop)
     log.warning(

@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     watch_max_per_channel: Annotated[int, Field(ge=1, le=10_000)] = 50
     watch_max_total: Annotated[int, Field(ge=1, le=1_000_000)] = 5_000
     watch_first_poll_seconds: Annotated[float, Field(ge=0.2, le=30)] = 30.0
+    #: How long the built-in simulator's moving sample flows take to end (no credentials only).
+    simulated_flow_seconds: Annotated[float, Field(ge=1, le=3600)] = 40.0
     max_ids_per_command: Annotated[int, Field(ge=1, le=5)] = 5
 
     # Who may look flows up; an empty list allows everyone on that dimension.
