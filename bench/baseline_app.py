@@ -17,7 +17,7 @@ from slack_bolt import Ack, App, Respond
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bench.sink import BASELINE_TEXT
+from stand_ins.slack_sink import BASELINE_TEXT
 
 COMMAND = "/esign-flow"
 

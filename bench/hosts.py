@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from multiprocessing.managers import BaseManager
 from typing import Any, Protocol, cast
 
-from bench.sink import Answer, SlackSink
 from stand_ins.esign_simulator import EsignSimulator, catalogue_outline, transport
+from stand_ins.slack_sink import Answer, SlackSink
 
 
 class SimulatorHost:
@@ -26,8 +26,8 @@ class SimulatorHost:
     headers and the body of an answer in two sends; with Nagle's algorithm on, the body waits
     for the client's ACK of the headers, which Linux delays by up to 40 ms on a keep-alive
     connection. That is an artefact of the stand-in (it adds ~40 ms to every e签宝 call the
-    bot makes), so the benchmark turns Nagle off, as stand_ins/esign_simulator/transport.py
-    should (see bench/RESULTS.md).
+    bot makes), so Nagle is off; the stand-ins' server (stand_ins/http_server.py) turns it off
+    itself now, so this only makes sure (see bench/RESULTS.md).
     """
 
     def __init__(self, nodelay: bool = True) -> None:

@@ -24,10 +24,10 @@ import httpx
 from bench.hosts import StandIns
 from bench.loadgen import Client, Job, Outcome, Requests, Signer, drive
 from bench.servers import ROOT, Subject, procfile_command, start_subject, subject_env
-from bench.sink import Answer
 from bench.stats import Result, span, summarize
 from bot.settings import Settings
 from bot.slack_ids import ACTION_RECHECK
+from stand_ins.slack_sink import Answer
 
 #: The catalogue flow every benchmark flow is a copy of: the e签宝 docs' example, with sub-flows
 #: and an agent's related flow, so cards are of a realistic size.

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.loadgen import Outcome
-from bench.sink import Answer
+from stand_ins.slack_sink import Answer
 
 ACK_DEADLINE_SECONDS = 3.0
 

@@ -15,6 +15,7 @@ from types import FrameType
 
 from bot.audit import Requester
 from bot.cards.terminal import card_to_text
+from bot.local_extra import install_hint, missing_local_modules
 from bot.logging_setup import configure_logging
 from bot.runtime import build_lookup_stack, create_runtime
 from bot.settings import ConfigError, Settings, load_settings
@@ -56,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "socket":
         return _socket_mode(settings)
     if not settings.slack_configured:
+        missing = missing_local_modules()
+        if missing:
+            print(install_hint(missing), file=sys.stderr)
+            return 2
         from stand_ins.local_run import run_local
 
         return run_local(settings)

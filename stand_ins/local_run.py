@@ -21,7 +21,8 @@ from bot.runtime import create_runtime
 from bot.settings import Settings
 from bot.wsgi import BotWsgi
 from stand_ins.esign_simulator import SAMPLE_FLOWS
-from stand_ins.slack_playground import Playground, WsgiServerThread
+from stand_ins.http_server import WsgiServerThread
+from stand_ins.slack_playground import Playground
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment

@@ -120,7 +120,6 @@ class EsignSimulator:
         self._seen: deque[IncomingRequest] = deque(maxlen=MAX_RECORDED_REQUESTS)
 
         self._server: SimulatorHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         # Set by stop(): ends latency sleeps and TIMEOUT holds so nothing outlives the server.
         self._stopping = threading.Event()
 
@@ -133,33 +132,17 @@ class EsignSimulator:
             for outline in load_flows_file(self._flows_file):
                 self.add_flow(outline)
         self._stopping = threading.Event()
-        self._server = SimulatorHTTPServer((self._host, self._port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"esign-simulator:{self._server.server_port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server = SimulatorHTTPServer(self, host=self._host, port=self._port).start()
         return self
 
     def stop(self) -> None:
         self._scripted.stop()
-        server, thread = self._server, self._thread
+        server = self._server
         if server is None:
             return
         self._stopping.set()
-        # shutdown() only returns once the accept loop next wakes up (every poll interval); a
-        # throwaway connection wakes it at once, which keeps stop() and test teardown fast.
-        stopper = threading.Thread(target=server.shutdown, daemon=True)
-        stopper.start()
-        server.wake()
-        stopper.join()
-        server.close_open_connections()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
+        server.stop()
+        self._server = None
 
     def serve_forever(self) -> None:
         """Serve until stop() or Ctrl-C (the CLI maps SIGTERM to Ctrl-C)."""

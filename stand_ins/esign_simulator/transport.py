@@ -14,11 +14,10 @@ import socket
 import struct
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import TCPServer
 from typing import Any, Protocol
 
 from stand_ins.esign_simulator.answers import JSON_TYPE, Answer, Delivery
+from stand_ins.http_server import LoopbackHTTPServer, QuietRequestHandler
 
 log = logging.getLogger(__name__)
 
@@ -63,32 +62,16 @@ def origin_form(target: str) -> str:
     return target
 
 
-class SimulatorHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # Benchmarks open ~100 connections at once; the default backlog of 5 would refuse some.
-    request_queue_size = 256
+class SimulatorHTTPServer(LoopbackHTTPServer):
+    """The stand-ins' HTTP server, keeping track of open connections: stop() ends idle
+    keep-alive ones, and a RESET fault ends its connection with a TCP reset."""
 
-    def __init__(self, address: tuple[str, int], responder: Responder) -> None:
+    def __init__(self, responder: Responder, *, host: str, port: int) -> None:
         self.responder = responder
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._abortive: set[socket.socket] = set()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind does a reverse DNS lookup of the host; not wanted on loopback.
-        TCPServer.server_bind(self)
-        host, port = self.socket.getsockname()[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-    def wake(self) -> None:
-        """Make the accept loop return from its wait now (used while shutting down)."""
-        host, port = self.server_address[:2]
-        if str(host) in ("0.0.0.0", ""):  # noqa: S104 - comparing, not binding
-            host = "127.0.0.1"
-        with contextlib.suppress(OSError), socket.create_connection((str(host), port), 0.5):
-            pass
+        super().__init__(_Handler, host=host, port=port, name="esign-simulator")
 
     def track(self, connection: socket.socket) -> None:
         with self._lock:
@@ -112,7 +95,7 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         else:
             super().shutdown_request(request)
 
-    def close_open_connections(self) -> None:
+    def close_connections(self) -> None:
         """End idle keep-alive connections so their threads and clients notice the stop."""
         with self._lock:
             connections = list(self._open)
@@ -120,16 +103,9 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("e签宝 simulator: error while serving %s", client_address, exc_info=True)
 
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so pooled clients reuse connections
-    # An answer goes out as two sends (headers, then body). With Nagle's algorithm on, the body
-    # waits for the client's ACK of the headers, which Linux delays by up to 40 ms on a
-    # keep-alive connection: latency that would be the stand-in's, not e签宝's.
-    disable_nagle_algorithm = True
     server_version = "esign-simulator"
     sys_version = ""
     server: SimulatorHTTPServer
@@ -143,9 +119,6 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
         finally:
             self.server.untrack(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests and benchmarks read `requests()` instead of stderr."""
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # Malformed requests get e签宝-style JSON too, never http.server's HTML page.

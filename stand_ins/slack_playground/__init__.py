@@ -5,7 +5,7 @@ Used by the end-to-end tests and benchmarks (the Slack side), by newcomers in th
 production.
 """
 
-from .server import Playground, WsgiServerThread
+from .server import Playground
 from .slack_requests import SlackExchange
 from .workspace import (
     BOT_USER_ID,
@@ -31,5 +31,4 @@ __all__ = [
     "SlackExchange",
     "User",
     "Workspace",
-    "WsgiServerThread",
 ]

@@ -11,20 +11,31 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Protocol
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from .http_io import Request, Response, json_response
-from .response_urls import ResponseUrls
-from .ui import PlaygroundPage
-from .web_api import WebApi
 
 logger = logging.getLogger(__name__)
+
+
+class NamedEndpoint(Protocol):
+    """Answers the requests under one prefix, given the rest of the path (web_api.WebApi: the
+    method name; response_urls.ResponseUrls: the token)."""
+
+    def handle(self, name: str, request: Request, /) -> Response: ...
+
+
+class Page(Protocol):
+    """Answers the page, its static files and its JSON endpoints (ui.PlaygroundPage)."""
+
+    def handle(self, request: Request, /) -> Response: ...
 
 
 class PlaygroundRoutes:
     """Dispatches by path; every answer is built in memory, then sent."""
 
-    def __init__(self, web_api: WebApi, response_urls: ResponseUrls, page: PlaygroundPage):
+    def __init__(self, web_api: NamedEndpoint, response_urls: NamedEndpoint, page: Page):
         self._web_api = web_api
         self._response_urls = response_urls
         self._page = page

@@ -9,15 +9,13 @@ WebSocket) and is the Slack the bot talks back to (Web API under `api_url`, resp
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping, Sequence
-from socketserver import ThreadingMixIn
 from types import TracebackType
 from typing import Any, Literal
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import WSGIApplication
 
 from bot.slack_ids import COMMAND, SHORTCUT_LOOKUP_IN_MESSAGE
+from stand_ins.http_server import WsgiServerThread
 
 from .response_urls import ResponseUrls
 from .routes import PlaygroundRoutes
@@ -50,51 +48,6 @@ from .workspace import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_SHORTCUT_NAME = "Look up e签宝 flows"
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    # One thread per request: the bot calls back into the stand-in while a request to the bot
-    # (or a page long-poll) is still open.
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s " + format, self.address_string(), *args)
-
-
-class WsgiServerThread:
-    """A threaded wsgiref server for one WSGI app on a background thread."""
-
-    def __init__(self, app: WSGIApplication, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._host = host
-        self._server = make_server(
-            host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"wsgi-{host}:{port}",
-            daemon=True,
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._host}:{self.port}"
-
-    def start(self) -> WsgiServerThread:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 class Playground:

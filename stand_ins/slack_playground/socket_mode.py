@@ -1,4 +1,4 @@
-"""Slack's Socket Mode endpoint for one app, on loopback: a small RFC 6455 WebSocket server.
+"""Slack's Socket Mode endpoint for one app, on loopback, served by `websockets`' threaded server.
 
 The app's Socket Mode client (slack_sdk's builtin one, under Bolt's SocketModeHandler) calls
 `apps.connections.open` with the app-level token, gets `ws://127.0.0.1:<port>/link/?ticket=…`
@@ -10,52 +10,46 @@ as Slack does:
 - the app acknowledges with `{"envelope_id": ..., "payload"?: {...}}`; Slack waits 3 s;
 - `{"type": "disconnect", "reason": ...}` asks the app to reconnect on a fresh URL.
 
-Only what Slack's clients need is implemented: text frames both ways (client frames masked,
-server frames not), fragmented messages, ping/pong and the closing handshake. No extensions,
-no subprotocols, no TLS. Each ticket opens one connection, as Slack's do.
+The WebSocket protocol itself (handshake, framing, fragments, ping/pong, the closing handshake,
+protocol errors) is `websockets`'; this module plays Slack on top of it. Each ticket opens one
+connection, as Slack's do. No compression, no subprotocols, no TLS.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
-import hashlib
 import hmac
 import json
 import logging
 import secrets
 import socket
-import socketserver
-import struct
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.protocol import State
+from websockets.sync.server import Server, ServerConnection, serve
 
 from .slack_requests import SlackExchange
 from .workspace import APP_ID
 
 logger = logging.getLogger(__name__)
 
-OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
-OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
-_OPCODES = frozenset({OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG})
-CLOSE_GOING_AWAY, CLOSE_PROTOCOL_ERROR, CLOSE_INVALID_DATA, CLOSE_TOO_BIG = 1001, 1002, 1007, 1009
-#: RFC 6455 §1.3: hashed with the client's key, it proves the answer comes from a WebSocket server.
-_ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
 LINK_PATH = "/link/"
 #: Far above any envelope or ack the bot exchanges; it only stops a runaway client.
 MAX_MESSAGE_BYTES = 1024 * 1024
-MAX_HANDSHAKE_BYTES = 8 * 1024
 #: A client that connects but never completes the handshake is dropped after this.
 HANDSHAKE_TIMEOUT = 5.0
+#: How long a closing handshake may take before the connection is cut (stop() waits this).
+CLOSE_TIMEOUT = 1.0
 #: deliver() waits longer than Slack's 3 s, so a test sees how late a slow ack really was.
 DEFAULT_ACK_WAIT = 10.0
 #: Interactions whose ack may carry an answer (Slack sets accepts_response_payload for them).
@@ -120,147 +114,21 @@ def envelope(envelope_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     return message
 
 
-# ---------------------------------------------------------------------- RFC 6455 framing
-
-
-class ProtocolError(Exception):
-    """The peer broke RFC 6455; the connection is closed with `code`."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    fin: bool
-    opcode: int
-    payload: bytes
-
-
-def accept_key(client_key: str) -> str:
-    """Sec-WebSocket-Accept for a client's Sec-WebSocket-Key."""
-    digest = hashlib.sha1(client_key.encode("ascii") + _ACCEPT_GUID).digest()  # noqa: S324
-    return base64.b64encode(digest).decode("ascii")
-
-
-def apply_mask(data: bytes, mask: bytes) -> bytes:
-    """XOR `data` with the 4-byte `mask`, repeated (masking and unmasking are the same)."""
-    if not data:
-        return b""
-    repeated = (mask * (len(data) // 4 + 1))[: len(data)]
-    mixed = int.from_bytes(data, "big") ^ int.from_bytes(repeated, "big")
-    return mixed.to_bytes(len(data), "big")
-
-
-def encode_frame(
-    opcode: int, payload: bytes, *, fin: bool = True, mask: bytes | None = None
-) -> bytes:
-    """One frame. Servers send unmasked frames; a client (a test) passes a 4-byte `mask`."""
-    head = bytearray([(0x80 if fin else 0) | opcode])
-    mask_bit = 0x80 if mask is not None else 0
-    size = len(payload)
-    if size <= 125:
-        head.append(mask_bit | size)
-    elif size <= 0xFFFF:
-        head.append(mask_bit | 126)
-        head += struct.pack("!H", size)
-    else:
-        head.append(mask_bit | 127)
-        head += struct.pack("!Q", size)
-    if mask is None:
-        return bytes(head) + payload
-    return bytes(head) + mask + apply_mask(payload, mask)
-
-
-class SocketReader:
-    """Buffered reads: the bytes after a handshake may already hold the first frames."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._buffer = bytearray()
-
-    def read_until(self, marker: bytes, limit: int) -> bytes | None:
-        while marker not in self._buffer:
-            if len(self._buffer) > limit or not self._fill():
-                return None
-        end = self._buffer.index(marker) + len(marker)
-        head = bytes(self._buffer[:end])
-        del self._buffer[:end]
-        return head
-
-    def read_exact(self, size: int) -> bytes | None:
-        """`size` bytes, or None when the peer hung up first."""
-        while len(self._buffer) < size:
-            if not self._fill():
-                return None
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return data
-
-    def _fill(self) -> bool:
-        chunk = self._sock.recv(65536)
-        self._buffer += chunk
-        return bool(chunk)
-
-
-def read_frame(reader: SocketReader, *, masked: bool = True) -> Frame | None:
-    """The next frame (None when the peer hung up). A server reads masked frames only."""
-    head = reader.read_exact(2)
-    if head is None:
-        return None
-    first, second = head
-    fin, opcode, size = bool(first & 0x80), first & 0x0F, second & 0x7F
-    if first & 0x70:
-        raise ProtocolError(CLOSE_PROTOCOL_ERROR, "RSV bits set, but no extension was agreed")
-    if opcode not in _OPCODES:
-        raise ProtocolError(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode:#x}")
-    if bool(second & 0x80) != masked:
-        raise ProtocolError(CLOSE_PROTOCOL_ERROR, "client frames must be masked, server's not")
-    if opcode >= OP_CLOSE and (size > 125 or not fin):
-        raise ProtocolError(CLOSE_PROTOCOL_ERROR, "control frames are short and unfragmented")
-    if size >= 126:
-        extended = reader.read_exact(2 if size == 126 else 8)
-        if extended is None:
-            return None
-        size = int.from_bytes(extended, "big")
-    if size > MAX_MESSAGE_BYTES:
-        raise ProtocolError(CLOSE_TOO_BIG, "message too big")
-    mask = reader.read_exact(4) if masked else b""
-    data = reader.read_exact(size)
-    if mask is None or data is None:
-        return None
-    return Frame(fin, opcode, apply_mask(data, mask) if masked else data)
-
-
 class _Link:
-    """One open WebSocket. Sends are serialised: deliver() and pongs share the socket."""
+    """One open WebSocket, announced with hello (websockets serialises concurrent sends)."""
 
-    def __init__(self, sock: socket.socket, number: int) -> None:
-        self.sock = sock
+    def __init__(self, connection: ServerConnection, number: int) -> None:
+        self.connection = connection
         self.number = number
-        #: Guarded by the server's condition; False once the read loop has ended.
+        #: Guarded by the server's condition; False once the link's handler has ended.
         self.open = True
-        self._send_lock = threading.Lock()
-        self._close_sent = False
-
-    def send(self, opcode: int, payload: bytes) -> bool:
-        with self._send_lock:
-            if self._close_sent:
-                return False  # RFC 6455 §5.5.1: nothing may follow a close frame
-            try:
-                self.sock.sendall(encode_frame(opcode, payload))
-            except OSError:
-                return False
-            self._close_sent = opcode == OP_CLOSE
-            return True
 
     def send_json(self, message: Mapping[str, Any]) -> bool:
-        return self.send(OP_TEXT, json.dumps(message, ensure_ascii=False).encode("utf-8"))
-
-    def send_close(self, code: int, reason: str = "") -> bool:
-        return self.send(OP_CLOSE, struct.pack("!H", code) + reason.encode("utf-8")[:123])
+        try:
+            self.connection.send(json.dumps(message, ensure_ascii=False))
+        except ConnectionClosed:
+            return False
+        return True
 
 
 @dataclass(slots=True)
@@ -270,28 +138,23 @@ class _Pending:
     ack: SocketAck | None = None
 
 
-class _TcpServer(socketserver.ThreadingTCPServer):
-    # The owner tracks and joins its connection threads itself, with timeouts: the mixin's own
-    # join (block_on_close) would wait forever on a client that never hangs up.
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
+def _tracked_connections(owner: SocketModeServer) -> type[ServerConnection]:
+    """A connection class that tells `owner` about every connection as it is accepted, so that
+    stop() can cut the ones websockets' shutdown() would wait for."""
 
-    def __init__(self, address: tuple[str, int], owner: SocketModeServer) -> None:
-        self.owner = owner
-        super().__init__(address, _Handler)
+    class TrackedConnection(ServerConnection):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            owner._adopt(self)
 
-
-class _Handler(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        cast(_TcpServer, self.server).owner.serve_connection(cast(socket.socket, self.request))
+    return TrackedConnection
 
 
 # ---------------------------------------------------------------------- Slack's side
 
 
 class SocketModeServer:
-    """Slack's Socket Mode for one app token, serving WebSocket links on a background thread."""
+    """Slack's Socket Mode for one app token, serving WebSocket links on background threads."""
 
     def __init__(
         self, app_token: str, *, app_id: str = APP_ID, host: str = "127.0.0.1", port: int = 0
@@ -299,64 +162,73 @@ class SocketModeServer:
         self.app_id = app_id
         self._app_token = app_token.encode("utf-8")
         self._host = host
-        self._server = _TcpServer((host, port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"socket-mode-{host}:{self.port}",
-            daemon=True,
-        )
+        # Bound now, so the port (and so the URLs handed out) is known before start().
+        self._socket = socket.create_server((host, port))
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
         self._cond = threading.Condition()
         self._started = self._stopping = False
         self._tickets: set[str] = set()
         self._links: list[_Link] = []  # open links, newest last
-        self._sockets: set[socket.socket] = set()  # every accepted socket still served
-        self._handlers: set[threading.Thread] = set()
+        # Every connection accepted and not yet collected, handshake done or not.
+        self._connections: weakref.WeakSet[ServerConnection] = weakref.WeakSet()
         self._pending: dict[str, _Pending] = {}
         self._acks: list[SocketAck] = []
-        self._pongs: list[bytes] = []
         self._opened = 0
 
     # ------------------------------------------------------------------ life cycle
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return int(self._socket.getsockname()[1])
 
     def start(self) -> SocketModeServer:
         with self._cond:
             if self._started or self._stopping:
                 raise RuntimeError("the Socket Mode server can start once")
             self._started = True
+        self._server = serve(
+            self._serve_link,
+            sock=self._socket,
+            compression=None,
+            process_response=self._admit,
+            open_timeout=HANDSHAKE_TIMEOUT,
+            # Slack's clients ping the server themselves; this one pings only when asked.
+            ping_interval=None,
+            close_timeout=CLOSE_TIMEOUT,
+            max_size=MAX_MESSAGE_BYTES,
+            create_connection=_tracked_connections(self),
+            logger=logger,
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            name=f"socket-mode-{self._host}:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         logger.info("Slack Socket Mode stand-in on ws://%s:%d%s", self._host, self.port, LINK_PATH)
         return self
 
-    def stop(self, grace: float = 1.0) -> None:
-        """Stop accepting, send every link a close frame, give clients `grace` seconds to hang
-        up, then cut what is left and join every thread."""
+    def stop(self) -> None:
+        """Stop accepting, close every link with 1001 (going away), give each client
+        CLOSE_TIMEOUT seconds to answer, cut what is left and wait for every thread."""
         with self._cond:
             if self._stopping:
                 return
             self._stopping = True
-            links = list(self._links)
+            connections = list(self._connections)
             self._cond.notify_all()
-        if self._started:
-            self._server.shutdown()
-        self._server.server_close()
-        for link in links:
-            link.send_close(CLOSE_GOING_AWAY, "server stopping")
-        deadline = time.monotonic() + grace
-        with self._cond:
-            while self._links and (remaining := deadline - time.monotonic()) > 0:
-                self._cond.wait(remaining)
-            sockets, handlers = list(self._sockets), list(self._handlers)
-        for sock in sockets:
-            with contextlib.suppress(OSError):  # already gone
-                sock.shutdown(socket.SHUT_RDWR)  # unblocks the handler's recv
-        for handler in handlers:
-            handler.join(timeout=2)
-        if self._started:
+        for connection in connections:
+            # websockets' shutdown() closes OPEN links within CLOSE_TIMEOUT, but waits as long
+            # as it takes for the others: a handshake never sent, or a client that never hangs
+            # up after a close frame (which websockets sends on a protocol error).
+            if connection.protocol.state is not State.OPEN:
+                connection.close_socket()
+        if self._server is None:
+            self._socket.close()
+            return
+        self._server.shutdown(code=1001, reason="server stopping")
+        if self._thread is not None:
             self._thread.join(timeout=5)
 
     def __enter__(self) -> SocketModeServer:
@@ -369,6 +241,14 @@ class SocketModeServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def _adopt(self, connection: ServerConnection) -> None:
+        with self._cond:
+            stopping = self._stopping
+            if not stopping:
+                self._connections.add(connection)
+        if stopping:  # accepted while stop() was sweeping: it would not be seen
+            connection.close_socket()
 
     # ------------------------------------------------------------------ apps.connections.open
 
@@ -459,104 +339,45 @@ class SocketModeServer:
 
     def ping(self, timeout: float = 5.0) -> bool:
         """Ping the newest link; True once its pong came back."""
-        token = secrets.token_hex(8).encode("ascii")
         with self._cond:
             link = self._links[-1] if self._links else None
-        if link is None or not link.send(OP_PING, token):
+        if link is None:
             return False
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while token not in self._pongs and (remaining := deadline - time.monotonic()) > 0:
-                self._cond.wait(remaining)
-            return token in self._pongs
+        try:
+            pong = link.connection.ping()
+        except ConnectionClosed:
+            return False
+        return pong.wait(timeout)
 
     # ------------------------------------------------------------------ one connection
 
-    def serve_connection(self, sock: socket.socket) -> None:
-        """Run one client connection to its end (on the socketserver's thread for it)."""
-        with self._cond:
-            if self._stopping:
-                return
-            self._sockets.add(sock)
-            self._handlers.add(threading.current_thread())
-        link: _Link | None = None
-        try:
-            # Envelopes and acks are small: send them now, not after Nagle's delay.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(HANDSHAKE_TIMEOUT)
-            reader = SocketReader(sock)
-            if not self._handshake(sock, reader):
-                return
-            sock.settimeout(None)  # an idle link is normal; stop() shuts it down to unblock
-            link = self._open_link(sock)
-            if link is not None:
-                self._read_loop(link, reader)
-        except OSError as problem:
-            logger.debug("Socket Mode connection ended: %s", problem)
-        finally:
-            with self._cond:
-                if link is not None:
-                    link.open = False
-                    if link in self._links:
-                        self._links.remove(link)
-                self._sockets.discard(sock)
-                self._handlers.discard(threading.current_thread())
-                self._cond.notify_all()
-            if link is not None:
-                logger.info("Socket Mode link %d closed", link.number)
-
-    def _handshake(self, sock: socket.socket, reader: SocketReader) -> bool:
-        head = reader.read_until(b"\r\n\r\n", MAX_HANDSHAKE_BYTES)
-        if head is None:
-            return False
-        request_line, headers = _parse_head(head)
-        refusal = self._refusal(request_line, headers)
-        if refusal is not None:
-            status, reason = refusal
-            logger.warning("Socket Mode handshake refused: %d %s", status, reason)
-            sock.sendall(_http_answer(status, reason))
-            return False
-        answer = (
-            "HTTP/1.1 101 Switching Protocols\r\n"
-            "Upgrade: websocket\r\n"
-            "Connection: Upgrade\r\n"
-            f"Sec-WebSocket-Accept: {accept_key(headers['sec-websocket-key'])}\r\n\r\n"
-        )
-        sock.sendall(answer.encode("ascii"))
-        return True
-
-    def _refusal(self, request_line: str, headers: Mapping[str, str]) -> tuple[int, str] | None:
-        method, _, rest = request_line.partition(" ")
-        target, _, version = rest.partition(" ")
-        if method != "GET" or version != "HTTP/1.1":
-            return 400, "a WebSocket handshake is a GET over HTTP/1.1"
-        connection = {part.strip().lower() for part in headers.get("connection", "").split(",")}
-        if headers.get("upgrade", "").lower() != "websocket" or "upgrade" not in connection:
-            return 400, "not a WebSocket upgrade"
-        if headers.get("sec-websocket-version") != "13":
-            return 426, "only WebSocket version 13"
-        try:
-            key_ok = (
-                len(base64.b64decode(headers.get("sec-websocket-key", ""), validate=True)) == 16
-            )
-        except binascii.Error:
-            key_ok = False
-        if not key_ok:
-            return 400, "Sec-WebSocket-Key must be 16 bytes, base64"
-        url = urlsplit(target)
+    def _admit(
+        self, connection: ServerConnection, request: Request, response: Response
+    ) -> Response | None:
+        """After websockets has checked the upgrade itself: the path, then the ticket, which
+        only a valid upgrade uses up."""
+        if response.status_code != HTTPStatus.SWITCHING_PROTOCOLS:
+            logger.warning("Socket Mode handshake refused: %d", response.status_code)
+            return None
+        url = urlsplit(request.path)
         if url.path != LINK_PATH:
-            return 404, "not_found"
+            return connection.respond(HTTPStatus.NOT_FOUND, "not_found")
         ticket = parse_qs(url.query).get("ticket", [""])[-1]
         with self._cond:
             if ticket not in self._tickets:
-                return 401, "unknown or used ticket: call apps.connections.open for a new URL"
+                refused = "unknown or used ticket: call apps.connections.open for a new URL"
+                logger.warning("Socket Mode handshake refused: %s", refused)
+                return connection.respond(HTTPStatus.UNAUTHORIZED, refused)
             self._tickets.discard(ticket)
         return None
 
-    def _open_link(self, sock: socket.socket) -> _Link | None:
+    def _serve_link(self, connection: ServerConnection) -> None:
+        """Run one link to its end (on websockets' thread for the connection)."""
         with self._cond:
+            if self._stopping:
+                return
             self._opened += 1
-            link = _Link(sock, self._opened)
+            link = _Link(connection, self._opened)
             count = len(self._links) + 1
         hello = {
             "type": "hello",
@@ -570,49 +391,28 @@ class SocketModeServer:
         }
         # Slack's first message is always hello: only then may deliver() use the link.
         if not link.send_json(hello):
-            return None
+            return
         with self._cond:
             self._links.append(link)
             self._cond.notify_all()
         logger.info("Socket Mode link %d open", link.number)
-        return link
-
-    def _read_loop(self, link: _Link, reader: SocketReader) -> None:
-        kind: int | None = None  # opcode of the message being reassembled from fragments
-        parts: list[bytes] = []
         try:
-            while (frame := read_frame(reader)) is not None:
-                if frame.opcode == OP_PING:
-                    link.send(OP_PONG, frame.payload)
-                elif frame.opcode == OP_PONG:
-                    with self._cond:
-                        self._pongs.append(frame.payload)
-                        self._cond.notify_all()
-                elif frame.opcode == OP_CLOSE:
-                    link.send(OP_CLOSE, frame.payload[:2])  # echo the status code, then hang up
-                    return
+            for message in connection:
+                if isinstance(message, str):
+                    self._on_message(message)
                 else:
-                    if (frame.opcode == OP_CONTINUATION) != (kind is not None):
-                        raise ProtocolError(CLOSE_PROTOCOL_ERROR, "fragments out of order")
-                    kind = frame.opcode if kind is None else kind
-                    parts.append(frame.payload)
-                    if sum(map(len, parts)) > MAX_MESSAGE_BYTES:
-                        raise ProtocolError(CLOSE_TOO_BIG, "message too big")
-                    if frame.fin:
-                        self._on_message(kind, b"".join(parts))
-                        kind, parts = None, []
-        except ProtocolError as problem:
-            logger.warning("Socket Mode link %d: %s", link.number, problem.reason)
-            link.send_close(problem.code, problem.reason)
+                    logger.warning("Socket Mode: binary message ignored (Slack speaks JSON text)")
+        except ConnectionClosed as closed:
+            logger.warning("Socket Mode link %d: %s", link.number, closed)
+        finally:
+            with self._cond:
+                link.open = False
+                if link in self._links:
+                    self._links.remove(link)
+                self._cond.notify_all()
+            logger.info("Socket Mode link %d closed", link.number)
 
-    def _on_message(self, opcode: int, data: bytes) -> None:
-        if opcode != OP_TEXT:
-            logger.warning("Socket Mode: binary message ignored (Slack speaks JSON text)")
-            return
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProtocolError(CLOSE_INVALID_DATA, "text frames must be UTF-8") from None
+    def _on_message(self, text: str) -> None:
         try:
             message = json.loads(text)
         except ValueError:
@@ -632,23 +432,3 @@ class SocketModeServer:
             if pending is not None:
                 pending.ack = ack
             self._cond.notify_all()
-
-
-def _parse_head(head: bytes) -> tuple[str, dict[str, str]]:
-    lines = head.decode("latin-1").split("\r\n")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if colon:
-            headers[name.strip().lower()] = value.strip()
-    return lines[0], headers
-
-
-def _http_answer(status: int, reason: str) -> bytes:
-    body = reason.encode("utf-8")
-    extra = "Sec-WebSocket-Version: 13\r\n" if status == 426 else ""
-    return (
-        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
-        f"{extra}Content-Type: text/plain; charset=utf-8\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    ).encode("ascii") + body

@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .http_io import Request, Response, json_response
 from .slack_requests import SlackExchange
-from .workspace import VIEWER_USER_ID, Message
-
-if TYPE_CHECKING:
-    from .server import Playground
+from .workspace import VIEWER_USER_ID, Message, Workspace
 
 LONG_POLL_SECONDS = 15.0
 _STATIC_TYPES = {
@@ -49,8 +46,36 @@ _PAGE_HEADERS = [
 ]
 
 
+class PlaygroundSlack(Protocol):
+    """What the page needs of the playground (server.py's `Playground`): the workspace it
+    shows, and Slack's side of what a person does in it."""
+
+    @property
+    def workspace(self) -> Workspace: ...
+    @property
+    def command(self) -> str: ...
+    @property
+    def shortcut_callback_id(self) -> str: ...
+    @property
+    def shortcut_name(self) -> str: ...
+    @property
+    def sample_flows(self) -> Sequence[tuple[str, str]]: ...
+    @property
+    def bot_events_url(self) -> str | None: ...
+    @property
+    def socket_connected(self) -> bool: ...
+
+    def slash_command(self, text: str, *, channel_id: str, command: str) -> SlackExchange: ...
+    def message_shortcut(self, message_ts: str, *, channel_id: str) -> SlackExchange: ...
+    def click(self, message: Message, action_id: str) -> SlackExchange: ...
+    def post_user_message(
+        self, text: str, *, channel_id: str, thread_ts: str | None, user_id: str
+    ) -> Message: ...
+    def seed_conversation(self) -> None: ...
+
+
 class PlaygroundPage:
-    def __init__(self, playground: Playground) -> None:
+    def __init__(self, playground: PlaygroundSlack) -> None:
         self._playground = playground
         self._posts: dict[str, Callable[[dict[str, Any]], Response]] = {
             "/playground/command": self._command,

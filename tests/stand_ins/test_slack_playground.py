@@ -22,7 +22,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, COMMAND, SHORTCUT_LOOKUP_IN_MESSAGE
-from stand_ins.slack_playground import Message, Playground, WsgiServerThread
+from stand_ins.http_server import WsgiServerThread
+from stand_ins.slack_playground import Message, Playground
 from stand_ins.slack_playground.slack_requests import RequestSigner, block_actions_payload
 from tests.chromium import ARTIFACTS, CHROMIUM, launch, open_page
 

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,26 +19,16 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
+from websockets.sync.client import ClientConnection, connect
 
 from stand_ins.slack_playground import SLACKBOT_USER_ID, Playground
-from stand_ins.slack_playground.socket_mode import (
-    OP_BINARY,
-    OP_CLOSE,
-    OP_CONTINUATION,
-    OP_PING,
-    OP_PONG,
-    OP_TEXT,
-    Frame,
-    SocketReader,
-    accept_key,
-    encode_frame,
-    read_frame,
-)
 
 SIGNING_SECRET = "playground-test-signing-secret"
 BOT_TOKEN = "xoxb-playground-test-token"
 #: Fake, and not shaped like a real app-level token.
 APP_TOKEN = "xapp-1-A0PLAYGRND-1-unittest"
+#: RFC 6455's sample key: the handshake tests only read the status line.
+SAMPLE_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -50,55 +39,73 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 class RawClient:
-    """A bare WebSocket client: speaks exactly the frames a test writes."""
+    """A bare TCP client: sends exactly the handshake and bytes a test writes."""
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         assert parts.hostname and parts.port
         self.target = f"{parts.path}?{parts.query}"
         self.sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
-        self.reader = SocketReader(self.sock)
+        self._buffer = b""
 
     def handshake(self, target: str | None = None, **headers: str) -> tuple[int, dict[str, str]]:
-        key = base64.b64encode(os.urandom(16)).decode()
         fields = {
             "Host": "127.0.0.1",
             "Upgrade": "websocket",
             "Connection": "Upgrade",
-            "Sec-WebSocket-Key": key,
+            "Sec-WebSocket-Key": SAMPLE_KEY,
             "Sec-WebSocket-Version": "13",
             **{name.replace("_", "-"): value for name, value in headers.items()},
         }
         lines = [f"GET {target or self.target} HTTP/1.1"]
         lines += [f"{name}: {value}" for name, value in fields.items() if value]
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        head = self.reader.read_until(b"\r\n\r\n", 8192)
-        assert head is not None
-        status_line, *rest = head.decode().strip().split("\r\n")
+        while b"\r\n\r\n" not in self._buffer:
+            self._fill()
+        head, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
+        status_line, *rest = head.decode().split("\r\n")
         answer = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in rest)}
-        if status_line.split()[1] == "101":
-            assert answer["sec-websocket-accept"] == accept_key(key)
         return int(status_line.split()[1]), answer
 
-    def send(self, opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True) -> None:
-        mask = os.urandom(4) if masked else None
-        self.sock.sendall(encode_frame(opcode, payload, fin=fin, mask=mask))
+    def read_frame(self) -> tuple[int, bytes]:
+        """The server's next frame as (opcode, payload): servers never mask nor fragment
+        what these tests read."""
+        first, second = self._read(2)
+        size = second & 0x7F
+        if size == 126:
+            size = int.from_bytes(self._read(2), "big")
+        return first & 0x0F, self._read(size)
 
-    def send_json(self, message: dict[str, Any]) -> None:
-        self.send(OP_TEXT, json.dumps(message).encode())
+    def _read(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            self._fill()
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
 
-    def recv(self) -> Frame:
-        frame = read_frame(self.reader, masked=False)
-        assert frame is not None, "the server hung up"
-        return frame
-
-    def recv_json(self) -> Any:
-        frame = self.recv()
-        assert frame.opcode == OP_TEXT, frame
-        return json.loads(frame.payload)
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        assert chunk, "the server hung up"
+        self._buffer += chunk
 
     def close(self) -> None:
         self.sock.close()
+
+
+def masked(first_byte: int, payload: bytes) -> bytes:
+    """A short client frame with an all-zero mask (so the payload reads as sent)."""
+    return bytes([first_byte, 0x80 | len(payload)]) + b"\0\0\0\0" + payload
+
+
+@contextmanager
+def connected_client(pg: Playground) -> Iterator[ClientConnection]:
+    """websockets' own client, through the handshake and Slack's hello."""
+    assert pg.socket_mode is not None
+    url = pg.socket_mode.open_connection_url()
+    with connect(url, compression=None, close_timeout=1) as client:
+        hello = json.loads(client.recv(timeout=5))
+        assert hello["type"] == "hello"
+        assert pg.wait_socket_connected(2)
+        yield client
 
 
 def connected_raw_client(pg: Playground) -> RawClient:
@@ -106,8 +113,8 @@ def connected_raw_client(pg: Playground) -> RawClient:
     client = RawClient(pg.socket_mode.open_connection_url())
     status, _ = client.handshake()
     assert status == 101
-    hello = client.recv_json()
-    assert hello["type"] == "hello"
+    opcode, hello = client.read_frame()
+    assert opcode == 0x1 and json.loads(hello)["type"] == "hello"
     assert pg.wait_socket_connected(2)
     return client
 
@@ -168,77 +175,78 @@ def test_a_ticket_opens_one_connection_and_bad_handshakes_are_refused(pg: Playgr
     url = pg.socket_mode.open_connection_url()
     first = RawClient(url)
     assert first.handshake()[0] == 101
-    assert first.recv_json()["connection_info"] == {"app_id": "A0PLAYGRND"}
+    _, hello = first.read_frame()
+    assert json.loads(hello)["connection_info"] == {"app_id": "A0PLAYGRND"}
     again = RawClient(url)
     assert again.handshake()[0] == 401  # used ticket
     fresh = pg.socket_mode.open_connection_url()
     wrong_path = RawClient(fresh)
     assert wrong_path.handshake(target="/other/" + fresh.partition("/link/")[2])[0] == 404
-    assert RawClient(fresh).handshake(Upgrade="")[0] == 400
-    status, headers = RawClient(fresh).handshake(Sec_WebSocket_Version="8")
-    assert (status, headers["sec-websocket-version"]) == (426, "13")
+    # Not an upgrade, or not one websockets can accept: refused before the ticket is used.
+    assert RawClient(fresh).handshake(Upgrade="")[0] == 426
+    assert RawClient(fresh).handshake(Sec_WebSocket_Version="8")[0] == 400
     assert RawClient(fresh).handshake(Sec_WebSocket_Key="short")[0] == 400
-    assert pg.socket_mode.connections_opened == 1 and pg.socket_mode.open_links == 1
+    second = RawClient(fresh)
+    assert second.handshake()[0] == 101
+    assert second.read_frame()[0] == 0x1  # hello
+    assert pg.socket_mode.connections_opened == 2
     first.close()
+    second.close()
 
 
 def test_ping_fragments_and_the_closing_handshake(pg: Playground) -> None:
-    client = connected_raw_client(pg)
-    client.send(OP_PING, b"are you there")
-    assert client.recv() == Frame(True, OP_PONG, b"are you there")
+    with connected_client(pg) as client:
+        assert client.ping(b"are you there").wait(2)
 
-    assert pg.socket_mode is not None
-    result: list[Any] = []
-    worker = threading.Thread(target=lambda: result.append(pg.slash_command("help")))
-    worker.start()
-    envelope = client.recv_json()
-    assert envelope["type"] == "slash_commands" and envelope["accepts_response_payload"] is True
-    ack = json.dumps({"envelope_id": envelope["envelope_id"], "payload": {"text": "Usage: …"}})
-    half = len(ack) // 2
-    client.send(OP_PING, b"between fragments")  # control frames may interleave (RFC 6455 5.4)
-    client.send(OP_TEXT, ack[:half].encode(), fin=False)
-    client.send(OP_CONTINUATION, ack[half:].encode())
-    worker.join(timeout=5)
-    [exchange] = result
-    assert exchange.status == 200 and exchange.json() == {"text": "Usage: …"}
-    assert client.recv().opcode == OP_PONG
-    [shown] = pg.workspace.messages()
-    assert shown.text == "Usage: …" and shown.ephemeral_to == "U0PLAYER1"
+        result: list[Any] = []
+        worker = threading.Thread(target=lambda: result.append(pg.slash_command("help")))
+        worker.start()
+        envelope = json.loads(client.recv(timeout=5))
+        assert envelope["type"] == "slash_commands" and envelope["accepts_response_payload"] is True
+        ack = json.dumps({"envelope_id": envelope["envelope_id"], "payload": {"text": "Usage: …"}})
+        half = len(ack) // 2
+        client.send([ack[:half], ack[half:]])  # one message in two fragments
+        worker.join(timeout=5)
+        [exchange] = result
+        assert exchange.status == 200 and exchange.json() == {"text": "Usage: …"}
+        [shown] = pg.workspace.messages()
+        assert shown.text == "Usage: …" and shown.ephemeral_to == "U0PLAYER1"
 
-    client.send(OP_CLOSE, (1000).to_bytes(2, "big") + b"bye")
-    assert client.recv() == Frame(True, OP_CLOSE, (1000).to_bytes(2, "big"))
-    wait_until(lambda: not pg.socket_connected)
+        client.close(1000, "bye")
+        assert client.protocol.close_rcvd is not None and client.protocol.close_rcvd.code == 1000
+        wait_until(lambda: not pg.socket_connected)
 
 
 @pytest.mark.parametrize(
     ("frame", "code"),
     [
-        (encode_frame(OP_TEXT, b"{}"), 1002),  # unmasked
-        (encode_frame(OP_PING, b"x", fin=False, mask=b"abcd"), 1002),  # fragmented control
-        (encode_frame(0x3, b"x", mask=b"abcd"), 1002),  # reserved opcode
-        (encode_frame(OP_TEXT, b"\xff\xfe", mask=b"abcd"), 1007),  # not UTF-8
-        (encode_frame(OP_CONTINUATION, b"x", mask=b"abcd"), 1002),  # nothing to continue
+        (b"\x81\x02{}", 1002),  # unmasked
+        (masked(0x09, b"x"), 1002),  # fragmented control frame (FIN clear)
+        (masked(0x83, b"x"), 1002),  # reserved opcode
+        (masked(0x81, b"\xff\xfe"), 1007),  # not UTF-8
+        (masked(0x80, b"x"), 1002),  # a continuation with nothing to continue
     ],
 )
 def test_protocol_errors_close_the_link(pg: Playground, frame: bytes, code: int) -> None:
     client = connected_raw_client(pg)
     client.sock.sendall(frame)
-    closing = client.recv()
-    assert closing.opcode == OP_CLOSE and int.from_bytes(closing.payload[:2], "big") == code
+    opcode, payload = client.read_frame()
+    assert opcode == 0x8 and int.from_bytes(payload[:2], "big") == code
+    client.close()  # a client hangs up after the server's close frame
     wait_until(lambda: not pg.socket_connected)
 
 
 def test_messages_that_are_not_acks_are_ignored(pg: Playground) -> None:
-    client = connected_raw_client(pg)
-    client.send(OP_BINARY, b"\x00\x01")
-    client.send(OP_TEXT, b"not json")
-    client.send_json({"type": "something_else"})
-    client.send_json({"envelope_id": "never-sent"})
-    assert pg.socket_mode is not None
-    wait_until(lambda: bool(pg.socket_mode and pg.socket_mode.acks()))
-    [ack] = pg.socket_mode.acks()
-    assert (ack.envelope_id, ack.elapsed) == ("never-sent", None)
-    assert pg.socket_connected
+    with connected_client(pg) as client:
+        client.send(b"\x00\x01")
+        client.send("not json")
+        client.send(json.dumps({"type": "something_else"}))
+        client.send(json.dumps({"envelope_id": "never-sent"}))
+        assert pg.socket_mode is not None
+        wait_until(lambda: bool(pg.socket_mode and pg.socket_mode.acks()))
+        [ack] = pg.socket_mode.acks()
+        assert (ack.envelope_id, ack.elapsed) == ("never-sent", None)
+        assert pg.socket_connected
 
 
 def test_no_ack_no_connection_and_a_lost_connection(pg: Playground) -> None:
@@ -250,15 +258,17 @@ def test_no_ack_no_connection_and_a_lost_connection(pg: Playground) -> None:
     [failure] = pg.workspace.messages()
     assert failure.user_id == SLACKBOT_USER_ID and "dispatch_failed" in failure.text
 
-    client = connected_raw_client(pg)
-    silent = pg.socket_mode.deliver("events_api", {"type": "event_callback"}, timeout=0.2)
-    assert silent.error == "no_ack" and 0.2 <= silent.elapsed < 1
-    envelope = client.recv_json()
-    assert envelope["retry_attempt"] == 0 and envelope["accepts_response_payload"] is False
+    with connected_client(pg) as client:
+        silent = pg.socket_mode.deliver("events_api", {"type": "event_callback"}, timeout=0.2)
+        assert silent.error == "no_ack" and 0.2 <= silent.elapsed < 1
+        envelope = json.loads(client.recv(timeout=5))
+        assert envelope["retry_attempt"] == 0 and envelope["accepts_response_payload"] is False
 
-    threading.Timer(0.1, client.close).start()
-    lost = pg.socket_mode.deliver("events_api", {"type": "event_callback"}, timeout=5)
-    assert lost.error == "connection_closed" and lost.elapsed < 2
+        threading.Timer(
+            0.1, client.close_socket
+        ).start()  # the TCP connection drops, no close frame
+        lost = pg.socket_mode.deliver("events_api", {"type": "event_callback"}, timeout=5)
+        assert lost.error == "connection_closed" and lost.elapsed < 2
 
 
 def test_stop_says_going_away_and_leaves_no_thread_behind() -> None:
@@ -268,17 +278,32 @@ def test_stop_says_going_away_and_leaves_no_thread_behind() -> None:
     ).start()
     client = connected_raw_client(playground)
     assert playground.socket_mode is not None
-    idle = RawClient(playground.socket_mode.open_connection_url())  # never finishes a handshake
+    idle = RawClient(playground.socket_mode.open_connection_url())  # never sends a handshake
+    # Accepted, so stop() meets a connection stuck before its handshake.
+    wait_until(lambda: bool(playground.socket_mode and playground.socket_mode._connections))
     started = time.monotonic()
     stopper = threading.Thread(target=playground.stop)
     stopper.start()
-    closing = client.recv()
-    assert closing.opcode == OP_CLOSE and closing.payload[:2] == (1001).to_bytes(2, "big")
+    opcode, payload = client.read_frame()
+    assert opcode == 0x8 and payload[:2] == (1001).to_bytes(2, "big")
     client.close()  # hang up, as a client does after a close frame
     stopper.join(timeout=10)
     assert time.monotonic() - started < 3
     wait_until(lambda: not (set(threading.enumerate()) - before), timeout=3)
     idle.close()
+
+
+def test_a_client_that_never_answers_the_close_frame_is_cut() -> None:
+    playground = Playground(
+        signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, app_token=APP_TOKEN
+    ).start()
+    client = connected_raw_client(playground)
+    started = time.monotonic()
+    playground.stop()  # the raw client reads nothing and never answers
+    assert time.monotonic() - started < 3
+    assert client.read_frame()[0] == 0x8
+    assert client.sock.recv(1) == b""  # then the hang-up
+    client.close()
 
 
 # ---------------------------------------------------------------------- slack_sdk's client

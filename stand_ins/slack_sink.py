@@ -1,4 +1,5 @@
-"""A lean Slack sink: response URLs and the few Web API methods the bot calls, recorded by key.
+"""A lean Slack sink for the benchmark: response URLs and the few Web API methods the bot calls,
+recorded by key.
 
 The Slack playground (`stand_ins.slack_playground`) is a faithful Slack, with a workspace that
 keeps every message and copies it for readers; for tens of thousands of answers the benchmark
@@ -18,9 +19,10 @@ import re
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
+
+from stand_ins.http_server import LOOPBACK, LoopbackHTTPServer, QuietRequestHandler
 
 #: What the bare Bolt baseline answers every command with.
 BASELINE_TEXT = "baseline: acked and answered"
@@ -73,45 +75,31 @@ def classify(payload: dict[str, Any] | None) -> tuple[str, str | None]:
 class SlackSink:
     """Start with start(); every method is safe to call through a multiprocessing proxy."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = LOOPBACK) -> None:
         self._host = host
         self._lock = threading.Lock()
         self._answers: list[Answer] = []
         self._kept: dict[str, dict[str, Any]] = {}
         self._other_texts: Counter[str] = Counter()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: _Server | None = None
 
     # --- life cycle -------------------------------------------------------------------------
 
     def start(self) -> str:
         """Serve on an OS-chosen port; returns the base URL."""
         if self._server is None:
-            server = _Server((self._host, 0), _Handler)
-            server.sink = self
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="slack-sink",
-                daemon=True,
-            )
-            self._thread.start()
+            self._server = _Server(self, host=self._host).start()
         return self.base_url()
 
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+            server.stop()
 
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("the sink is not running")
-        return f"http://{self._host}:{self._server.server_address[1]}"
+        return self._server.url
 
     def api_url(self) -> str:
         return f"{self.base_url()}/api/"
@@ -154,21 +142,18 @@ class SlackSink:
                 self._other_texts[str(payload.get("text"))[:120]] += 1
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(LoopbackHTTPServer):
+    # The benchmark's bursts of answers arrive on many new connections at once.
     request_queue_size = 1024
-    sink: SlackSink
+
+    def __init__(self, sink: SlackSink, *, host: str) -> None:
+        self.sink = sink
+        super().__init__(_Handler, host=host, name="slack-sink")
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietRequestHandler):
     protocol_version = "HTTP/1.1"
-    # Headers and body go out in two sends: without this, Nagle holds the body back until the
-    # client ACKs the headers, which a keep-alive client may delay by 40 ms.
-    disable_nagle_algorithm = True
     server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
 
     def do_GET(self) -> None:
         self._send(404, b"not_found", "text/plain")

@@ -1,0 +1,67 @@
+"""The benchmark's Slack sink: what the bot posts, recorded by key with its arrival time."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from stand_ins.slack_sink import BASELINE_TEXT, BOT_USER_ID, SlackSink
+
+CARD = {
+    "replace_original": True,
+    "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "Flow 8037 · Done"}}],
+}
+
+
+@pytest.fixture
+def sink() -> Iterator[SlackSink]:
+    sink = SlackSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+def test_response_urls_and_web_api_calls_are_recorded_by_key(sink: SlackSink) -> None:
+    sent_at = time.monotonic()
+    base = sink.base_url()
+    assert httpx.post(f"{base}/response/keep-1", json=CARD).text == "ok"
+    httpx.post(f"{base}/response/t2", json={"text": BASELINE_TEXT})
+    httpx.post(f"{base}/response/t3", content=b"not json")
+    auth = httpx.post(f"{sink.api_url()}auth.test").json()
+    assert auth["ok"] is True and auth["user_id"] == BOT_USER_ID
+    posted = httpx.post(
+        f"{sink.api_url()}chat.postMessage",
+        data={"channel": "C1", "thread_ts": "1.2", "text": "e签宝 is not answering"},
+    ).json()
+    assert posted["ok"] is True and posted["channel"] == "C1"
+    httpx.post(
+        f"{sink.api_url()}chat.update",
+        json={"channel": "C1", "ts": "3.4", "blocks": json.dumps(CARD["blocks"])},
+    )
+    answers = sink.answers()
+    assert [(a.key, a.kind, a.flow_id) for a in answers] == [
+        ("keep-1", "card", "8037"),
+        ("t2", "text", None),
+        ("t3", "invalid", None),
+        ("post:C1:1.2", "error", None),
+        ("update:3.4", "card", "8037"),
+    ]
+    assert answers[0].replace_original and all(a.at >= sent_at for a in answers)
+    assert sink.kept("keep-1") == CARD and sink.kept("t2") is None
+    assert sink.other_texts() == {"e签宝 is not answering": 1}
+    assert sink.count() == 5 and len(sink.answers(since=3)) == 2
+    sink.reset()
+    assert sink.count() == 0
+
+
+def test_stopped_it_has_no_address() -> None:
+    sink = SlackSink()
+    url = sink.start()
+    assert sink.start() == url  # already running
+    sink.stop()
+    with pytest.raises(RuntimeError):
+        sink.base_url()
