@@ -134,6 +134,11 @@ def _skipped(kind: str, raw: object) -> None:
 
 class StateStore(Protocol):
     def put_watch(self, watch: Watch) -> None: ...
+    def update_watch(self, watch: Watch) -> bool:
+        """Rewrite a watch that still exists; False (and nothing written) once it is removed,
+        so a poll finishing after an Unwatch cannot bring the watch back."""
+        ...
+
     def get_watch(self, watch_id: str) -> Watch | None: ...
     def remove_watch(self, watch_id: str) -> bool: ...
     def watches_for_flow(self, flow_id: str) -> list[Watch]: ...
@@ -227,6 +232,13 @@ class SqliteStateStore:
                 watch.to_json(),
             ),
         )
+
+    def update_watch(self, watch: Watch) -> bool:
+        changed = self._changed(
+            "UPDATE watches SET next_poll_at=?, data=? WHERE watch_id=?",
+            (watch.next_poll_at, watch.to_json(), watch.watch_id),
+        )
+        return changed > 0
 
     def get_watch(self, watch_id: str) -> Watch | None:
         found = self._watches(self._run("SELECT data FROM watches WHERE watch_id=?", (watch_id,)))
@@ -357,6 +369,19 @@ class RedisStateStore:
 
         self._do(write)
 
+    _UPDATE = """
+    if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+    redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+    redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+    return 1
+    """
+
+    def update_watch(self, watch: Watch) -> bool:
+        script = self._shared.script(self._UPDATE)
+        keys = [self._key("watches"), self._key("due")]
+        args: list[str | float] = [watch.watch_id, watch.to_json(), watch.next_poll_at]
+        return bool(self._do(lambda r: script(keys=keys, args=args, client=r)))
+
     def get_watch(self, watch_id: str) -> Watch | None:
         found = self._load([watch_id])
         return found[0] if found else None
@@ -412,7 +437,11 @@ class RedisStateStore:
         script = self._shared.script(self._LEASE)
         millis = max(1, int(seconds * 1000))
         return bool(
-            self._do(lambda r: script(keys=[self._key("lease", watch_id)], args=[holder, millis]))
+            self._do(
+                lambda r: script(
+                    keys=[self._key("lease", watch_id)], args=[holder, millis], client=r
+                )
+            )
         )
 
     def claim_notice(self, key: str, seconds: float) -> bool:

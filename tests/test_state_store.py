@@ -92,6 +92,19 @@ def test_watches_are_stored_found_and_removed(store: StateStore) -> None:
     assert store.due_watches(1500.0, 10) == []
 
 
+def test_an_update_never_brings_back_a_removed_watch(store: StateStore) -> None:
+    original = watch()
+    store.put_watch(original)
+    moved = watch(next_poll_at=9000.0, poll_step=2)
+    assert store.update_watch(moved) is True
+    assert store.get_watch(original.watch_id) == moved
+    assert store.due_watches(5000.0, 10) == []
+    store.remove_watch(original.watch_id)
+    assert store.update_watch(watch(next_poll_at=1.0)) is False
+    assert store.get_watch(original.watch_id) is None
+    assert store.due_watches(5000.0, 10) == [] and store.count_watches() == 0
+
+
 def test_a_lease_is_held_by_one_holder_until_it_expires(store: StateStore) -> None:
     assert store.lease("w1", "process-a", 0.3)
     assert store.lease("w1", "process-a", 0.3), "the holder renews its own lease"

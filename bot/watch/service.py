@@ -243,7 +243,7 @@ class WatchService:
             elif found or not watch.last_seen:
                 # Moving again soon is likely after a move: start the back-off over.
                 now = self._clock()
-                self._store.put_watch(
+                self._store.update_watch(
                     dataclasses.replace(
                         watch, last_seen=new, poll_step=0, next_poll_at=now + self._delay(0)
                     )
