@@ -11,24 +11,38 @@ silently: the person is told to try again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 from bot.audit import Requester
 from bot.background import BackgroundWork
 from bot.cards import Card, Notice, PublicAnswer, Watching, render_not_posted, render_notice
+from bot.cards.modal import render_check_modal, render_modal_cards
 from bot.cards.watch import (
     WatchRefusal,
     render_unwatched,
     render_watch_list,
     render_watch_refusal,
 )
-from bot.flow_cards import FlowCards
+from bot.flow_cards import FlowCards, LookupOutcome
+from bot.language import Language
 from bot.replies import SlackReplies
-from bot.reply_target import ReplyTarget
+from bot.reply_target import ReplyTarget, ViewRef
 from bot.watch.notifier import SlackWatchNotifier
 from bot.watch.service import WatchService, place_of
 
 log = logging.getLogger(__name__)
+
+
+class LanguageOf(Protocol):
+    """A person's language for the cards only they see ("both" when unknown)."""
+
+    def language(self, user_id: str | None) -> Language: ...
+
+
+class _Bilingual:
+    def language(self, user_id: str | None) -> Language:
+        return "both"
 
 
 class CardDelivery:
@@ -39,12 +53,17 @@ class CardDelivery:
         work: BackgroundWork,
         watches: WatchService | None = None,
         notifier: SlackWatchNotifier | None = None,
+        *,
+        languages: LanguageOf | None = None,
+        max_ids: int = 5,
     ) -> None:
         self._cards = cards
         self._replies = replies
         self._work = work
         self._watches = watches
         self._notifier = notifier
+        self._languages = languages or _Bilingual()
+        self._max_ids = max_ids
 
     def tell(self, reply_to: ReplyTarget, card: Card) -> None:
         """A note only the person sees, sent after the ack (below a card acted on, not over it)."""
@@ -63,6 +82,7 @@ class CardDelivery:
                     trigger="command",
                     ephemeral=True,
                     offer_share=reply_to.can_share,
+                    language=self._languages.language(requester.user_id),
                 )
                 self._respond(reply_to, card)
 
@@ -115,6 +135,7 @@ class CardDelivery:
                     ephemeral=True,
                     thread_ts=reply_to.thread_ts,
                     offer_share=reply_to.can_share,
+                    language=self._languages.language(requester.user_id),
                 )
                 self._respond(reply_to, note.followed_by(private))
 
@@ -128,11 +149,15 @@ class CardDelivery:
         reply_to: ReplyTarget,
         requested_by: str | None,
     ) -> None:
-        """Refresh a card in place: chat.update for a posted card, its response_url otherwise.
+        """Refresh a card in place: chat.update for a posted card, its response_url otherwise,
+        and in a modal, the modal (views.update with the view's id and hash).
 
         A posted card keeps naming `requested_by` (whoever presses Recheck); a private card names
         no one, since only its reader sees it.
         """
+        if reply_to.view is not None and reply_to.view.kind == "modal":
+            self._recheck_modal(flow_id, requester, reply_to.view)
+            return
 
         def refresh() -> None:
             card = self._cards.card(
@@ -143,6 +168,9 @@ class CardDelivery:
                 thread_ts=reply_to.thread_ts,
                 requested_by=None if reply_to.ephemeral else requested_by,
                 offer_share=reply_to.can_share,
+                language=(
+                    self._languages.language(requester.user_id) if reply_to.ephemeral else "both"
+                ),
             )
             target = reply_to.posted_message
             if target is not None and self._replies.update(*target, card.to_message()).ok:
@@ -272,6 +300,103 @@ class CardDelivery:
             self._respond(reply_to, render_watch_list(entries))
 
         self._submit(reply_to, answer)
+
+    # ------------------------------------------------------------------ the modal
+
+    def open_modal(self, trigger_id: str | None, *, user_id: str | None) -> bool:
+        """Open the "check a flow" form, at once: the trigger lives 3 s (called after the ack)."""
+        if trigger_id is None:
+            log.warning("no trigger_id to open the modal with")
+            return False
+        view = render_check_modal(self._languages.language(user_id), max_ids=self._max_ids)
+        return self._replies.views_open(trigger_id, view).ok
+
+    def cached_modal(
+        self, flow_ids: Sequence[str], *, requester: Requester, reply_to: ReplyTarget
+    ) -> dict[str, Any] | None:
+        """The modal with every card in it when all flows are cached here (the submission's ack
+        can show them, with no e签宝 call and no later update); None otherwise."""
+        outcomes: list[LookupOutcome] = []
+        for flow_id in flow_ids:
+            outcome = self._cards.cached(flow_id, requester=requester, trigger="modal")
+            if outcome is None:
+                return None
+            outcomes.append(outcome)
+        self._post_picked(outcomes, requester=requester, reply_to=reply_to)
+        return self._modal_view(flow_ids, outcomes, requester=requester, reply_to=reply_to)
+
+    def modal_cards(
+        self, flow_ids: Sequence[str], *, requester: Requester, reply_to: ReplyTarget
+    ) -> None:
+        """Look the flows up after the ack, then put the cards in the modal (views.update by
+        view id) and, when a conversation was picked, post them there for everyone."""
+        view = reply_to.view
+
+        def deliver() -> None:
+            outcomes = [
+                self._cards.look_up(flow_id, requester=requester, trigger="modal")
+                for flow_id in flow_ids
+            ]
+            self._post_picked(outcomes, requester=requester, reply_to=reply_to)
+            if view is not None:
+                modal = self._modal_view(flow_ids, outcomes, requester=requester, reply_to=reply_to)
+                self._replies.views_update(view.view_id, modal)
+
+        self._submit(reply_to, deliver)
+
+    def _recheck_modal(self, flow_id: str, requester: Requester, view: ViewRef) -> None:
+        flow_ids = list(view.flow_ids) or [flow_id]
+
+        def refresh() -> None:
+            outcomes = []
+            for shown in flow_ids:
+                outcome = (
+                    self._cards.look_up(shown, requester=requester, trigger="recheck")
+                    if shown == flow_id
+                    # The other cards are redrawn from the cache when it has them.
+                    else self._cards.cached(shown, requester=requester, trigger="modal")
+                    or self._cards.look_up(shown, requester=requester, trigger="modal")
+                )
+                outcomes.append(outcome)
+            modal = self._modal_view(flow_ids, outcomes, requester=requester, reply_to=None)
+            result = self._replies.views_update(view.view_id, modal, hash=view.hash)
+            if not result.ok:
+                log.info("modal not rechecked", extra={"error": result.error})
+
+        self._submit(ReplyTarget(), refresh)
+
+    def _modal_view(
+        self,
+        flow_ids: Sequence[str],
+        outcomes: Sequence[LookupOutcome],
+        *,
+        requester: Requester,
+        reply_to: ReplyTarget | None,
+    ) -> dict[str, Any]:
+        language = self._languages.language(requester.user_id)
+        cards = [
+            self._cards.render(outcome, ephemeral=False, offer_share=False, language=language)
+            for outcome in outcomes
+        ]
+        posted_to = reply_to.channel_id if reply_to and reply_to.response_url else None
+        return render_modal_cards(flow_ids, cards, posted_to=posted_to, language=language)
+
+    def _post_picked(
+        self, outcomes: Sequence[LookupOutcome], *, requester: Requester, reply_to: ReplyTarget
+    ) -> None:
+        """The cards for the conversation picked in the modal: bilingual, naming who asked."""
+        if reply_to.response_url is None:
+            return
+        outcomes = list(outcomes)
+
+        def post() -> None:
+            for outcome in outcomes:
+                card = self._cards.render(outcome, ephemeral=False, requested_by=requester.user_id)
+                self._replies.respond(reply_to.response_url, card.to_message(), in_channel=True)
+
+        self._submit(reply_to, post)
+
+    # ------------------------------------------------------------------ internals
 
     def _respond(self, reply_to: ReplyTarget, card: Card, *, replace: bool | None = None) -> None:
         """Answer privately; a private card acted on is replaced instead of answered below."""

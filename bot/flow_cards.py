@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from bot.audit import Requester, record_lookup
 from bot.cards import (
@@ -22,6 +23,7 @@ from bot.cards import (
     render_outline,
 )
 from bot.esign.errors import EsignError
+from bot.language import Language
 from bot.lookup import FlowLookup
 from bot.snapshot import FlowSnapshot
 
@@ -35,13 +37,41 @@ class LookupOutcome:
     error: EsignError | None = None
 
 
+class LookupHistory(Protocol):
+    """Where a person's lookups are remembered (their Home tab's "recent lookups")."""
+
+    def record(self, user_id: str, flow_id: str, status: str) -> None:
+        """Never raises: a store that fails must not fail the lookup."""
+        ...
+
+
 class FlowCards:
     def __init__(
-        self, lookup: FlowLookup, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        lookup: FlowLookup,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        history: LookupHistory | None = None,
     ) -> None:
         self._lookup = lookup
         self._clock = clock
         self._bodies = OutlineBodies()
+        self._history = history
+
+    def remember_in(self, history: LookupHistory) -> None:
+        """Record every person's lookups from now on (set once by the composition root)."""
+        self._history = history
+
+    def cached(self, flow_id: str, *, requester: Requester, trigger: str) -> LookupOutcome | None:
+        """The flow's answer if this process has it cached (audited and remembered as any
+        lookup), else None: never an e签宝 call, so an ack may use it."""
+        started = time.perf_counter()
+        snapshot = self._lookup.peek(flow_id)
+        if snapshot is None:
+            return None
+        outcome = LookupOutcome(flow_id, snapshot=snapshot)
+        self._finish(outcome, requester=requester, trigger=trigger, started=started)
+        return outcome
 
     def look_up(self, flow_id: str, *, requester: Requester, trigger: str) -> LookupOutcome:
         started = time.perf_counter()
@@ -54,16 +84,25 @@ class FlowCards:
             # A bug of ours must still end in a message for the person waiting, not silence.
             log.exception("flow lookup failed unexpectedly")
         finally:
-            record_lookup(
-                requester,
-                trigger=trigger,
-                flow_id=flow_id,
-                outcome=_outcome_name(outcome),
-                cached=bool(outcome.snapshot and outcome.snapshot.from_cache),
-                duration_ms=(time.perf_counter() - started) * 1000,
-                code=outcome.error.code if outcome.error else None,
-            )
+            self._finish(outcome, requester=requester, trigger=trigger, started=started)
         return outcome
+
+    def _finish(
+        self, outcome: LookupOutcome, *, requester: Requester, trigger: str, started: float
+    ) -> None:
+        record_lookup(
+            requester,
+            trigger=trigger,
+            flow_id=outcome.flow_id,
+            outcome=_outcome_name(outcome),
+            cached=bool(outcome.snapshot and outcome.snapshot.from_cache),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            code=outcome.error.code if outcome.error else None,
+        )
+        # Someone asked (a workflow step has no person): their Home tab lists it.
+        if self._history is not None and requester.user_id is not None:
+            status = str(outcome.snapshot.outline.flow_status) if outcome.snapshot else ""
+            self._history.record(requester.user_id, outcome.flow_id, status)
 
     def render(
         self,
@@ -74,9 +113,11 @@ class FlowCards:
         requested_by: str | None = None,
         offer_share: bool = True,
         watching: Watching | None = None,
+        language: Language = "both",
     ) -> Card:
         """`requested_by` is named on the card; `offer_share` is False where the bot cannot post;
-        `watching` says who watches the flow (its card then offers Unwatch)."""
+        `watching` says who watches the flow (its card then offers Unwatch); `language` is the
+        reader's own, for a card only they see."""
         try:
             if outcome.snapshot is not None:
                 return render_outline(
@@ -88,6 +129,7 @@ class FlowCards:
                     offer_share=offer_share,
                     bodies=self._bodies,
                     watching=watching,
+                    language=language,
                 )
             if outcome.error is not None:
                 return render_error(
@@ -111,6 +153,7 @@ class FlowCards:
         requested_by: str | None = None,
         offer_share: bool = True,
         watching: Watching | None = None,
+        language: Language = "both",
     ) -> Card:
         outcome = self.look_up(flow_id, requester=requester, trigger=trigger)
         return self.render(
@@ -120,6 +163,7 @@ class FlowCards:
             requested_by=requested_by,
             offer_share=offer_share,
             watching=watching,
+            language=language,
         )
 
     def lookup(self, flow_id: str) -> FlowSnapshot:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Final, NamedTuple
 
 from bot.esign.models import FlowStatus, ObjectType, SubFlowStatus, SubFlowType
+from bot.language import Language
 
 #: Emoji for anything the tables below do not know: deliberately neither good nor bad.
 UNKNOWN_EMOJI: Final = ":grey_question:"
@@ -35,6 +36,14 @@ class Label:
         """ "English · 中文" (the one way a card pairs the two), or the single word when they
         are the same (raw names, and words such as "e签宝" that need no translation)."""
         return self.en if self.en == self.zh else f"{self.en}{separator}{self.zh}"
+
+    def words_in(self, language: Language, separator: str = " · ") -> str:
+        """The words in one language ("en", "zh"), or paired as `words()` ("both")."""
+        if language == "en":
+            return self.en
+        if language == "zh":
+            return self.zh
+        return self.words(separator)
 
     @property
     def is_raw(self) -> bool:

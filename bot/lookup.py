@@ -81,6 +81,13 @@ class FlowLookup:
     def simulated(self) -> bool:
         return self._simulated
 
+    def peek(self, flow_id: str) -> FlowSnapshot | None:
+        """This process's cached answer, or None: never a call, to e签宝 or to Redis, so an ack
+        can use it (the modal shows cached cards at once)."""
+        with self._lock:
+            entry = self._cache.get(flow_id) if self._cache is not None else None
+        return None if entry is None else dataclasses.replace(entry.snapshot, from_cache=True)
+
     def get(self, flow_id: str) -> FlowSnapshot:
         """The flow's outline, from the cache when it is fresh enough; raises EsignError."""
         flow_id = validate_flow_id(flow_id)

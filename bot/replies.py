@@ -70,6 +70,16 @@ class PostResult:
         return self.error in CANNOT_POST_HERE
 
 
+@dataclass(frozen=True, slots=True)
+class ViewResult:
+    """What views.open / views.update / views.publish answered."""
+
+    ok: bool
+    view_id: str | None = None
+    hash: str | None = None
+    error: str | None = None
+
+
 class SlackReplies:
     def __init__(
         self,
@@ -90,12 +100,17 @@ class SlackReplies:
         replace_original: bool = False,
         delete_original: bool = False,
         thread_ts: str | None = None,
+        in_channel: bool = False,
     ) -> bool:
+        """`in_channel` only for a conversation the person picked themselves (the modal's
+        "Also post to…"): every other answer through a response_url is private."""
         if response_url is None or not self._allow_response_url(response_url):
             log.warning("refused to post to an unexpected response_url")
             return False
-        # Answers through a response_url are private; public ones go through chat.postMessage.
-        body: dict[str, Any] = {**message, "response_type": "ephemeral"}
+        body: dict[str, Any] = {
+            **message,
+            "response_type": "in_channel" if in_channel else "ephemeral",
+        }
         if replace_original:
             body["replace_original"] = True
         if delete_original:
@@ -160,6 +175,52 @@ class SlackReplies:
                 channel=channel, ts=ts, text=message["text"], blocks=message.get("blocks")
             ),
         )
+
+    def views_open(self, trigger_id: str, view: dict[str, Any]) -> ViewResult:
+        """Open a modal; the trigger is good for 3 s after the person acted."""
+        return self._view_call(
+            "views.open", lambda: self._client.views_open(trigger_id=trigger_id, view=view)
+        )
+
+    def views_update(
+        self, view_id: str, view: dict[str, Any], *, hash: str | None = None
+    ) -> ViewResult:
+        """Redraw an open modal; with `hash`, Slack refuses if it changed since (hash_conflict)."""
+        return self._view_call(
+            "views.update", lambda: self._client.views_update(view_id=view_id, view=view, hash=hash)
+        )
+
+    def views_publish(
+        self, user_id: str, view: dict[str, Any], *, hash: str | None = None
+    ) -> ViewResult:
+        return self._view_call(
+            "views.publish",
+            lambda: self._client.views_publish(user_id=user_id, view=view, hash=hash),
+        )
+
+    def finish_step(self, method: str, call: Callable[[], SlackResponse]) -> bool:
+        """End a workflow step with Bolt's `complete`/`fail`, which carry the client Bolt
+        injected for the execution (the workflow's own token); never raises."""
+        try:
+            return self._web_api(method, "", call).ok
+        except ValueError:
+            # Bolt's complete/fail refuse outside a function execution (no execution id).
+            log.warning(f"{method} not sent: no function execution to finish")
+            return False
+
+    def _view_call(self, method: str, call: Callable[[], SlackResponse]) -> ViewResult:
+        try:
+            response = call()
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "unknown_error")
+            log.info(f"{method} refused", extra={"error": error})
+            return ViewResult(ok=False, error=error)
+        except (SlackClientError, OSError) as exc:
+            log.warning(f"{method} failed", extra={"error": type(exc).__name__})
+            return ViewResult(ok=False, error="request_failed")
+        view = response.get("view")
+        view = view if isinstance(view, dict) else {}
+        return ViewResult(ok=True, view_id=view.get("id"), hash=view.get("hash"))
 
     def _web_api(self, method: str, channel: str, call: Callable[[], SlackResponse]) -> PostResult:
         try:

@@ -7,6 +7,19 @@ else, so every way in (command, shortcut, button) answers by the same rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class ViewRef:
+    """A modal or Home tab the request came from, which views.update / views.publish change."""
+
+    view_id: str
+    kind: Literal["modal", "home"]
+    #: Slack's version of the view; an update with it fails rather than overwrite a newer one.
+    hash: str | None = None
+    #: The flows the modal shows (kept in its private_metadata), so a Recheck redraws them all.
+    flow_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +38,10 @@ class ReplyTarget:
     #: Slack shows the ack's own message to the person (slash commands), so an answer that is
     #: ready at once can ride on the ack instead of spending one of the response_url's posts.
     ack_is_shown: bool = False
+    #: The modal or Home tab acted on (a modal's cards are redrawn there, not sent as messages).
+    view: ViewRef | None = None
+    #: The slash-command-less doors (global shortcut, Home tab) open modals with this; 3 s.
+    trigger_id: str | None = None
 
     @property
     def posted_message(self) -> tuple[str, str] | None:

@@ -25,7 +25,9 @@ from bot.esign.client import EsignClient, RetryPolicy
 from bot.esign.rate_limit import CallPacer, CallRateLimiter
 from bot.esign.signing import SignatureAuth
 from bot.esign.token_auth import TokenAuth
+from bot.event_receipts import EventReceipts
 from bot.flow_cards import FlowCards
+from bot.home import HomeTab, PersonalHistory
 from bot.lookup import FlowLookup
 from bot.redis_state.rate_budget import SharedCallBudget
 from bot.redis_state.state import SharedState, open_shared_state
@@ -38,6 +40,7 @@ from bot.watch.callbacks import CallbackReceiver
 from bot.watch.notifier import SlackWatchNotifier
 from bot.watch.poller import POLL_SHARE, WatchPoller
 from bot.watch.service import WatchLimits, WatchService
+from bot.workflow_step import FlowStep
 
 log = logging.getLogger(__name__)
 
@@ -232,8 +235,21 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         app_secret=stack.endpoint.app_secret,
         run_later=poller.submit,
     )
+    history = PersonalHistory(store)
+    stack.cards.remember_in(history)
     services = Services(
-        delivery=CardDelivery(stack.cards, replies, work, watches, notifier),
+        delivery=CardDelivery(
+            stack.cards,
+            replies,
+            work,
+            watches,
+            notifier,
+            languages=history,
+            max_ids=settings.max_ids_per_command,
+        ),
+        home=HomeTab(history, stack.cards, replies, work),
+        step=FlowStep(stack.cards, replies, work),
+        events=EventReceipts(store),
         max_ids=settings.max_ids_per_command,
     )
     signing_secret = (

@@ -22,3 +22,36 @@ SLACK_USER_ID: Final = re.compile(rf"(?=[UW]){SLACK_ID_PATTERN}")
 def slack_id(value: object) -> str | None:
     """A Slack id from a payload, or None when it does not look like one."""
     return value if isinstance(value, str) and SLACK_ID.fullmatch(value) else None
+
+
+#: Global shortcut (⚡ menu): opens the "check a flow" modal.
+SHORTCUT_CHECK_FLOW: Final = "esign_flow_check_global"
+#: The modal the global shortcut opens, and its inputs.
+VIEW_CHECK_FLOW: Final = "esign_flow_check_modal"
+BLOCK_FLOW_IDS: Final = "esign_flow_ids"
+ACTION_FLOW_IDS: Final = "esign_flow_ids_input"
+BLOCK_ALSO_POST: Final = "esign_flow_also_post"
+ACTION_ALSO_POST: Final = "esign_flow_also_post_select"
+
+#: Home tab controls.
+ACTION_HOME_RECHECK: Final = "esign_flow_home_recheck"
+ACTION_HOME_CLEAR: Final = "esign_flow_home_clear"
+ACTION_HOME_LANGUAGE: Final = "esign_flow_home_language"
+ACTION_HOME_OPEN_MODAL: Final = "esign_flow_home_open_modal"
+
+#: Workflow Builder custom step (manifest `functions.<id>`), its input and outputs.
+FUNCTION_CHECK_FLOW: Final = "check_esign_flow"
+STEP_INPUT_FLOW_ID: Final = "flow_id"
+STEP_OUTPUTS: Final = (
+    "flow_status",
+    "status_label",
+    "object_type",
+    "fail_reason",
+    "sub_flows_summary",
+    "is_final",
+    "checked_at",
+)
+
+#: Events the app subscribes to (manifest `settings.event_subscriptions.bot_events`).
+EVENT_APP_HOME_OPENED: Final = "app_home_opened"
+EVENT_FUNCTION_EXECUTED: Final = "function_executed"

@@ -17,10 +17,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Protocol
 
 import redis
 
+# Re-exported: the store was where these were first defined.
+from bot.language import LANGUAGES as LANGUAGES
+from bot.language import Language as Language
+from bot.language import as_language
 from bot.redis_state.connection import RedisUnavailable
 from bot.redis_state.health import SharedRedis
 from bot.redis_state.state import SharedState
@@ -30,8 +34,6 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION: Final = 1
 #: Most recent lookups kept per person (the Home tab shows the latest ten).
 RECENT_PER_PERSON: Final = 10
-Language = Literal["zh", "en", "both"]
-LANGUAGES: Final[tuple[Language, ...]] = ("both", "zh", "en")
 
 
 class StoreUnavailable(Exception):
@@ -320,10 +322,7 @@ class SqliteStateStore:
 
 
 def _language(value: object) -> Language | None:
-    for known in LANGUAGES:
-        if value == known:
-            return known
-    return None
+    return as_language(value)
 
 
 class RedisStateStore:

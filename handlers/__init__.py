@@ -9,14 +9,19 @@ from slack_bolt import App
 
 from bot.access import AccessPolicy
 from bot.services import Services
-from handlers import access, actions, commands, errors, shortcuts
+from handlers import access, actions, commands, errors, events, home, modal, shortcuts, steps
 from handlers.context import ListenerContextMiddleware
 
 
 def register(app: App, services: Services, policy: AccessPolicy | None = None) -> None:
     app.use(ListenerContextMiddleware())
     errors.register(app, services)
+    events.register(app, services)
     access.register(app, services, policy or AccessPolicy())
     commands.register(app, services)
     shortcuts.register(app, services)
+    modal.register(app, services)
+    home.register(app, services)
+    steps.register(app, services)
+    # Last: its catch-all answers buttons no listener above claimed.
     actions.register(app, services)

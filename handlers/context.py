@@ -5,7 +5,11 @@ The first middleware of the app: it puts into Bolt's context
 - `reply_to`: where the answer goes (response_url, channel, thread, the message acted on,
   whether it is a private card or a DM between people);
 - `click`: for a button, its decoded value or what is wrong with it (None otherwise);
-- `request_text`: what the person typed (a slash command) or the message a shortcut ran on.
+- `request_text`: what the person typed (a slash command, the modal's flow ids field), the
+  message a shortcut ran on, or the flow id a workflow step was given;
+- `choice`: the option picked in a select or radio group (the Home tab's language);
+- `slack_event`: for the Events API, the event's id, type, tab and retry count;
+- `step`: for a Workflow Builder step, its execution id and its flow_id input.
 Bolt hands context entries to listeners by argument name, so a listener declares
 `requester: Requester` and gets it. Every read is defensive: a missing or mistyped field gives
 None, never an exception, so a crafted payload reaches the listener as missing facts.
@@ -22,11 +26,31 @@ from slack_bolt.middleware import Middleware
 
 from bot.audit import Requester
 from bot.button_value import ButtonValue, ButtonValueError
-from bot.reply_target import ReplyTarget
+from bot.esign.errors import InvalidFlowId
+from bot.esign.flow_id import validate_flow_id
+from bot.reply_target import ReplyTarget, ViewRef
+from bot.slack_ids import (
+    ACTION_FLOW_IDS,
+    BLOCK_FLOW_IDS,
+    STEP_INPUT_FLOW_ID,
+)
+from bot.workflow_step import StepRequest
 from handlers.payload import field, in_direct_message, text_field
 
 #: A button press: the value our card put in the button, or why it is not one of ours.
 Click = ButtonValue | ButtonValueError
+
+
+@dataclass(frozen=True, slots=True)
+class SlackEvent:
+    """An Events API delivery: what it is, and whether Slack is sending it again."""
+
+    event_id: str | None
+    type: str | None
+    #: app_home_opened: "home" or "messages".
+    tab: str | None = None
+    #: X-Slack-Retry-Num: 0 for the first delivery.
+    retry_num: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,20 +59,30 @@ class ListenerContext:
     reply_to: ReplyTarget
     click: Click | None = None
     request_text: str | None = None
+    choice: str | None = None
+    slack_event: SlackEvent | None = None
+    step: StepRequest | None = None
 
     def into(self, context: dict[str, Any]) -> None:
         context["requester"] = self.requester
         context["reply_to"] = self.reply_to
         context["click"] = self.click
         context["request_text"] = self.request_text
+        context["choice"] = self.choice
+        context["slack_event"] = self.slack_event
+        context["step"] = self.step
 
 
-def read_context(body: dict[str, Any]) -> ListenerContext:
+def read_context(body: dict[str, Any], *, retry_num: int = 0) -> ListenerContext:
     kind = field(body, "type")
     if kind == "block_actions":
         return _read_click(body)
     if kind in ("message_action", "shortcut"):
         return _read_shortcut(body)
+    if kind == "view_submission":
+        return _read_submission(body)
+    if kind == "event_callback":
+        return _read_event(body, retry_num)
     return _read_flat(body)
 
 
@@ -72,7 +106,8 @@ def _read_flat(body: dict[str, Any]) -> ListenerContext:
 
 
 def _read_shortcut(body: dict[str, Any]) -> ListenerContext:
-    """Shortcuts: the answer belongs in the thread of the message it ran on."""
+    """Shortcuts: a message shortcut answers in the thread of the message it ran on; a global
+    one (⚡ menu) has no channel and no response_url, only a trigger to open a modal with."""
     channel_id = text_field(body, "channel", "id")
     return ListenerContext(
         requester=Requester.from_payload(
@@ -83,9 +118,88 @@ def _read_shortcut(body: dict[str, Any]) -> ListenerContext:
             channel_id=channel_id,
             thread_ts=text_field(body, "message", "thread_ts") or text_field(body, "message", "ts"),
             direct_message=in_direct_message(body),
+            trigger_id=text_field(body, "trigger_id"),
         ),
         request_text=text_field(body, "message", "text"),
     )
+
+
+def _read_submission(body: dict[str, Any]) -> ListenerContext:
+    """The modal's submit: the typed ids, and the conversation picked for "Also post to…".
+
+    A conversations_select with `response_url_enabled` brings that conversation's response_url
+    in `response_urls`; it becomes the reply address, so posting there needs no membership.
+    """
+    values = field(body, "view", "state", "values")
+    picked = field(body, "response_urls")
+    hook = picked[0] if isinstance(picked, list) and picked else None
+    channel_id = text_field(hook, "channel_id")
+    typed = field(values, BLOCK_FLOW_IDS, ACTION_FLOW_IDS, "value")
+    return ListenerContext(
+        requester=Requester.from_payload(
+            text_field(body, "team", "id"), channel_id, text_field(body, "user", "id")
+        ),
+        reply_to=ReplyTarget(
+            response_url=text_field(hook, "response_url"),
+            channel_id=channel_id,
+            view=_read_view(body),
+        ),
+        request_text=typed if isinstance(typed, str) else None,
+    )
+
+
+def _read_event(body: dict[str, Any], retry_num: int) -> ListenerContext:
+    """Events API: app_home_opened (the person and their App Home) and function_executed."""
+    event = field(body, "event")
+    kind = text_field(event, "type")
+    step = None
+    request_text = None
+    if kind == "function_executed":
+        raw_flow = field(event, "inputs", STEP_INPUT_FLOW_ID)
+        request_text = raw_flow if isinstance(raw_flow, str) else None
+        step = StepRequest(
+            execution_id=text_field(event, "function_execution_id"), flow_id=request_text
+        )
+    user = field(event, "user")
+    return ListenerContext(
+        requester=Requester.from_payload(
+            text_field(body, "team_id"),
+            text_field(event, "channel"),
+            user if isinstance(user, str) else None,
+        ),
+        reply_to=ReplyTarget(),
+        request_text=request_text,
+        slack_event=SlackEvent(
+            event_id=text_field(body, "event_id"),
+            type=kind,
+            tab=text_field(event, "tab"),
+            retry_num=retry_num,
+        ),
+        step=step,
+    )
+
+
+def _read_view(body: dict[str, Any]) -> ViewRef | None:
+    view_id = text_field(body, "view", "id") or text_field(body, "container", "view_id")
+    if view_id is None:
+        return None
+    return ViewRef(
+        view_id=view_id,
+        kind="home" if text_field(body, "view", "type") == "home" else "modal",
+        hash=text_field(body, "view", "hash"),
+        flow_ids=_flow_ids(text_field(body, "view", "private_metadata")),
+    )
+
+
+def _flow_ids(metadata: str | None) -> tuple[str, ...]:
+    """The flows a modal shows, from its private_metadata ("id,id"); what is not one is dropped."""
+    found: list[str] = []
+    for part in (metadata or "").split(",")[:10]:
+        try:
+            found.append(validate_flow_id(part))
+        except InvalidFlowId:
+            continue
+    return tuple(found)
 
 
 def _read_click(body: dict[str, Any]) -> ListenerContext:
@@ -98,6 +212,7 @@ def _read_click(body: dict[str, Any]) -> ListenerContext:
     except ButtonValueError as problem:
         click = problem
     channel_id = text_field(body, "container", "channel_id") or text_field(body, "channel", "id")
+    in_view = text_field(body, "container", "type") == "view"
     return ListenerContext(
         requester=Requester.from_payload(
             text_field(body, "team", "id"), channel_id, text_field(body, "user", "id")
@@ -109,11 +224,17 @@ def _read_click(body: dict[str, Any]) -> ListenerContext:
             message_ts=text_field(body, "container", "message_ts")
             or text_field(body, "message", "ts"),
             # Ephemeral messages come without `message`, and Slack marks their container.
-            ephemeral=field(body, "container", "is_ephemeral") is True
-            or not isinstance(field(body, "message"), dict),
+            ephemeral=not in_view
+            and (
+                field(body, "container", "is_ephemeral") is True
+                or not isinstance(field(body, "message"), dict)
+            ),
             direct_message=in_direct_message(body),
+            view=_read_view(body) if in_view else None,
+            trigger_id=text_field(body, "trigger_id"),
         ),
         click=click,
+        choice=text_field(action, "selected_option", "value"),
     )
 
 
@@ -124,5 +245,13 @@ class ListenerContextMiddleware(Middleware):
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         body = req.body if isinstance(req.body, dict) else {}
-        read_context(body).into(req.context)
+        retry = (
+            req.headers.get("x-slack-retry-num") if body.get("type") == "event_callback" else None
+        )
+        read_context(body, retry_num=_count(retry)).into(req.context)
         return next()
+
+
+def _count(header: object) -> int:
+    value = header[0] if isinstance(header, list | tuple) and header else header
+    return int(value) if isinstance(value, str) and value.isdigit() else 0

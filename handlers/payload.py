@@ -66,6 +66,12 @@ def malformed_request(body: str, content_type: str) -> str | None:
         # Slack sends some of these as null, or as a bare id string in older payloads.
         if not isinstance(payload.get(name), dict | str | None):
             return f"`{name}` is not an object"
+    view = payload.get("view")
+    # Bolt reads a submitted view's type while routing (workflow_step or not).
+    if payload["type"] in ("view_submission", "view_closed") and not (
+        isinstance(view, dict) and isinstance(view.get("type"), str)
+    ):
+        return "the view has no type"
     authorizations = payload.get("authorizations")
     if authorizations is not None and not (
         isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)

@@ -16,11 +16,31 @@ import handlers
 from bot.background import BackgroundWork
 from bot.delivery import CardDelivery
 from bot.esign.models import FlowOutline
+from bot.event_receipts import EventReceipts
 from bot.flow_cards import FlowCards
+from bot.home import HomeTab, PersonalHistory
 from bot.lookup import FlowLookup
 from bot.replies import SlackReplies, response_url_guard
 from bot.services import Services
-from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
+from bot.slack_ids import (
+    ACTION_HOME_CLEAR,
+    ACTION_HOME_LANGUAGE,
+    ACTION_HOME_OPEN_MODAL,
+    ACTION_HOME_RECHECK,
+    ACTION_RECHECK,
+    ACTION_SHARE,
+    ACTION_UNWATCH,
+    ACTION_WATCH,
+    EVENT_APP_HOME_OPENED,
+    EVENT_FUNCTION_EXECUTED,
+    FUNCTION_CHECK_FLOW,
+    SHORTCUT_CHECK_FLOW,
+    STEP_INPUT_FLOW_ID,
+    STEP_OUTPUTS,
+    VIEW_CHECK_FLOW,
+)
+from bot.state_store import SqliteStateStore
+from bot.workflow_step import FlowStep
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT.parent / "shared" / "schemas" / "slack-app-manifest.schema.json"
@@ -66,8 +86,18 @@ def _registered_app() -> App:
     replies = SlackReplies(
         WebClient(), allow_response_url=response_url_guard("https://slack.com/api/")
     )
-    delivery = CardDelivery(FlowCards(lookup), replies, BackgroundWork(1))
-    handlers.register(app, Services(delivery))
+    cards, work = FlowCards(lookup), BackgroundWork(1)
+    delivery = CardDelivery(cards, replies, work)
+    history = PersonalHistory(SqliteStateStore(":memory:"))
+    handlers.register(
+        app,
+        Services(
+            delivery,
+            home=HomeTab(history, cards, replies, work),
+            step=FlowStep(cards, replies, work),
+            events=EventReceipts(None),
+        ),
+    )
     return app
 
 
@@ -92,11 +122,75 @@ def _requests_from_manifest() -> dict[str, BoltRequest]:
         found[f"shortcut {shortcut['callback_id']}"] = _payload(
             {"type": kind, "callback_id": shortcut["callback_id"]}
         )
+    for event in manifest()["settings"]["event_subscriptions"]["bot_events"]:
+        if event != EVENT_FUNCTION_EXECUTED:  # a function's event is matched per function below
+            found[f"event {event}"] = _event({"type": event})
+    for callback_id in manifest().get("functions", {}):
+        found[f"function {callback_id}"] = _event(
+            {
+                "type": EVENT_FUNCTION_EXECUTED,
+                "function": {"callback_id": callback_id},
+                "function_execution_id": "Fx0MANIFEST",
+            }
+        )
     return found
+
+
+def _event(event: dict[str, Any]) -> BoltRequest:
+    body = {"type": "event_callback", "team_id": "T0TEAM", "event_id": "Ev0", "event": event}
+    return BoltRequest(body=json.dumps(body), headers={"content-type": ["application/json"]})
 
 
 def _button(action_id: str) -> BoltRequest:
     return _payload({"type": "block_actions", "actions": [{"action_id": action_id}]})
+
+
+#: What the bot's own cards and views send back: buttons, and the modal's submission.
+_FROM_OUR_VIEWS = [
+    _button(ACTION_RECHECK),
+    _button(ACTION_SHARE),
+    _button(ACTION_WATCH),
+    _button(ACTION_UNWATCH),
+    _button(ACTION_HOME_RECHECK),
+    _button(ACTION_HOME_CLEAR),
+    _button(ACTION_HOME_LANGUAGE),
+    _button(ACTION_HOME_OPEN_MODAL),
+    _payload(
+        {"type": "view_submission", "view": {"type": "modal", "callback_id": VIEW_CHECK_FLOW}}
+    ),
+]
+
+
+def test_the_home_tab_events_and_the_step_agree_with_the_code() -> None:
+    data = manifest()
+    settings = data["settings"]
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
+    assert EVENT_APP_HOME_OPENED in settings["event_subscriptions"]["bot_events"]
+    assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
+    assert settings["function_runtime"] == "remote"
+    assert settings["org_deploy_enabled"] is True
+    assert EVENT_FUNCTION_EXECUTED in settings["event_subscriptions"]["bot_events"]
+    step = data["functions"][FUNCTION_CHECK_FLOW]
+    assert set(step["input_parameters"]["properties"]) == {STEP_INPUT_FLOW_ID}
+    assert step["input_parameters"]["required"] == [STEP_INPUT_FLOW_ID]
+    outputs = step["output_parameters"]["properties"]
+    assert tuple(outputs) == STEP_OUTPUTS
+    assert outputs["is_final"]["type"] == "boolean"
+    global_shortcuts = [s for s in data["features"]["shortcuts"] if s["type"] == "global"]
+    assert [s["callback_id"] for s in global_shortcuts] == [SHORTCUT_CHECK_FLOW]
+
+
+def test_the_steps_outputs_are_the_manifests() -> None:
+    from datetime import UTC, datetime
+
+    from bot.cards.step import step_outputs
+    from bot.snapshot import FlowSnapshot
+
+    outline = FlowOutline.model_validate({"flowId": "803719636976683872", "flowStatus": "ING"})
+    now = datetime.now(UTC)
+    produced = step_outputs(FlowSnapshot(outline, now, from_cache=False), checked_at=now)
+    declared = manifest()["functions"][FUNCTION_CHECK_FLOW]["output_parameters"]["properties"]
+    assert set(produced) == set(declared)
 
 
 def test_every_manifest_entry_has_a_listener_and_every_listener_an_entry() -> None:
@@ -113,9 +207,8 @@ def test_every_manifest_entry_has_a_listener_and_every_listener_an_entry() -> No
 
     for name, request in requests.items():
         assert matching(request), f"{name} is in manifest.yml but no listener handles it"
-    buttons = [_button(a) for a in (ACTION_RECHECK, ACTION_SHARE, ACTION_WATCH, ACTION_UNWATCH)]
     for listener in listeners:
-        handled = [r for r in [*requests.values(), *buttons] if listener in matching(r)]
+        handled = [r for r in [*requests.values(), *_FROM_OUR_VIEWS] if listener in matching(r)]
         assert handled, f"listener {listener} answers nothing that manifest.yml or a card sends"
     unknown = _form(command="/not-ours", text="")
     assert not matching(unknown)

@@ -49,6 +49,7 @@ from bot.labels import (
     sub_flow_type_label,
     subject_label,
 )
+from bot.language import Language, pick
 from bot.snapshot import FlowSnapshot
 
 #: Slack allows 50 blocks; the related-flow sections stop well before that.
@@ -70,7 +71,26 @@ FOLD_RESERVE: Final = 60
 TAIL_RESERVE: Final = 400
 
 SIMULATED_BANNER: Final = ":test_tube: *Simulated e签宝 data — not a real flow*"
+SIMULATED_BANNER_ZH: Final = ":test_tube: *模拟的 e签宝 数据，不是真实流程*"
 RELATED_TITLE: Final = "*Agent's verification 经办人认证*"
+
+#: The card's fixed titles, (English, 中文): shown both, or in the reader's language.
+_TITLES: Final[dict[str, tuple[str, str]]] = {
+    "subject": ("Subject", "主体"),
+    "status": ("Status", "状态"),
+    "context": ("Context id", "上下文"),
+    "created": ("Created", "创建"),
+    "changed": ("Last changed", "更新"),
+    "fail_reason": ("Fail reason", "失败原因"),
+    "sub_flows": ("Sub-flows", "子流程"),
+    "related": ("Agent's verification", "经办人认证"),
+}
+
+
+def _title(key: str, language: Language) -> str:
+    en, zh = _TITLES[key]
+    return pick(en, zh, language)
+
 
 # Order in which sub-flows keep their place when a list must be cut: what needs attention first.
 _ATTENTION: Final[dict[str, int]] = {
@@ -92,6 +112,7 @@ def render_outline(
     offer_share: bool = True,
     bodies: OutlineBodies | None = None,
     watching: Watching | None = None,
+    language: Language = "both",
 ) -> Card:
     """The card for one flow. `now` only ages a cached answer; Share is offered on ephemeral cards
     unless `offer_share` is False (where the bot cannot post, such as a DM between people).
@@ -100,15 +121,16 @@ def render_outline(
     `thread_ts` is the thread the card answers in. Both ride along in the button values, so a
     Recheck or Share answers in that thread and a rechecked card still names who asked.
     `bodies` reuses the rendered body of an outline shown before. A flow that can still move
-    offers Watch, or, when `watching`, says so and offers Unwatch.
+    offers Watch, or, when `watching`, says so and offers Unwatch. `language` is the reader's
+    ("both" for anything posted where several people read it).
     """
     body = (
-        bodies.body(snapshot.outline, simulated=snapshot.simulated)
+        bodies.body(snapshot.outline, simulated=snapshot.simulated, language=language)
         if bodies is not None
-        else _render_body(snapshot.outline, simulated=snapshot.simulated)
+        else _render_body(snapshot.outline, simulated=snapshot.simulated, language=language)
     )
     blocks: list[Block] = list(body.blocks)
-    blocks.append(_context(_footer_text(snapshot, now, requested_by)))
+    blocks.append(_context(_footer_text(snapshot, now, requested_by, language)))
     movable = str(snapshot.outline.flow_status) in MOVABLE_STATUSES
     if movable and watching is not None:
         blocks.append(_context(_watching_text(watching)))
@@ -165,23 +187,23 @@ class OutlineBodies:
     """
 
     def __init__(self, maxsize: int = 256) -> None:
-        self._bodies: LRUCache[tuple[int, bool], _Body] = LRUCache(maxsize=maxsize)
+        self._bodies: LRUCache[tuple[int, bool, str], _Body] = LRUCache(maxsize=maxsize)
         self._lock = threading.Lock()
 
-    def body(self, outline: FlowOutline, *, simulated: bool) -> _Body:
-        key = (id(outline), simulated)
+    def body(self, outline: FlowOutline, *, simulated: bool, language: Language = "both") -> _Body:
+        key = (id(outline), simulated, language)
         with self._lock:
             cached = self._bodies.get(key)
         # The identity check guards against a new outline that reuses a freed object's id.
         if cached is not None and cached.outline is outline:
             return cached
-        body = _render_body(outline, simulated=simulated)
+        body = _render_body(outline, simulated=simulated, language=language)
         with self._lock:
             self._bodies[key] = body
         return body
 
 
-def _render_body(outline: FlowOutline, *, simulated: bool) -> _Body:
+def _render_body(outline: FlowOutline, *, simulated: bool, language: Language = "both") -> _Body:
     status = flow_status_label(outline.flow_status)
     blocks: list[Block] = []
     spent = 0
@@ -192,18 +214,23 @@ def _render_body(outline: FlowOutline, *, simulated: bool) -> _Body:
         spent += sum(units(text) for text in texts)
 
     if simulated:
-        add(_context(SIMULATED_BANNER), SIMULATED_BANNER)
-    header = _header_text(outline.flow_id, status)
+        banner = SIMULATED_BANNER_ZH if language == "zh" else SIMULATED_BANNER
+        add(_context(banner), banner)
+    header = _header_text(outline.flow_id, status, language)
     add(HeaderBlock(text=PlainTextObject(text=header, emoji=True)), header)
-    fields = _overview_fields(outline, status)
+    fields = _overview_fields(outline, status, language)
     add(SectionBlock(fields=[MarkdownTextObject(text=field) for field in fields]), *fields)
     if outline.fail_reason:
-        reason = "*Fail reason 失败原因*\n" + escape(
+        reason = f"*{_title('fail_reason', language)}*\n" + escape(
             outline.fail_reason, FAIL_REASON_LIMIT, keep_newlines=True
         )
         add(_section(reason), reason)
     sub_flows = _sub_flows_text(
-        "*Sub-flows 子流程:* ", outline.sub_flows, MAIN_SUB_FLOW_LINES, SECTION_LIMIT
+        f"*{_title('sub_flows', language)}:* ",
+        outline.sub_flows,
+        MAIN_SUB_FLOW_LINES,
+        SECTION_LIMIT,
+        language,
     )
     add(_section(sub_flows), sub_flows)
 
@@ -212,20 +239,24 @@ def _render_body(outline: FlowOutline, *, simulated: bool) -> _Body:
         shown = 0
         for related in outline.related_flows[:MAX_RELATED_SECTIONS]:
             room = min(SECTION_LIMIT, TEXT_BUDGET - TAIL_RESERVE - FOLD_RESERVE - spent)
-            text = _related_text(related, outline.context_id, room)
+            text = _related_text(related, outline.context_id, room, language)
             if text is None:
                 break
             add(_section(text), text)
             shown += 1
         hidden = len(outline.related_flows) - shown
         if hidden:
-            fold = f"_…and {hidden} more related flow{_s(hidden)}_"
+            fold = (
+                f"_…另有 {hidden} 个关联流程_"
+                if language == "zh"
+                else f"_…and {hidden} more related flow{_s(hidden)}_"
+            )
             add(_context(fold), fold)
     return _Body(
         outline=outline,
         simulated=simulated,
         blocks=tuple(RenderedBlock(block.to_dict()) for block in blocks),
-        top_text=_top_text(outline, status, simulated=simulated),
+        top_text=_top_text(outline, status, simulated=simulated, language=language),
     )
 
 
@@ -249,17 +280,37 @@ def progress(sub_flows: Sequence[SubFlow]) -> str:
     return " · ".join(parts)
 
 
-def label_mrkdwn(label: Label, separator: str = " · ") -> str:
+def progress_zh(sub_flows: Sequence[SubFlow]) -> str:
+    """ "3 个子流程中 2 个成功 · 1 个失败": `progress` for a reader who chose 中文."""
+    total = len(sub_flows)
+    if not total:
+        return "暂无子流程"
+    counts = Counter(str(sub.status) for sub in sub_flows)
+    parts = [f"{total} 个子流程中 {counts[SubFlowStatus.SUCCESS]} 个成功"]
+    for status, word in (
+        (SubFlowStatus.FAIL, "失败"),
+        (SubFlowStatus.ING, "进行中"),
+        (SubFlowStatus.TERMINATED, "终止"),
+    ):
+        if counts[status]:
+            parts.append(f"{counts[status]} 个{word}")
+    return " · ".join(parts)
+
+
+def label_mrkdwn(label: Label, separator: str = " · ", language: Language = "both") -> str:
     """A label as mrkdwn: our words as they are, e签宝's raw names verbatim in a code span."""
     if label.is_raw:
         return code(label.value, RAW_NAME_LIMIT)
-    return escape(label.words(separator), RAW_NAME_LIMIT * 2)
+    return escape(label.words_in(language, separator), RAW_NAME_LIMIT * 2)
 
 
-def sub_flow_line(sub: SubFlow) -> str:
+def sub_flow_line(sub: SubFlow, language: Language = "both") -> str:
     status = sub_flow_status_label(sub.status)
-    kind = label_mrkdwn(sub_flow_type_label(sub.sub_flow_type))
-    return f"{status.emoji} {kind} — {label_mrkdwn(status, ' ')} {code(sub.sub_flow_id, ID_LIMIT)}"
+    kind = label_mrkdwn(sub_flow_type_label(sub.sub_flow_type), language=language)
+    return (
+        f"{status.emoji} {kind} — {label_mrkdwn(status, ' ', language)} "
+        f"{code(sub.sub_flow_id, ID_LIMIT)}"
+    )
 
 
 def _s(count: int) -> str:
@@ -274,46 +325,62 @@ def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
-def _header_text(flow_id: str | None, status: Label) -> str:
-    words = plain(status.value, RAW_NAME_LIMIT) if status.is_raw else status.words(" ")
+def _header_text(flow_id: str | None, status: Label, language: Language = "both") -> str:
+    words = plain(status.value, RAW_NAME_LIMIT) if status.is_raw else status.words_in(language, " ")
     flow = plain(flow_id or "", ID_LIMIT) or "(no id)"
-    return truncate(f"{status.emoji} Flow {flow} · {words}", HEADER_LIMIT)
+    name = "流程" if language == "zh" else "Flow"
+    return truncate(f"{status.emoji} {name} {flow} · {words}", HEADER_LIMIT)
 
 
-def _overview_fields(outline: FlowOutline, status: Label) -> list[str]:
+def _overview_fields(outline: FlowOutline, status: Label, language: Language = "both") -> list[str]:
     subject = subject_label(outline.object_type)
     return [
-        f"*Subject 主体*\n{subject.emoji} {label_mrkdwn(subject, ' ')}",
-        f"*Status 状态*\n{status.emoji} {label_mrkdwn(status, ' ')}",
-        f"*Context id 上下文*\n{code(outline.context_id, CONTEXT_ID_LIMIT)}",
-        f"*Created 创建*\n{date_token(outline.create_time)}",
-        f"*Last changed 更新*\n{date_token(outline.modify_time)}",
+        f"*{_title('subject', language)}*\n{subject.emoji} {label_mrkdwn(subject, ' ', language)}",
+        f"*{_title('status', language)}*\n{status.emoji} {label_mrkdwn(status, ' ', language)}",
+        f"*{_title('context', language)}*\n{code(outline.context_id, CONTEXT_ID_LIMIT)}",
+        f"*{_title('created', language)}*\n{date_token(outline.create_time)}",
+        f"*{_title('changed', language)}*\n{date_token(outline.modify_time)}",
     ]
 
 
-def _sub_flows_text(head: str, sub_flows: Sequence[SubFlow], max_lines: int, room: int) -> str:
+def _sub_flows_text(
+    head: str,
+    sub_flows: Sequence[SubFlow],
+    max_lines: int,
+    room: int,
+    language: Language = "both",
+) -> str:
     """Summary line plus as many sub-flow lines as fit in `room` units, then a fold line."""
     total = len(sub_flows)
-    summary = head + escape(progress(sub_flows), 200)
-    if total:
-        succeeded = sum(1 for sub in sub_flows if sub.status == SubFlowStatus.SUCCESS)
-        summary += f" · 成功 {succeeded}/{total}"
-    shown = _fit_lines(sub_flows, max_lines, room - units(summary) - 1)
+    if language == "zh":
+        summary = head + escape(progress_zh(sub_flows), 200)
+    else:
+        summary = head + escape(progress(sub_flows), 200)
+        if total and language == "both":
+            succeeded = sum(1 for sub in sub_flows if sub.status == SubFlowStatus.SUCCESS)
+            summary += f" · 成功 {succeeded}/{total}"
+    shown = _fit_lines(sub_flows, max_lines, room - units(summary) - 1, language)
     text = "\n".join([summary, *shown])
     hidden = total - len(shown)
     if hidden:
-        text += f"\n_…and {hidden} more sub-flow{_s(hidden)}_"
+        text += (
+            f"\n_…另有 {hidden} 个子流程_"
+            if language == "zh"
+            else f"\n_…and {hidden} more sub-flow{_s(hidden)}_"
+        )
     return text
 
 
-def _fit_lines(sub_flows: Sequence[SubFlow], max_lines: int, room: int) -> list[str]:
+def _fit_lines(
+    sub_flows: Sequence[SubFlow], max_lines: int, room: int, language: Language = "both"
+) -> list[str]:
     """Lines for the sub-flows that fit in `room` units, in their original order.
 
     When not all fit, the most urgent are chosen first (failed, then running). Lines are rendered
     for candidates only, so thousands of sub-flows cost little more than a handful.
     """
     if len(sub_flows) <= max_lines:
-        lines = [sub_flow_line(sub) for sub in sub_flows]
+        lines = [sub_flow_line(sub, language) for sub in sub_flows]
         if sum(units(line) + 1 for line in lines) <= room:
             return lines
     order = sorted(
@@ -323,7 +390,7 @@ def _fit_lines(sub_flows: Sequence[SubFlow], max_lines: int, room: int) -> list[
     budget = room - FOLD_RESERVE
     chosen: dict[int, str] = {}
     for index in order[:max_lines]:
-        line = sub_flow_line(sub_flows[index])
+        line = sub_flow_line(sub_flows[index], language)
         if units(line) + 1 > budget:
             break
         chosen[index] = line
@@ -331,49 +398,67 @@ def _fit_lines(sub_flows: Sequence[SubFlow], max_lines: int, room: int) -> list[
     return [chosen[index] for index in sorted(chosen)]
 
 
-def _related_text(related: RelatedFlow, main_context_id: str | None, room: int) -> str | None:
+def _related_text(
+    related: RelatedFlow, main_context_id: str | None, room: int, language: Language = "both"
+) -> str | None:
     """One related flow as a section text within `room` units, or None when even its head won't."""
     status = flow_status_label(related.flow_status)
     subject = subject_label(related.object_type)
+    title = RELATED_TITLE if language == "both" else f"*{_title('related', language)}*"
     head = [
-        f"{RELATED_TITLE} {code(related.flow_id, ID_LIMIT)}",
-        f"{status.emoji} {label_mrkdwn(status, ' ')}"
-        f" · {subject.emoji} {label_mrkdwn(subject, ' ')}",
+        f"{title} {code(related.flow_id, ID_LIMIT)}",
+        f"{status.emoji} {label_mrkdwn(status, ' ', language)}"
+        f" · {subject.emoji} {label_mrkdwn(subject, ' ', language)}",
     ]
     if related.context_id and related.context_id != main_context_id:
-        head.append(f"Context id 上下文 {code(related.context_id, CONTEXT_ID_LIMIT)}")
+        head.append(f"{_title('context', language)} {code(related.context_id, CONTEXT_ID_LIMIT)}")
     if related.fail_reason:
         reason = escape(related.fail_reason, RELATED_FAIL_REASON_LIMIT)
-        head.append(f"*Fail reason 失败原因:* {reason}")
+        head.append(f"*{_title('fail_reason', language)}:* {reason}")
     head_text = "\n".join(head)
     sub_room = room - units(head_text) - 1
     if sub_room < 2 * FOLD_RESERVE:
         return None
     subs = _sub_flows_text(
-        "Sub-flows 子流程: ", related.sub_flows, RELATED_SUB_FLOW_LINES, sub_room
+        f"{_title('sub_flows', language)}: ",
+        related.sub_flows,
+        RELATED_SUB_FLOW_LINES,
+        sub_room,
+        language,
     )
     return f"{head_text}\n{subs}"
 
 
-def _footer_text(snapshot: FlowSnapshot, now: datetime, requested_by: str | None) -> str:
+def _footer_text(
+    snapshot: FlowSnapshot, now: datetime, requested_by: str | None, language: Language = "both"
+) -> str:
     fetched = date_token(
         snapshot.fetched_at, date_format="{date_short_pretty} {time_secs}", seconds=True
     )
-    parts = [f"Fetched {fetched} from e签宝"]
+    zh = language == "zh"
+    parts = [f"{fetched} 从 e签宝 获取" if zh else f"Fetched {fetched} from e签宝"]
     if snapshot.from_cache:
         age = human_age((as_utc(now) - as_utc(snapshot.fetched_at)).total_seconds())
-        parts.append(f"cached, {age} old")
+        parts.append(f"缓存，{age} 前" if zh else f"cached, {age} old")
     who = mention(requested_by)
     if who is not None:
         parts.append(f"requested by {who}")
     return " · ".join(parts)
 
 
-def _top_text(outline: FlowOutline, status: Label, *, simulated: bool) -> str:
+def _top_text(
+    outline: FlowOutline, status: Label, *, simulated: bool, language: Language = "both"
+) -> str:
     """Notification / screen-reader text: plain words only, every e签宝 value escaped."""
     flow = escape(outline.flow_id or "", ID_LIMIT) or "(no id)"
-    words = escape(status.value, RAW_NAME_LIMIT) if status.is_raw else status.words(" ")
-    prefix = "[Simulated] " if simulated else ""
-    text = f"{prefix}e签宝 flow {flow}: {words} — {progress(outline.sub_flows)}"
+    words = (
+        escape(status.value, RAW_NAME_LIMIT) if status.is_raw else status.words_in(language, " ")
+    )
+    if language == "zh":
+        prefix = "[模拟] " if simulated else ""
+        text = f"{prefix}e签宝 流程 {flow}：{words} — {progress_zh(outline.sub_flows)}"
+    else:
+        prefix = "[Simulated] " if simulated else ""
+        text = f"{prefix}e签宝 flow {flow}: {words} — {progress(outline.sub_flows)}"
     # Every piece is escaped already; clean() only guards against our own line breaks.
     return truncate(clean(text), TOP_TEXT_LIMIT)

@@ -10,8 +10,11 @@ import pytest
 
 from bot.audit import Requester
 from bot.cards import Card
+from bot.event_receipts import EventReceipts
+from bot.language import Language
 from bot.reply_target import ReplyTarget
 from bot.services import Services
+from bot.workflow_step import StepRequest
 
 FLOW = "803719636976683872"
 OTHER_FLOW = "802965095964494307"
@@ -78,6 +81,51 @@ class FakeDelivery:
     def list_watches(self, **kwargs: Any) -> None:
         self._journal.events.append(("list_watches", kwargs))
 
+    def open_modal(self, trigger_id: str | None, **kwargs: Any) -> bool:
+        self._journal.events.append(("open_modal", {"trigger_id": trigger_id, **kwargs}))
+        return True
+
+    def cached_modal(self, flow_ids: list[str], **kwargs: Any) -> dict[str, Any] | None:
+        self._journal.events.append(("cached_modal", {"flow_ids": list(flow_ids), **kwargs}))
+        return self.cached_view
+
+    def modal_cards(self, flow_ids: list[str], **kwargs: Any) -> None:
+        self._journal.events.append(("modal_cards", {"flow_ids": list(flow_ids), **kwargs}))
+
+    #: What cached_modal answers: a view when "all flows are cached".
+    cached_view: dict[str, Any] | None = None
+
+
+class FakeHome:
+    """Records what a listener asked of the Home tab."""
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+        self.chosen: Language = "both"
+
+    def language(self, user_id: str | None) -> Language:
+        return self.chosen
+
+    def opened(self, user_id: str | None) -> None:
+        self._journal.events.append(("home_opened", {"user_id": user_id}))
+
+    def recheck(self, flow_id: str, requester: Requester) -> None:
+        self._journal.events.append(("home_recheck", {"flow_id": flow_id, "requester": requester}))
+
+    def clear(self, user_id: str | None) -> None:
+        self._journal.events.append(("home_clear", {"user_id": user_id}))
+
+    def choose_language(self, user_id: str | None, language: Language) -> None:
+        self._journal.events.append(("home_language", {"user_id": user_id, "language": language}))
+
+
+class FakeStep:
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+
+    def run(self, step: StepRequest, **kwargs: Any) -> None:
+        self._journal.events.append(("step", {"step": step, **kwargs}))
+
 
 @pytest.fixture
 def journal() -> Journal:
@@ -91,4 +139,10 @@ def ack(journal: Journal) -> FakeAck:
 
 @pytest.fixture
 def services(journal: Journal) -> Services:
-    return Services(delivery=FakeDelivery(journal), max_ids=5)  # type: ignore[arg-type]
+    return Services(
+        delivery=FakeDelivery(journal),  # type: ignore[arg-type]
+        home=FakeHome(journal),  # type: ignore[arg-type]
+        step=FakeStep(journal),  # type: ignore[arg-type]
+        events=EventReceipts(None),
+        max_ids=5,
+    )

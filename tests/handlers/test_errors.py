@@ -81,7 +81,15 @@ def test_the_handler_is_wired_into_the_app_for_any_listener() -> None:
         request_verification_enabled=False,
         process_before_response=True,
     )
-    handlers.register(app, Services(delivery=_BrokenDelivery()))  # type: ignore[arg-type]
+    from bot.event_receipts import EventReceipts
+
+    services = Services(
+        delivery=_BrokenDelivery(),  # type: ignore[arg-type]
+        home=None,  # type: ignore[arg-type]
+        step=None,  # type: ignore[arg-type]
+        events=EventReceipts(None),
+    )
+    handlers.register(app, services)
     body = urlencode(
         {
             "command": "/esign-flow",

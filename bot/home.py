@@ -1,0 +1,132 @@
+"""Each person's own corner: their recent lookups, language and watches, and their Home tab.
+
+`PersonalHistory` is the only way the listeners and the delivery path reach those records in the
+state store; none of its methods raises, because a store that is down (Redis restarting, a
+locked SQLite file) must cost a person their history, never their answer. `HomeTab` draws and
+publishes the Home tab after the ack, on the background pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from bot.audit import Requester
+from bot.background import BackgroundWork
+from bot.cards.home import render_home
+from bot.flow_cards import FlowCards
+from bot.language import Language
+from bot.replies import SlackReplies
+from bot.state_store import RecentLookup, StateStore, StoreUnavailable, Watch
+
+log = logging.getLogger(__name__)
+
+
+class PersonalHistory:
+    def __init__(self, store: StateStore, *, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def record(self, user_id: str, flow_id: str, status: str) -> None:
+        try:
+            self._store.add_recent(user_id, RecentLookup(flow_id, status, self._clock()))
+        except StoreUnavailable as exc:
+            log.warning("could not remember a recent lookup", extra={"error": str(exc)})
+
+    def recent(self, user_id: str) -> list[RecentLookup]:
+        try:
+            return self._store.recent(user_id)
+        except StoreUnavailable as exc:
+            log.warning("could not read recent lookups", extra={"error": str(exc)})
+            return []
+
+    def clear(self, user_id: str) -> bool:
+        try:
+            self._store.clear_recent(user_id)
+        except StoreUnavailable as exc:
+            log.warning("could not clear recent lookups", extra={"error": str(exc)})
+            return False
+        return True
+
+    def language(self, user_id: str | None) -> Language:
+        """The person's chosen language; "both" when none was chosen or the store is down."""
+        if user_id is None:
+            return "both"
+        try:
+            return self._store.language(user_id) or "both"
+        except StoreUnavailable as exc:
+            log.warning("could not read a language preference", extra={"error": str(exc)})
+            return "both"
+
+    def set_language(self, user_id: str, language: Language) -> bool:
+        try:
+            self._store.set_language(user_id, language)
+        except StoreUnavailable as exc:
+            log.warning("could not save a language preference", extra={"error": str(exc)})
+            return False
+        return True
+
+    def watches(self, user_id: str) -> list[Watch] | None:
+        """The person's active watches, or None when the store could not say."""
+        try:
+            return self._store.watches_of_user(user_id)
+        except StoreUnavailable as exc:
+            log.warning("could not read watches", extra={"error": str(exc)})
+            return None
+
+
+class HomeTab:
+    """Publishes a person's Home tab (views.publish), always from the records as they are now."""
+
+    def __init__(
+        self,
+        history: PersonalHistory,
+        cards: FlowCards,
+        replies: SlackReplies,
+        work: BackgroundWork,
+    ) -> None:
+        self._history = history
+        self._cards = cards
+        self._replies = replies
+        self._work = work
+
+    def language(self, user_id: str | None) -> Language:
+        return self._history.language(user_id)
+
+    def opened(self, user_id: str | None) -> None:
+        self._later(user_id, lambda: None)
+
+    def recheck(self, flow_id: str, requester: Requester) -> None:
+        """Look the flow up again (its entry moves to the top with the new status), redraw."""
+        self._later(
+            requester.user_id,
+            lambda: self._cards.look_up(flow_id, requester=requester, trigger="home_recheck"),
+        )
+
+    def clear(self, user_id: str | None) -> None:
+        if user_id is not None:
+            self._later(user_id, lambda: self._history.clear(user_id))
+
+    def choose_language(self, user_id: str | None, language: Language) -> None:
+        if user_id is not None:
+            self._later(user_id, lambda: self._history.set_language(user_id, language))
+
+    def publish(self, user_id: str) -> bool:
+        view = render_home(
+            self._history.recent(user_id),
+            self._history.watches(user_id),
+            language=self._history.language(user_id),
+        )
+        return self._replies.views_publish(user_id, view).ok
+
+    def _later(self, user_id: str | None, change: Callable[[], object]) -> None:
+        if user_id is None:
+            return
+
+        def job() -> None:
+            change()
+            self.publish(user_id)
+
+        if not self._work.submit(job):
+            log.warning("Home tab not published while shutting down")

@@ -1,0 +1,65 @@
+"""The ⚡ global shortcut "Check an e签宝 flow": a modal asks for flow ids, then shows the cards.
+
+A global shortcut has no channel and no response_url: the modal is the only answer, opened
+with the payload's trigger_id (good for 3 s). Its submission is validated as the slash command
+validates ids; a bad one is refused next to the field, before any e签宝 call, and good ones turn
+the modal into a "looking up…" view at once (or the cards, when all are cached), then into the
+cards once e签宝 has answered.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+
+from bot.audit import Requester
+from bot.cards.modal import modal_input_error, modal_missing_ids, render_modal_waiting
+from bot.flow_requests import parse_command_text
+from bot.reply_target import ReplyTarget
+from bot.services import Services
+from bot.slack_ids import BLOCK_FLOW_IDS, SHORTCUT_CHECK_FLOW, VIEW_CHECK_FLOW
+
+
+def register(app: App, services: Services) -> None:
+    @app.shortcut(SHORTCUT_CHECK_FLOW)
+    def on_global_shortcut(ack: Ack, requester: Requester, reply_to: ReplyTarget) -> None:
+        handle_global_shortcut(ack, services, requester, reply_to)
+
+    @app.view(VIEW_CHECK_FLOW)
+    def on_modal_submission(
+        ack: Ack, requester: Requester, reply_to: ReplyTarget, request_text: str | None
+    ) -> None:
+        handle_modal_submission(ack, services, requester, reply_to, request_text)
+
+
+def handle_global_shortcut(
+    ack: Ack, services: Services, requester: Requester, reply_to: ReplyTarget
+) -> None:
+    ack()
+    services.delivery.open_modal(reply_to.trigger_id, user_id=requester.user_id)
+
+
+def handle_modal_submission(
+    ack: Ack,
+    services: Services,
+    requester: Requester,
+    reply_to: ReplyTarget,
+    request_text: str | None,
+) -> None:
+    language = services.home.language(requester.user_id)
+    request = parse_command_text(request_text, cap=services.max_ids)
+    problem = modal_input_error(
+        request.rejected, over_cap=request.over_cap, cap=services.max_ids, language=language
+    )
+    if problem is None and not request.flow_ids:
+        problem = modal_missing_ids(language)
+    if problem is not None:
+        ack(response_action="errors", errors={BLOCK_FLOW_IDS: problem})
+        return
+    cached = services.delivery.cached_modal(
+        request.flow_ids, requester=requester, reply_to=reply_to
+    )
+    if cached is not None:
+        ack(response_action="update", view=cached)
+        return
+    ack(response_action="update", view=render_modal_waiting(request.flow_ids, language))
+    services.delivery.modal_cards(request.flow_ids, requester=requester, reply_to=reply_to)
