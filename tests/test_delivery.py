@@ -12,9 +12,10 @@ from bot.cards import PublicAnswer
 from bot.delivery import CardDelivery
 from bot.esign.models import FlowOutline
 from bot.flow_cards import FlowCards
+from bot.language import Language
 from bot.lookup import FlowLookup
-from bot.replies import PostResult
-from bot.reply_target import ReplyTarget
+from bot.replies import PostResult, ViewResult
+from bot.reply_target import ReplyTarget, ViewRef
 
 FLOW = "803719636976683872"
 HOOK = "https://hooks.slack.com/actions/T0TEAM/1/abc"
@@ -143,3 +144,91 @@ def test_recheck_edits_a_posted_card_and_replaces_a_private_one() -> None:
     _finished(work)
     assert slack.kinds() == ["respond"]
     assert slack.calls[0][1]["replace_original"] is True
+
+
+class RecordingViews(RecordingSlack):
+    """Also records views.open / views.update, answering like Slack."""
+
+    def views_open(self, trigger_id: str, view: dict[str, Any]) -> ViewResult:
+        self.calls.append(("views_open", {"trigger_id": trigger_id, "view": view}))
+        return ViewResult(ok=True, view_id="V0MODAL", hash="h1")
+
+    def views_update(
+        self, view_id: str, view: dict[str, Any], *, hash: str | None = None
+    ) -> ViewResult:
+        self.calls.append(("views_update", {"view_id": view_id, "view": view, "hash": hash}))
+        return ViewResult(ok=True, view_id=view_id, hash="h2")
+
+
+class Chinese:
+    def language(self, user_id: str | None) -> Language:
+        return "zh" if user_id == "U0ASKER" else "both"
+
+
+def _modal_delivery(slack: RecordingSlack, work: BackgroundWork) -> tuple[CardDelivery, Outlines]:
+    outlines = Outlines()
+    lookup = FlowLookup(outlines, ttl_seconds=30, max_flows=10)
+    delivery = CardDelivery(FlowCards(lookup), slack, work, languages=Chinese())  # type: ignore[arg-type]
+    return delivery, outlines
+
+
+MODAL = ViewRef(view_id="V0MODAL", kind="modal", hash="h1", flow_ids=(FLOW,))
+
+
+def test_the_modal_opens_in_the_persons_language() -> None:
+    slack = RecordingViews()
+    delivery, _ = _modal_delivery(slack, BackgroundWork(1))
+    assert delivery.open_modal("1.2.abc", user_id="U0ASKER")
+    [(kind, sent)] = slack.calls
+    assert kind == "views_open" and sent["trigger_id"] == "1.2.abc"
+    assert sent["view"]["title"]["text"] == "查询 e签宝 流程"
+    assert not delivery.open_modal(None, user_id="U0ASKER")
+    assert len(slack.calls) == 1
+
+
+def test_submitted_flows_fill_the_modal_and_the_picked_conversation() -> None:
+    slack = RecordingViews()
+    work = BackgroundWork(2)
+    delivery, outlines = _modal_delivery(slack, work)
+    picked = ReplyTarget(response_url=HOOK, channel_id="C0PICKED", view=MODAL)
+    assert delivery.cached_modal([FLOW], requester=ASKER, reply_to=picked) is None
+    delivery.modal_cards([FLOW], requester=ASKER, reply_to=picked)
+    _finished(work)
+    assert outlines.calls == 1
+    assert sorted(slack.kinds()) == ["respond", "views_update"]
+    update = next(sent for kind, sent in slack.calls if kind == "views_update")
+    assert update["view_id"] == "V0MODAL" and update["hash"] is None
+    shown = str(update["view"]["blocks"])
+    assert f"流程 {FLOW}" in shown and "In progress" not in shown  # the asker reads 中文
+    assert "已同时发到 <#C0PICKED>" in shown
+    assert update["view"]["private_metadata"] == FLOW
+    posted = next(sent for kind, sent in slack.calls if kind == "respond")
+    # Everyone in the picked conversation reads it: bilingual, naming who asked.
+    assert posted["url"] == HOOK and posted["in_channel"] is True
+    assert "In progress" in str(posted["blocks"]) and "进行中" in str(posted["blocks"])
+    assert "requested by <@U0ASKER>" in str(posted["blocks"])
+
+
+def test_cached_flows_come_back_for_the_ack_without_a_call() -> None:
+    slack = RecordingViews()
+    work = BackgroundWork(2)
+    delivery, outlines = _modal_delivery(slack, work)
+    delivery.modal_cards([FLOW], requester=ASKER, reply_to=ReplyTarget(view=MODAL))
+    _finished(work)
+    slack.calls.clear()
+    view = delivery.cached_modal([FLOW], requester=ASKER, reply_to=ReplyTarget(view=MODAL))
+    assert view is not None and view["type"] == "modal" and FLOW in str(view["blocks"])
+    assert outlines.calls == 1 and slack.calls == []
+
+
+def test_recheck_in_the_modal_redraws_it_with_its_hash() -> None:
+    slack = RecordingViews()
+    work = BackgroundWork(2)
+    delivery, outlines = _modal_delivery(slack, work)
+    delivery.recheck(FLOW, requester=ASKER, reply_to=ReplyTarget(view=MODAL), requested_by=None)
+    _finished(work)
+    [(kind, sent)] = slack.calls
+    assert kind == "views_update" and sent["view_id"] == "V0MODAL" and sent["hash"] == "h1"
+    actions = [b for b in sent["view"]["blocks"] if b["type"] == "actions"]
+    assert [b["block_id"] for b in actions] == ["esign_flow_actions_0"]
+    assert outlines.calls == 1

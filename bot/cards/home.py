@@ -60,7 +60,9 @@ def render_home(
 ) -> dict[str, Any]:
     """`watches` None: the store could not say (shown as such, rather than as "none")."""
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=pick("e签宝 flows", "e签宝 认证流程", language))),
+        HeaderBlock(
+            text=PlainTextObject(text=pick("e签宝 flows", "e签宝 认证流程", language, " · "))
+        ),
         *_how_to(language),
         DividerBlock(),
         *_recent(recent, language),

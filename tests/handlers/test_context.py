@@ -8,8 +8,9 @@ import pytest
 
 from bot.audit import Requester
 from bot.button_value import BadRequesterPart, ButtonValue, MalformedButtonValue
-from bot.reply_target import ReplyTarget
-from handlers.context import read_context
+from bot.reply_target import ReplyTarget, ViewRef
+from bot.workflow_step import StepRequest
+from handlers.context import SlackEvent, read_context
 from tests.handlers.conftest import FLOW, HOOK
 
 THREAD = "1764354000.000100"
@@ -110,3 +111,129 @@ def test_malformed_payloads_become_missing_facts_never_errors(body: dict[str, An
     read = read_context(body)
     assert read.requester.user_id is None
     assert read.reply_to.response_url is None
+
+
+def test_a_global_shortcut_has_only_a_trigger() -> None:
+    read = read_context(
+        {
+            "type": "shortcut",
+            "callback_id": "esign_flow_check_global",
+            "trigger_id": "1.2.abc",
+            "team": {"id": "T0TEAM"},
+            "user": {"id": "U0ASKER"},
+        }
+    )
+    assert read.requester == Requester("T0TEAM", None, "U0ASKER")
+    assert read.reply_to == ReplyTarget(trigger_id="1.2.abc")
+
+
+def test_a_modal_submission_brings_the_typed_ids_and_the_picked_conversation() -> None:
+    read = read_context(
+        {
+            "type": "view_submission",
+            "team": {"id": "T0TEAM"},
+            "user": {"id": "U0ASKER"},
+            "view": {
+                "id": "V0MODAL",
+                "type": "modal",
+                "hash": "h1",
+                "callback_id": "esign_flow_check_modal",
+                "state": {
+                    "values": {
+                        "esign_flow_ids": {"esign_flow_ids_input": {"value": f" {FLOW} "}},
+                        "esign_flow_also_post": {
+                            "esign_flow_also_post_select": {"selected_conversation": "C0PICKED"}
+                        },
+                    }
+                },
+            },
+            "response_urls": [
+                {"block_id": "esign_flow_also_post", "channel_id": "C0PICKED", "response_url": HOOK}
+            ],
+        }
+    )
+    assert read.request_text == f" {FLOW} "
+    assert read.requester == Requester("T0TEAM", "C0PICKED", "U0ASKER")
+    assert read.reply_to == ReplyTarget(
+        response_url=HOOK,
+        channel_id="C0PICKED",
+        view=ViewRef(view_id="V0MODAL", kind="modal", hash="h1"),
+    )
+
+
+def test_a_submission_with_nothing_picked_or_typed() -> None:
+    read = read_context({"type": "view_submission", "view": {"id": "V1", "type": "modal"}})
+    assert read.request_text is None
+    assert read.reply_to.response_url is None and read.reply_to.view is not None
+
+
+def test_a_recheck_inside_the_modal_knows_the_view_and_its_flows() -> None:
+    read = read_context(
+        {
+            "type": "block_actions",
+            "team": {"id": "T0TEAM"},
+            "user": {"id": "U0ASKER"},
+            "container": {"type": "view", "view_id": "V0MODAL"},
+            "view": {
+                "id": "V0MODAL",
+                "type": "modal",
+                "hash": "h2",
+                "private_metadata": f"{FLOW},../x,{FLOW}1",
+            },
+            "actions": [{"action_id": "esign_flow_recheck", "value": FLOW}],
+            "trigger_id": "3.4.def",
+        }
+    )
+    assert read.click == ButtonValue(FLOW)
+    assert read.reply_to.view == ViewRef("V0MODAL", "modal", "h2", (FLOW, f"{FLOW}1"))
+    assert not read.reply_to.ephemeral and read.reply_to.posted_message is None
+    assert read.reply_to.trigger_id == "3.4.def"
+
+
+def test_a_picked_option_on_the_home_tab() -> None:
+    read = read_context(
+        {
+            "type": "block_actions",
+            "user": {"id": "U0ASKER"},
+            "container": {"type": "view", "view_id": "V0HOME"},
+            "view": {"id": "V0HOME", "type": "home"},
+            "actions": [
+                {"action_id": "esign_flow_home_language", "selected_option": {"value": "zh"}}
+            ],
+        }
+    )
+    assert read.choice == "zh"
+    assert read.reply_to.view is not None and read.reply_to.view.kind == "home"
+
+
+def test_app_home_opened_and_its_retry() -> None:
+    body = {
+        "type": "event_callback",
+        "team_id": "T0TEAM",
+        "event_id": "Ev0HOME",
+        "event": {"type": "app_home_opened", "user": "U0ASKER", "channel": "D0APP", "tab": "home"},
+    }
+    read = read_context(body, retry_num=2)
+    assert read.requester == Requester("T0TEAM", "D0APP", "U0ASKER")
+    assert read.slack_event == SlackEvent("Ev0HOME", "app_home_opened", tab="home", retry_num=2)
+    assert read.step is None
+
+
+def test_function_executed_brings_the_execution_and_its_input() -> None:
+    body = {
+        "type": "event_callback",
+        "team_id": "T0TEAM",
+        "event_id": "Ev0STEP",
+        "event": {
+            "type": "function_executed",
+            "function": {"callback_id": "check_esign_flow"},
+            "inputs": {"flow_id": FLOW},
+            "function_execution_id": "Fx0RUN",
+            "bot_access_token": "xwfp-not-read-here",
+        },
+    }
+    read = read_context(body)
+    assert read.step == StepRequest(execution_id="Fx0RUN", flow_id=FLOW)
+    assert read.request_text == FLOW
+    body["event"]["inputs"] = {"flow_id": 42}  # type: ignore[index]
+    assert read_context(body).step == StepRequest(execution_id="Fx0RUN", flow_id=None)

@@ -1,0 +1,91 @@
+"""Each person's history and language, and their Home tab, with a store that may fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.audit import Requester
+from bot.background import BackgroundWork
+from bot.esign.models import FlowOutline
+from bot.flow_cards import FlowCards
+from bot.home import HomeTab, PersonalHistory
+from bot.lookup import FlowLookup
+from bot.replies import ViewResult
+from bot.state_store import SqliteStateStore, StoreUnavailable
+
+FLOW = "803719636976683872"
+OTHER = "802965095964494307"
+ASKER = Requester("T0TEAM", "C0SUPPORT", "U0ASKER")
+
+
+class Outlines:
+    def get_outline(self, flow_id: str) -> FlowOutline:
+        return FlowOutline.model_validate({"flowId": flow_id, "flowStatus": "SUCCESS"})
+
+
+class Views:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def views_publish(self, user_id: str, view: dict[str, Any], **_: Any) -> ViewResult:
+        self.published.append((user_id, view))
+        return ViewResult(ok=True)
+
+
+class BrokenStore:
+    def __getattr__(self, name: str) -> Any:
+        def fail(*_: Any, **__: Any) -> Any:
+            raise StoreUnavailable("redis is restarting")
+
+        return fail
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> PersonalHistory:
+    return PersonalHistory(SqliteStateStore(tmp_path / "state.db"))
+
+
+def test_every_persons_lookup_is_remembered_newest_first(history: PersonalHistory) -> None:
+    cards = FlowCards(FlowLookup(Outlines(), ttl_seconds=30, max_flows=10), history=history)
+    cards.look_up(FLOW, requester=ASKER, trigger="command")
+    cards.look_up(OTHER, requester=ASKER, trigger="modal")
+    cards.look_up(FLOW, requester=Requester("T0TEAM", None, None), trigger="workflow_step")
+    assert [(r.flow_id, r.status) for r in history.recent("U0ASKER")] == [
+        (OTHER, "SUCCESS"),
+        (FLOW, "SUCCESS"),
+    ]
+    assert history.recent("U0SOMEONE") == []
+
+
+def test_a_failing_store_never_fails_a_lookup(caplog: pytest.LogCaptureFixture) -> None:
+    broken = PersonalHistory(BrokenStore())  # type: ignore[arg-type]
+    cards = FlowCards(FlowLookup(Outlines(), ttl_seconds=30, max_flows=10), history=broken)
+    outcome = cards.look_up(FLOW, requester=ASKER, trigger="command")
+    assert outcome.snapshot is not None
+    assert "could not remember a recent lookup" in caplog.text
+    assert broken.recent("U0ASKER") == [] and broken.language("U0ASKER") == "both"
+    assert broken.watches("U0ASKER") is None
+    assert not broken.clear("U0ASKER") and not broken.set_language("U0ASKER", "zh")
+
+
+def test_the_home_tab_shows_the_persons_records_after_each_change(
+    history: PersonalHistory,
+) -> None:
+    views, work = Views(), BackgroundWork(1)
+    cards = FlowCards(FlowLookup(Outlines(), ttl_seconds=30, max_flows=10), history=history)
+    home = HomeTab(history, cards, views, work)  # type: ignore[arg-type]
+    home.recheck(FLOW, ASKER)
+    home.choose_language("U0ASKER", "en")
+    home.clear("U0ASKER")
+    home.opened(None)  # nobody to publish for
+    assert work.drain(5.0)
+    assert [user for user, _ in views.published] == ["U0ASKER"] * 3
+    first, chosen, cleared = (str(view["blocks"]) for _, view in views.published)
+    assert FLOW in first and "Succeeded 已成功" in first
+    assert "最近查询" in first  # bilingual until a language is chosen
+    assert "最近查询" not in chosen and "Your recent lookups" in chosen
+    assert FLOW not in cleared and "Nothing yet" in cleared
+    assert home.language("U0ASKER") == "en"
