@@ -322,7 +322,11 @@ class CardDelivery:
             if outcome is None:
                 return None
             outcomes.append(outcome)
-        self._post_picked(outcomes, requester=requester, reply_to=reply_to)
+        if reply_to.response_url is not None:
+            self._submit(
+                reply_to,
+                lambda: self._post_picked(outcomes, requester=requester, reply_to=reply_to),
+            )
         return self._modal_view(flow_ids, outcomes, requester=requester, reply_to=reply_to)
 
     def modal_cards(
@@ -337,10 +341,11 @@ class CardDelivery:
                 self._cards.look_up(flow_id, requester=requester, trigger="modal")
                 for flow_id in flow_ids
             ]
-            self._post_picked(outcomes, requester=requester, reply_to=reply_to)
+            # The person watching the modal first; then the conversation they picked.
             if view is not None:
                 modal = self._modal_view(flow_ids, outcomes, requester=requester, reply_to=reply_to)
                 self._replies.views_update(view.view_id, modal)
+            self._post_picked(outcomes, requester=requester, reply_to=reply_to)
 
         self._submit(reply_to, deliver)
 
@@ -387,14 +392,9 @@ class CardDelivery:
         """The cards for the conversation picked in the modal: bilingual, naming who asked."""
         if reply_to.response_url is None:
             return
-        outcomes = list(outcomes)
-
-        def post() -> None:
-            for outcome in outcomes:
-                card = self._cards.render(outcome, ephemeral=False, requested_by=requester.user_id)
-                self._replies.respond(reply_to.response_url, card.to_message(), in_channel=True)
-
-        self._submit(reply_to, post)
+        for outcome in outcomes:
+            card = self._cards.render(outcome, ephemeral=False, requested_by=requester.user_id)
+            self._replies.respond(reply_to.response_url, card.to_message(), in_channel=True)
 
     # ------------------------------------------------------------------ internals
 
