@@ -9,7 +9,7 @@ The first middleware of the app: it puts into Bolt's context
   message a shortcut ran on, or the flow id a workflow step was given;
 - `choice`: the option picked in a select or radio group (the Home tab's language);
 - `slack_event`: for the Events API, the event's id, type, tab and retry count;
-- `step`: for a Workflow Builder step, its execution id and its flow_id input.
+- `step_request`: for a Workflow Builder step, its execution id and its flow_id input.
 Bolt hands context entries to listeners by argument name, so a listener declares
 `requester: Requester` and gets it. Every read is defensive: a missing or mistyped field gives
 None, never an exception, so a crafted payload reaches the listener as missing facts.
@@ -55,13 +55,15 @@ class SlackEvent:
 
 @dataclass(frozen=True, slots=True)
 class ListenerContext:
+    # Field names are the listeners' argument names: none may be one Bolt fills itself
+    # (`step`, `event`, `view`, `action`...), or Bolt's value would win.
     requester: Requester
     reply_to: ReplyTarget
     click: Click | None = None
     request_text: str | None = None
     choice: str | None = None
     slack_event: SlackEvent | None = None
-    step: StepRequest | None = None
+    step_request: StepRequest | None = None
 
     def into(self, context: dict[str, Any]) -> None:
         context["requester"] = self.requester
@@ -70,7 +72,7 @@ class ListenerContext:
         context["request_text"] = self.request_text
         context["choice"] = self.choice
         context["slack_event"] = self.slack_event
-        context["step"] = self.step
+        context["step_request"] = self.step_request
 
 
 def read_context(body: dict[str, Any], *, retry_num: int = 0) -> ListenerContext:
@@ -175,7 +177,7 @@ def _read_event(body: dict[str, Any], retry_num: int) -> ListenerContext:
             tab=text_field(event, "tab"),
             retry_num=retry_num,
         ),
-        step=step,
+        step_request=step,
     )
 
 

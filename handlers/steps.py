@@ -18,20 +18,20 @@ from bot.workflow_step import StepRequest
 def register(app: App, services: Services) -> None:
     @app.function(FUNCTION_CHECK_FLOW)
     def on_check_flow_step(
-        requester: Requester, step: StepRequest | None, complete: Complete, fail: Fail
+        requester: Requester, step_request: StepRequest | None, complete: Complete, fail: Fail
     ) -> None:
-        handle_check_flow_step(services, requester, step, complete, fail)
+        handle_check_flow_step(services, requester, step_request, complete, fail)
 
 
 def handle_check_flow_step(
     services: Services,
     requester: Requester,
-    step: StepRequest | None,
+    step_request: StepRequest | None,
     complete: Complete,
     fail: Fail,
 ) -> None:
     services.step.run(
-        step or StepRequest(execution_id=None, flow_id=None),
+        step_request or StepRequest(execution_id=None, flow_id=None),
         requester=requester,
         complete=complete,
         fail=fail,

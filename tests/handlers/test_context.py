@@ -10,7 +10,7 @@ from bot.audit import Requester
 from bot.button_value import BadRequesterPart, ButtonValue, MalformedButtonValue
 from bot.reply_target import ReplyTarget, ViewRef
 from bot.workflow_step import StepRequest
-from handlers.context import SlackEvent, read_context
+from handlers.context import ListenerContext, SlackEvent, read_context
 from tests.handlers.conftest import FLOW, HOOK
 
 THREAD = "1764354000.000100"
@@ -216,7 +216,7 @@ def test_app_home_opened_and_its_retry() -> None:
     read = read_context(body, retry_num=2)
     assert read.requester == Requester("T0TEAM", "D0APP", "U0ASKER")
     assert read.slack_event == SlackEvent("Ev0HOME", "app_home_opened", tab="home", retry_num=2)
-    assert read.step is None
+    assert read.step_request is None
 
 
 def test_function_executed_brings_the_execution_and_its_input() -> None:
@@ -233,7 +233,29 @@ def test_function_executed_brings_the_execution_and_its_input() -> None:
         },
     }
     read = read_context(body)
-    assert read.step == StepRequest(execution_id="Fx0RUN", flow_id=FLOW)
+    assert read.step_request == StepRequest(execution_id="Fx0RUN", flow_id=FLOW)
     assert read.request_text == FLOW
     body["event"]["inputs"] = {"flow_id": 42}  # type: ignore[index]
-    assert read_context(body).step == StepRequest(execution_id="Fx0RUN", flow_id=None)
+    assert read_context(body).step_request == StepRequest(execution_id="Fx0RUN", flow_id=None)
+
+
+def test_every_fact_reaches_a_listener_under_its_own_name() -> None:
+    """Bolt fills arguments it knows itself (`step`, `event`, `view`, ...) before looking in the
+    context, so a fact under one of those names would never reach the listener."""
+    import dataclasses
+    import logging
+
+    from slack_bolt import BoltRequest
+    from slack_bolt.kwargs_injection.utils import build_required_kwargs
+
+    names = [f.name for f in dataclasses.fields(ListenerContext)]
+    request = BoltRequest(body="{}", headers={"content-type": ["application/json"]})
+    for name in names:
+        request.context[name] = f"fact:{name}"
+    given = build_required_kwargs(
+        logger=logging.getLogger(__name__),
+        required_arg_names=list(names),
+        request=request,
+        response=None,
+    )
+    assert given == {name: f"fact:{name}" for name in names}
