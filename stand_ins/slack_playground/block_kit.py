@@ -12,6 +12,10 @@ import string
 from typing import Any
 
 MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+#: A modal's title, submit and close texts.
+MAX_VIEW_TITLE = 24
+MAX_PRIVATE_METADATA = 3000
 MAX_MESSAGE_TEXT = 40_000
 _LIMITS = {
     "header_text": 150,
@@ -37,13 +41,15 @@ def with_block_ids(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return stamped
 
 
-def block_errors(blocks: Any) -> list[str]:
-    """Slack-style error lines for `blocks`; empty when Slack would accept them."""
+def block_errors(blocks: Any, *, max_blocks: int = MAX_BLOCKS) -> list[str]:
+    """Slack-style error lines for `blocks`; empty when Slack would accept them.
+
+    `max_blocks`: 50 in a message, 100 in a modal or Home tab (MAX_VIEW_BLOCKS)."""
     if not isinstance(blocks, list):
         return ["[ERROR] must be an array [json-pointer:/blocks]"]
     errors: list[str] = []
-    if len(blocks) > MAX_BLOCKS:
-        errors.append(_error(f"must be less than {MAX_BLOCKS + 1} items", ""))
+    if len(blocks) > max_blocks:
+        errors.append(_error(f"must be less than {max_blocks + 1} items", ""))
     seen_block_ids: set[str] = set()
     for index, block in enumerate(blocks):
         where = f"/{index}"

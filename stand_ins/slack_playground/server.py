@@ -17,6 +17,7 @@ from wsgiref.types import WSGIApplication
 from bot.slack_ids import COMMAND, SHORTCUT_LOOKUP_IN_MESSAGE
 from stand_ins.http_server import WsgiServerThread
 
+from .doors import Doors, event_body
 from .response_urls import ResponseUrls
 from .routes import PlaygroundRoutes
 from .slack_requests import (
@@ -91,6 +92,8 @@ class Playground:
             ResponseUrls(self.workspace),
             PlaygroundPage(self),
         )
+        #: The ⚡ shortcut, modals, the Home tab and workflow steps (doors.py).
+        self.doors = Doors(self)
         self.seed_conversation()
 
     # ------------------------------------------------------------------ life cycle
@@ -269,6 +272,22 @@ class Playground:
         return self.workspace.add_message(
             channel_id=channel_id, text=text, user_id=user_id, bot=False, thread_ts=thread_ts
         )
+
+    def send_interaction(self, payload: Mapping[str, Any]) -> SlackExchange:
+        """An interaction payload (shortcut, view_submission, block_actions) by `transport`."""
+        return self._send("interactive", payload, interaction_body(payload))
+
+    def send_event(self, payload: Mapping[str, Any], *, retry_num: int = 0) -> SlackExchange:
+        """An Events API delivery: signed JSON over HTTP (a retry says so in its headers, as
+        Slack's do), or an `events_api` envelope over Socket Mode."""
+        if self.socket_mode is not None and not self.bot_events_url:
+            return self.socket_mode.deliver("events_api", payload).exchange()
+        body = event_body(payload)
+        headers = {"Content-Type": "application/json", **self._signer.sign(body)}
+        if retry_num:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = "timeout"
+        return self._bot.send_raw(self._events_url(), body, headers)
 
     def send_raw(self, body: bytes, headers: Mapping[str, str]) -> SlackExchange:
         """POST exactly these bytes and headers to the bot (forged or stale signatures...)."""

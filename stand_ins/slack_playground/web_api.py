@@ -17,8 +17,16 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .block_kit import MAX_MESSAGE_TEXT, block_errors, with_block_ids
+from .block_kit import (
+    MAX_MESSAGE_TEXT,
+    MAX_PRIVATE_METADATA,
+    MAX_VIEW_BLOCKS,
+    MAX_VIEW_TITLE,
+    block_errors,
+    with_block_ids,
+)
 from .http_io import Request, Response, fault_response, json_response
+from .surfaces import SurfaceError
 from .workspace import (
     APP_ID,
     BOT_ID,
@@ -73,7 +81,15 @@ class WebApi:
             "chat.delete": self._delete,
             "conversations.open": self._open_dm,
             "usergroups.users.list": self._usergroup_members,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
             APPS_CONNECTIONS_OPEN: self._open_connection,
+        }
+        # These need the token itself: a step is finished with its execution's own token.
+        self._token_methods: dict[str, Callable[[Params, str], Answer]] = {
+            "functions.completeSuccess": self._complete_success,
+            "functions.completeError": self._complete_error,
         }
 
     def handle(self, method: str, request: Request) -> Response:
@@ -92,14 +108,23 @@ class WebApi:
                 self._check_app_token(request)
             elif not token:
                 raise ApiError("not_authed")
-            elif not hmac.compare_digest(token.encode(), self._bot_token.encode()):
+            elif not (
+                hmac.compare_digest(token.encode(), self._bot_token.encode())
+                or self._workspace.surfaces.accepts_token(token)
+            ):
                 raise ApiError("invalid_auth")
-            handler = self._methods.get(method)
-            if handler is None:
-                raise ApiError("unknown_method")
             if parse_error is not None:
                 raise ApiError(parse_error)
-            answer = {"ok": True, **handler(params)}
+            token_handler = self._token_methods.get(method)
+            handler = self._methods.get(method)
+            if token_handler is not None:
+                answer = {"ok": True, **token_handler(params, token)}
+            elif handler is not None:
+                answer = {"ok": True, **handler(params)}
+            else:
+                raise ApiError("unknown_method")
+        except SurfaceError as refusal:
+            answer = {"ok": False, "error": refusal.code}
         except ApiError as refusal:
             answer = {"ok": False, "error": refusal.code, **refusal.extra}
         self._record(method, payload, 200, answer)
@@ -220,6 +245,51 @@ class WebApi:
             raise ApiError("message_not_found")
         return {"channel": channel.id, "ts": original.ts}
 
+    def _views_open(self, params: Params) -> Answer:
+        trigger_id = _optional_str(params.get("trigger_id"))
+        if trigger_id is None:
+            raise ApiError("invalid_arguments")
+        body = _view_body(params, "modal")
+        view = self._workspace.surfaces.open_modal(trigger_id, body)
+        self._workspace.touch()
+        return {"view": view.wire(self._workspace.team_id)}
+
+    def _views_update(self, params: Params) -> Answer:
+        view_id = _optional_str(params.get("view_id"))
+        if view_id is None:
+            raise ApiError("invalid_arguments")
+        body = _view_body(params, None)
+        view = self._workspace.surfaces.update(view_id, body, _optional_str(params.get("hash")))
+        self._workspace.touch()
+        return {"view": view.wire(self._workspace.team_id)}
+
+    def _views_publish(self, params: Params) -> Answer:
+        user_id = _optional_str(params.get("user_id"))
+        if user_id is None or user_id not in self._workspace.users:
+            raise ApiError("user_not_found")
+        body = _view_body(params, "home")
+        view = self._workspace.surfaces.publish_home(
+            user_id, body, _optional_str(params.get("hash"))
+        )
+        self._workspace.touch()
+        return {"view": view.wire(self._workspace.team_id)}
+
+    def _complete_success(self, params: Params, token: str) -> Answer:
+        outputs = _json_field(params.get("outputs"), default={})
+        if not isinstance(outputs, dict):
+            raise ApiError("invalid_arguments")
+        self._workspace.surfaces.finish(_execution_id(params), token, outputs=outputs)
+        self._workspace.touch()
+        return {}
+
+    def _complete_error(self, params: Params, token: str) -> Answer:
+        error = _optional_str(params.get("error"))
+        if error is None:
+            raise ApiError("invalid_arguments")
+        self._workspace.surfaces.finish(_execution_id(params), token, error=error)
+        self._workspace.touch()
+        return {}
+
     # ------------------------------------------------------------------ checks
 
     def _channel(self, params: Params) -> Channel:
@@ -280,6 +350,44 @@ def parse_blocks(raw: Any) -> list[dict[str, Any]]:
     if errors:
         raise ApiError("invalid_blocks", errors=errors, response_metadata={"messages": errors})
     return with_block_ids(raw)
+
+
+def _view_body(params: Params, kind: str | None) -> dict[str, Any]:
+    """The `view` argument checked as Slack checks it (type, blocks, title, metadata)."""
+    view = _json_field(params.get("view"), default=None)
+    if not isinstance(view, dict):
+        raise ApiError("invalid_arguments")
+    if kind is not None and view.get("type") != kind:
+        raise ApiError("invalid_arguments")
+    errors = block_errors(view.get("blocks", []), max_blocks=MAX_VIEW_BLOCKS)
+    for part in ("title", "submit", "close"):
+        text = (view.get(part) or {}).get("text") if isinstance(view.get(part), dict) else None
+        if text is not None and len(str(text)) > MAX_VIEW_TITLE:
+            errors.append(f"[ERROR] must be less than {MAX_VIEW_TITLE + 1} characters [{part}]")
+    if len(str(view.get("private_metadata") or "")) > MAX_PRIVATE_METADATA:
+        errors.append("[ERROR] private_metadata is too long")
+    if errors:
+        raise ApiError("invalid_arguments", response_metadata={"messages": errors})
+    return {**view, "blocks": with_block_ids(view.get("blocks") or [])}
+
+
+def _json_field(raw: Any, *, default: Any) -> Any:
+    """Objects arrive as JSON (JSON bodies) or as a JSON string (form bodies)."""
+    if raw is None:
+        return default
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise ApiError("invalid_arguments") from None
+    return raw
+
+
+def _execution_id(params: Params) -> str:
+    execution_id = _optional_str(params.get("function_execution_id"))
+    if execution_id is None:
+        raise ApiError("invalid_arguments")
+    return execution_id
 
 
 def _content(params: Params, *, required: bool) -> tuple[str, list[dict[str, Any]]]:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
+from .surfaces import Surfaces
+
 T = TypeVar("T")
 
 BOT_USER_ID = "U0BOTUSER"
@@ -225,6 +227,8 @@ class Workspace:
         self._last_ts = (0, 0)
         self._version = 0
         self._closed = False
+        #: Modals, Home tabs, triggers and workflow step executions.
+        self.surfaces = Surfaces()
 
     # ------------------------------------------------------------------ reading
 
@@ -450,6 +454,11 @@ class Workspace:
             if grant is not None and not grant.pinned:
                 grant.original_ts = ts
 
+    def touch(self) -> None:
+        """Something outside the messages changed (a view, a step): wake the page's long-poll."""
+        with self._changed:
+            self._bump()
+
     def record_call(self, call: RecordedCall) -> None:
         with self._changed:
             self._calls.append(call)
@@ -490,6 +499,7 @@ class Workspace:
             self._calls.clear()
             self._faults.clear()
             self._grants.clear()
+            self.surfaces.reset()
             self._bump()
 
     def close(self) -> None:
