@@ -102,7 +102,15 @@ def start_bot(
 ) -> BotProcess:
     port = free_port()
     env = bot_env(
-        simulator, playground, **{"PORT": str(port), "BIND_HOST": "127.0.0.1", **extra_env}
+        simulator,
+        playground,
+        **{
+            "PORT": str(port),
+            "BIND_HOST": "127.0.0.1",
+            # Each bot its own state (recent lookups, event claims), never the checkout's.
+            "STATE_DB_PATH": str(log_path.with_suffix(".state.sqlite3")),
+            **extra_env,
+        },
     )
     log_file = log_path.open("wb")
     process = subprocess.Popen(
