@@ -380,7 +380,10 @@ class CardDelivery:
     ) -> dict[str, Any]:
         language = self._languages.language(requester.user_id)
         cards = [
-            self._cards.render(outcome, ephemeral=False, offer_share=False, language=language)
+            # A watch lives on a message; a modal has none to edit or thread under.
+            self._cards.render(
+                outcome, ephemeral=False, offer_share=False, offer_watch=False, language=language
+            )
             for outcome in outcomes
         ]
         posted_to = reply_to.channel_id if reply_to and reply_to.response_url else None

@@ -114,10 +114,11 @@ class FlowCards:
         offer_share: bool = True,
         watching: Watching | None = None,
         language: Language = "both",
+        offer_watch: bool = True,
     ) -> Card:
         """`requested_by` is named on the card; `offer_share` is False where the bot cannot post;
         `watching` says who watches the flow (its card then offers Unwatch); `language` is the
-        reader's own, for a card only they see."""
+        reader's own, for a card only they see; `offer_watch` False in a modal."""
         try:
             if outcome.snapshot is not None:
                 return render_outline(
@@ -130,6 +131,7 @@ class FlowCards:
                     bodies=self._bodies,
                     watching=watching,
                     language=language,
+                    offer_watch=offer_watch,
                 )
             if outcome.error is not None:
                 return render_error(

@@ -231,4 +231,6 @@ def test_recheck_in_the_modal_redraws_it_with_its_hash() -> None:
     assert kind == "views_update" and sent["view_id"] == "V0MODAL" and sent["hash"] == "h1"
     actions = [b for b in sent["view"]["blocks"] if b["type"] == "actions"]
     assert [b["block_id"] for b in actions] == ["esign_flow_actions_0"]
+    # Recheck only: no Share, and no Watch (a watch lives on a message, not in a modal).
+    assert [e["action_id"] for b in actions for e in b["elements"]] == ["esign_flow_recheck"]
     assert outlines.calls == 1

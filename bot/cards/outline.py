@@ -113,6 +113,7 @@ def render_outline(
     bodies: OutlineBodies | None = None,
     watching: Watching | None = None,
     language: Language = "both",
+    offer_watch: bool = True,
 ) -> Card:
     """The card for one flow. `now` only ages a cached answer; Share is offered on ephemeral cards
     unless `offer_share` is False (where the bot cannot post, such as a DM between people).
@@ -122,7 +123,8 @@ def render_outline(
     Recheck or Share answers in that thread and a rechecked card still names who asked.
     `bodies` reuses the rendered body of an outline shown before. A flow that can still move
     offers Watch, or, when `watching`, says so and offers Unwatch. `language` is the reader's
-    ("both" for anything posted where several people read it).
+    ("both" for anything posted where several people read it). `offer_watch` False leaves
+    Watch out where a watch has no card to live on (a modal).
     """
     body = (
         bodies.body(snapshot.outline, simulated=snapshot.simulated, language=language)
@@ -139,7 +141,7 @@ def render_outline(
         thread_ts=thread_ts,
         requested_by=requested_by,
         share=ephemeral and offer_share,
-        watch=("unwatch" if watching is not None else "watch") if movable else None,
+        watch=("unwatch" if watching is not None else "watch") if movable and offer_watch else None,
     )
     if actions is not None:
         blocks.append(actions)
