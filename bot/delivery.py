@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from bot.audit import Requester
 from bot.background import BackgroundWork
 from bot.cards import Card, Notice, PublicAnswer, Watching, render_not_posted, render_notice
-from bot.cards.modal import render_check_modal, render_modal_cards
+from bot.cards.modal import render_check_modal, render_modal_cards, render_modal_note
 from bot.cards.watch import (
     WatchRefusal,
     render_unwatched,
@@ -310,6 +310,12 @@ class CardDelivery:
             return False
         view = render_check_modal(self._languages.language(user_id), max_ids=self._max_ids)
         return self._replies.views_open(trigger_id, view).ok
+
+    def open_note(self, trigger_id: str | None, card: Card) -> bool:
+        """A note in a modal, for a door with no reply address but a trigger (⚡, Home)."""
+        if trigger_id is None:
+            return False
+        return self._replies.views_open(trigger_id, render_modal_note(card)).ok
 
     def cached_modal(
         self, flow_ids: Sequence[str], *, requester: Requester, reply_to: ReplyTarget

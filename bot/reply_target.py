@@ -40,6 +40,8 @@ class ReplyTarget:
     ack_is_shown: bool = False
     #: The modal or Home tab acted on (a modal's cards are redrawn there, not sent as messages).
     view: ViewRef | None = None
+    #: A modal's submission: its ack can refuse next to a field (response_action: errors).
+    form_submission: bool = False
     #: The slash-command-less doors (global shortcut, Home tab) open modals with this; 3 s.
     trigger_id: str | None = None
 

@@ -69,6 +69,13 @@ class FlowStep:
 
         self._run(step, requester, succeed, give_up)
 
+    def refuse(self, fail: Fail, message: str) -> None:
+        """End the step at once with `message` (the workflow may not use the bot)."""
+        if not self._work.submit(
+            lambda: self._replies.finish_step("functions.completeError", lambda: fail(message))
+        ):
+            log.warning("workflow step refusal not sent while shutting down")
+
     def _run(
         self,
         step: StepRequest,

@@ -1,16 +1,23 @@
-"""Runs before every listener: refused requests get a polite note and no lookup happens."""
+"""Runs before every listener: refused requests get a polite note and no lookup happens.
+
+Each door says no its own way: a slash command on its ack, a form next to its field, the ⚡
+shortcut in a modal, a workflow step by failing with the reason, anything else after the ack.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from slack_bolt import App, BoltContext, BoltResponse
 
 from bot.access import AccessPolicy
 from bot.audit import Requester, record_access_denied
-from bot.cards import render_refusal
+from bot.cards import refusal_words, render_refusal
 from bot.reply_target import ReplyTarget
 from bot.services import Services
+from bot.slack_ids import BLOCK_FLOW_IDS
+from bot.workflow_step import Fail
 
 
 def register(app: App, services: Services, policy: AccessPolicy) -> None:
@@ -21,7 +28,11 @@ def register(app: App, services: Services, policy: AccessPolicy) -> None:
     def allow_listed_only(
         context: BoltContext, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
-        return check_access(context["requester"], context["reply_to"], next, services, policy)
+        # Bolt sets `fail` only for a workflow step's execution.
+        fail = context.get("fail") if context.get("step_request") is not None else None
+        return check_access(
+            context["requester"], context["reply_to"], next, services, policy, fail_step=fail
+        )
 
 
 def check_access(
@@ -30,6 +41,8 @@ def check_access(
     next: Callable[[], BoltResponse],
     services: Services,
     policy: AccessPolicy,
+    *,
+    fail_step: Fail | None = None,
 ) -> BoltResponse | None:
     refusal = policy.refusal(requester)
     if refusal is None:
@@ -40,5 +53,18 @@ def check_access(
     # command shows that body to the person; other payloads get the note after the ack.
     if reply_to.ack_is_shown:
         return BoltResponse(status=200, body=note.to_message())
-    services.delivery.tell(reply_to, note)
+    if reply_to.form_submission:
+        errors = {"response_action": "errors", "errors": {BLOCK_FLOW_IDS: refusal_words(refusal)}}
+        return BoltResponse(
+            status=200,
+            body=json.dumps(errors, ensure_ascii=False),
+            headers={"content-type": "application/json; charset=utf-8"},
+        )
+    if fail_step is not None:
+        services.step.refuse(fail_step, refusal_words(refusal))
+    elif reply_to.response_url is not None:
+        services.delivery.tell(reply_to, note)
+    elif reply_to.trigger_id is not None:
+        services.delivery.open_note(reply_to.trigger_id, note)
+    # Else (App Home opened): nowhere to say it; the audit line records the refusal.
     return BoltResponse(status=200, body="")

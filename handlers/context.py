@@ -145,6 +145,7 @@ def _read_submission(body: dict[str, Any]) -> ListenerContext:
             response_url=text_field(hook, "response_url"),
             channel_id=channel_id,
             view=_read_view(body),
+            form_submission=True,
         ),
         request_text=typed if isinstance(typed, str) else None,
     )

@@ -8,6 +8,7 @@ from bot.cards.card import ACTIONS_BLOCK_ID, Card
 from bot.cards.notes import (
     Notice,
     PublicAnswer,
+    refusal_words,
     render_bad_button,
     render_incident,
     render_not_posted,
@@ -24,6 +25,7 @@ __all__ = [
     "OutlineBodies",
     "PublicAnswer",
     "Watching",
+    "refusal_words",
     "render_bad_button",
     "render_error",
     "render_help",

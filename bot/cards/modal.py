@@ -174,6 +174,13 @@ def _result_view(
     ).to_dict()
 
 
+def render_modal_note(card: Card, language: Language = "both") -> dict[str, Any]:
+    """A note where a form would have been (the person may not use the bot here)."""
+    return View(
+        type="modal", title=_title(language), close=_close(language), blocks=list(card.blocks)
+    ).to_dict()
+
+
 def _own_block_ids(card: Card, index: int) -> list[Block]:
     """The card's blocks, its buttons' block renamed: block ids must be unique in a view, and
     every card names its buttons' block the same."""

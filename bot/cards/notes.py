@@ -68,6 +68,11 @@ def render_refusal(refusal: Refusal) -> Card:
     return render_note("Not allowed here", _REFUSALS[refusal])
 
 
+def refusal_words(refusal: Refusal) -> str:
+    """The refusal as one plain sentence (under a form's field, or a failed workflow step)."""
+    return _REFUSALS[refusal]
+
+
 def render_bad_button(problem: ButtonValueError) -> Card:
     """A click whose button value this bot could not have made (forged, or truncated)."""
     return render_note("That button did not carry a flow id", problem.detail)

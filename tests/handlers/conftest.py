@@ -89,6 +89,10 @@ class FakeDelivery:
         self._journal.events.append(("cached_modal", {"flow_ids": list(flow_ids), **kwargs}))
         return self.cached_view
 
+    def open_note(self, trigger_id: str | None, card: Card) -> bool:
+        self._journal.events.append(("open_note", {"trigger_id": trigger_id, "text": card.text}))
+        return True
+
     def modal_cards(self, flow_ids: list[str], **kwargs: Any) -> None:
         self._journal.events.append(("modal_cards", {"flow_ids": list(flow_ids), **kwargs}))
 
@@ -125,6 +129,9 @@ class FakeStep:
 
     def run(self, step: StepRequest, **kwargs: Any) -> None:
         self._journal.events.append(("step", {"step": step, **kwargs}))
+
+    def refuse(self, fail: Any, message: str) -> None:
+        self._journal.events.append(("step_refused", {"fail": fail, "message": message}))
 
 
 @pytest.fixture

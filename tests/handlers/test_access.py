@@ -52,3 +52,36 @@ def test_a_refused_click_is_told_after_an_empty_ack(services: Services, journal:
     assert response is not None and response.status == 200 and response.body == ""
     assert journal.names() == ["tell"]
     assert "not on the list of people" in journal.only("tell")["text"]
+
+
+REFUSE_ALL = AccessPolicy(user_ids=["U0SOMEONE"])
+
+
+def test_a_refused_form_is_told_next_to_its_field(services: Services, journal: Journal) -> None:
+    reply_to = ReplyTarget(form_submission=True)
+    response = check_access(ASKER, reply_to, lambda: _next(journal), services, REFUSE_ALL)
+    assert response is not None and journal.names() == []
+    answer = json.loads(response.body)
+    assert answer["response_action"] == "errors"
+    assert "not on the list of people" in answer["errors"]["esign_flow_ids"]
+
+
+def test_a_refused_global_shortcut_gets_a_modal_saying_so(
+    services: Services, journal: Journal
+) -> None:
+    check_access(
+        ASKER, ReplyTarget(trigger_id="1.2.x"), lambda: _next(journal), services, REFUSE_ALL
+    )
+    assert journal.names() == ["open_note"]
+    assert journal.only("open_note")["trigger_id"] == "1.2.x"
+
+
+def test_a_refused_workflow_step_fails_with_the_reason(
+    services: Services, journal: Journal
+) -> None:
+    def fail(message: str) -> None:
+        raise AssertionError("failed through the step service, not here")
+
+    check_access(ASKER, ReplyTarget(), lambda: _next(journal), services, REFUSE_ALL, fail_step=fail)
+    assert journal.names() == ["step_refused"]
+    assert "not on the list of people" in journal.only("step_refused")["message"]

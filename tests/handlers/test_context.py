@@ -158,6 +158,7 @@ def test_a_modal_submission_brings_the_typed_ids_and_the_picked_conversation() -
         response_url=HOOK,
         channel_id="C0PICKED",
         view=ViewRef(view_id="V0MODAL", kind="modal", hash="h1"),
+        form_submission=True,
     )
 
 
