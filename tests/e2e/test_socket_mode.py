@@ -7,6 +7,7 @@ The worker runs as production would: from the Procfile's command line, in an emp
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from bot.slack_ids import ACTION_RECHECK
+from bot.slack_ids import ACTION_RECHECK, BLOCK_FLOW_IDS
 from stand_ins.esign_simulator import EsignSimulator
 from stand_ins.slack_playground import VIEWER_USER_ID, Playground
 from tests.e2e.conftest import (
@@ -160,6 +161,27 @@ def test_recheck_updates_the_card_in_place(
     )
     assert f"Flow {flow_id}" in updated.visible_text()
     assert len(slack.workspace.messages()) == 1  # the same card, never a second one
+
+
+def test_the_form_and_the_workflow_step_work_over_the_socket(
+    slack: Playground, fresh_flow: Callable[[str], str]
+) -> None:
+    flow_id = fresh_flow(SUCCESS_FLOW)
+    assert slack.doors.global_shortcut().acked_in_time
+    [modal] = slack.workspace.surfaces.wait(lambda s: s.open_modals(VIEWER_USER_ID))
+    # The submission's ack comes back as the envelope's response payload.
+    exchange = slack.doors.submit(modal.id, {BLOCK_FLOW_IDS: "not-an-id!"})
+    assert json.loads(exchange.body)["response_action"] == "errors"
+    slack.doors.submit(modal.id, {BLOCK_FLOW_IDS: flow_id})
+    slack.workspace.surfaces.wait(
+        lambda s: (v := s.view(modal.id)) and f"Flow {flow_id}" in json.dumps(v.body), timeout=8
+    )
+    execution, _ = slack.doors.run_step({"flow_id": flow_id})
+    done = slack.workspace.surfaces.wait(
+        lambda s: (e := s.execution(execution.id)) and e.state != "running" and e, timeout=8
+    )
+    assert done.state == "completed" and done.tokens_used == [execution.token]
+    assert (done.outputs or {})["flow_status"] == "SUCCESS"
 
 
 def test_sigterm_stops_the_worker_cleanly(
