@@ -7,7 +7,13 @@ import json
 import time
 from collections.abc import Callable
 
-from bot.slack_ids import ACTION_HOME_RECHECK, ACTION_RECHECK, BLOCK_ALSO_POST, BLOCK_FLOW_IDS
+from bot.slack_ids import (
+    ACTION_HOME_RECHECK,
+    ACTION_RECHECK,
+    ACTION_UNWATCH,
+    BLOCK_ALSO_POST,
+    BLOCK_FLOW_IDS,
+)
 from stand_ins.esign_simulator import EsignSimulator
 from stand_ins.slack_playground import COLLEAGUE_USER_ID, VIEWER_USER_ID, Playground
 from stand_ins.slack_playground.surfaces import Execution, Surfaces, View
@@ -144,3 +150,24 @@ def test_the_step_fails_with_a_plain_message_for_a_missing_flow(slack: Playgroun
     assert done.state == "failed"
     assert f"e签宝 does not know flow {NOT_FOUND_FLOW}" in (done.error or "")
     assert done.tokens_used == [execution.token]
+
+
+def test_the_home_tab_lists_the_persons_watches_with_unwatch(
+    slack: Playground, fresh_flow: Callable[[str], str]
+) -> None:
+    flow_id = fresh_flow(DOC_FLOW)  # in progress: it can still move, so it can be watched
+    slack.slash_command(f"watch {flow_id}")
+    slack.workspace.wait_for(cards(ephemeral=True))
+    slack.doors.open_home()
+    home = slack.workspace.surfaces.wait(lambda s: s.home_of(VIEWER_USER_ID), timeout=3)
+    assert "Your active watches" in _text(home) and flow_id in _text(home)
+    slack.doors.click(home.id, ACTION_UNWATCH)
+    # The watch feature stops it; the Home tab shows it gone the next time it opens.
+    deadline = time.monotonic() + 5
+    while True:
+        slack.doors.open_home()
+        home = slack.workspace.surfaces.wait(lambda s: s.home_of(VIEWER_USER_ID))
+        if "not watching any flow" in _text(home) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert "not watching any flow" in _text(home)
