@@ -59,7 +59,8 @@ class FlowStep:
     def run(
         self, step: StepRequest, *, requester: Requester, complete: Complete, fail: Fail
     ) -> None:
-        """Validate at once (no e签宝 call for a bad id); look up after the ack."""
+        """Everything after the ack (Bolt's, with process_before_response the HTTP answer waits
+        for this listener): even finishing a bad id is a Web API call."""
 
         def succeed(outputs: dict[str, Any]) -> None:
             self._replies.finish_step("functions.completeSuccess", lambda: complete(outputs))
@@ -83,20 +84,19 @@ class FlowStep:
         complete: Callable[[dict[str, Any]], None],
         fail: Callable[[str], None],
     ) -> None:
-        try:
-            flow_id = validate_flow_id(step.flow_id or "")
-        except InvalidFlowId as problem:
-            fail(step_failure_message(problem, flow_id=step.flow_id))
-            return
-
         def check() -> None:
+            # A bad id ends here, before any e签宝 call (and, like the rest, after the ack).
+            try:
+                flow_id = validate_flow_id(step.flow_id or "")
+            except InvalidFlowId as problem:
+                fail(step_failure_message(problem, flow_id=step.flow_id))
+                return
             outcome = self._cards.look_up(flow_id, requester=requester, trigger="workflow_step")
             if outcome.snapshot is not None:
                 complete(step_outputs(outcome.snapshot, checked_at=self._clock()))
                 return
-            error = outcome.error
-            fail(step_failure_message(error, flow_id=flow_id))
+            fail(step_failure_message(outcome.error, flow_id=flow_id))
 
         if not self._work.submit(check):
             log.warning("workflow step refused while shutting down")
-            fail(step_failure_message(None, flow_id=flow_id, restarting=True))
+            fail(step_failure_message(None, flow_id=step.flow_id, restarting=True))

@@ -260,3 +260,19 @@ def test_every_fact_reaches_a_listener_under_its_own_name() -> None:
         response=None,
     )
     assert given == {name: f"fact:{name}" for name in names}
+
+
+def test_the_middleware_reads_the_retry_header_of_an_event_only() -> None:
+    from slack_bolt import BoltRequest, BoltResponse
+
+    from handlers.context import ListenerContextMiddleware
+
+    body = '{"type": "event_callback", "event_id": "Ev1", "event": {"type": "app_home_opened"}}'
+    request = BoltRequest(
+        body=body, headers={"content-type": ["application/json"], "x-slack-retry-num": ["2"]}
+    )
+    ListenerContextMiddleware().process(
+        req=request, resp=BoltResponse(status=200), next=lambda: BoltResponse(status=200)
+    )
+    assert request.context["slack_event"].retry_num == 2
+    assert request.context["slack_event"].event_id == "Ev1"
