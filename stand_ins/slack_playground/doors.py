@@ -102,7 +102,7 @@ class Doors:
                 decoded = None
             ack = decoded if isinstance(decoded, dict) else None
         if exchange.acked_in_time:
-            self._ws.surfaces.submitted(view_id, ack)
+            self._ws.surfaces.submitted(view_id, ack, updates_before=view.updates)
         self._ws.touch()
         return exchange
 

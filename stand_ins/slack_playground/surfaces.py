@@ -142,14 +142,23 @@ class Surfaces:
             self._changed.notify_all()
             return _copy(current)
 
-    def submitted(self, view_id: str, ack: dict[str, Any] | None) -> View | None:
-        """Apply a view_submission's ack: update, errors, or (anything else) close."""
+    def submitted(
+        self, view_id: str, ack: dict[str, Any] | None, *, updates_before: int | None = None
+    ) -> View | None:
+        """Apply a view_submission's ack: update, errors, or (anything else) close.
+
+        Slack applies the ack when the answer arrives, before any views.update the bot sends
+        after it; here the ack is applied once the whole answer is read, so a views.update that
+        already came in (`updates` moved past `updates_before`) is the newer view and stays."""
         with self._changed:
             view = self._views.get(view_id)
             if view is None:
                 return None
             action = (ack or {}).get("response_action")
-            if action == "update" and isinstance(ack, dict) and isinstance(ack.get("view"), dict):
+            overtaken = updates_before is not None and view.updates > updates_before
+            if action == "update" and overtaken:
+                pass
+            elif action == "update" and isinstance(ack, dict) and isinstance(ack.get("view"), dict):
                 view.body, view.hash, view.errors = dict(ack["view"]), self._new_hash(), {}
                 view.updates += 1
             elif (

@@ -97,3 +97,14 @@ def test_a_step_is_finished_only_with_its_own_token_and_only_once(playground: Pl
         error="late",
     )
     assert again["error"] == "invalid_auth"
+
+
+def test_an_update_that_overtakes_the_submissions_ack_is_kept(playground: Playground) -> None:
+    surfaces = playground.workspace.surfaces
+    view = surfaces.open_modal(surfaces.new_trigger(VIEWER_USER_ID), MODAL)
+    cards = {**MODAL, "blocks": [{"type": "divider", "block_id": "cards"}]}
+    surfaces.update(view.id, cards, hash=None)  # the bot's views.update came in first
+    waiting = {**MODAL, "blocks": [{"type": "divider", "block_id": "waiting"}]}
+    surfaces.submitted(view.id, {"response_action": "update", "view": waiting}, updates_before=0)
+    shown = surfaces.view(view.id)
+    assert shown is not None and shown.body["blocks"][0]["block_id"] == "cards"
