@@ -171,3 +171,29 @@ def test_the_home_tab_lists_the_persons_watches_with_unwatch(
             break
         time.sleep(0.2)
     assert "not watching any flow" in _text(home)
+
+
+def test_an_unsigned_or_forged_event_is_refused_and_runs_nothing(slack: Playground) -> None:
+    execution = slack.workspace.surfaces.start_execution("check_esign_flow", {"flow_id": DOC_FLOW})
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": slack.workspace.team_id,
+            "event_id": "Ev0FORGED",
+            "event": {
+                "type": "function_executed",
+                "function": {"callback_id": "check_esign_flow"},
+                "inputs": {"flow_id": DOC_FLOW},
+                "function_execution_id": execution.id,
+                "bot_access_token": execution.token,
+            },
+        }
+    ).encode()
+    forged = {**slack.sign(body), "X-Slack-Signature": "v0=" + "0" * 64}
+    stale = slack.sign(body, timestamp=int(time.time()) - 600)
+    for headers in ({}, forged, stale):
+        exchange = slack.send_raw(body, {"Content-Type": "application/json", **headers})
+        assert exchange.status == 401
+    time.sleep(0.3)
+    still = slack.workspace.surfaces.execution(execution.id)
+    assert still is not None and still.state == "running" and still.tokens_used == []
