@@ -181,7 +181,7 @@ def test_the_modal_opens_in_the_persons_language() -> None:
     assert delivery.open_modal("1.2.abc", user_id="U0ASKER")
     [(kind, sent)] = slack.calls
     assert kind == "views_open" and sent["trigger_id"] == "1.2.abc"
-    assert sent["view"]["title"]["text"] == "查询 e签宝 流程"
+    assert sent["view"]["title"]["text"] == "查询流程"
     assert not delivery.open_modal(None, user_id="U0ASKER")
     assert len(slack.calls) == 1
 

@@ -90,10 +90,12 @@ def _how_to(language: Language) -> list[Block]:
         ),
         "\n".join(
             [
-                f"• 在任意频道输入 `{COMMAND} <流程ID>`：只有你能看到的卡片。",
-                "• 快捷方式菜单 ⚡ *Check an e签宝 flow*：随处可用的表单。",
-                "• 消息的 ⋯ 菜单 *Look up e签宝 flows*：在该消息的话题中回答。",
-                "• 卡片上的 *Watch*：流程有变化时通知你。",
+                # A space after each closing * : Slack only bolds *…* that a space or
+                # punctuation it knows ends, and "：" is not one.
+                f"• 在任意频道输入 `{COMMAND} <流程ID>` ：只有你能看到的卡片。",
+                "• 快捷方式菜单 ⚡ *Check an e签宝 flow* ：随处可用的表单。",
+                "• 消息的 ⋯ 菜单 *Look up e签宝 flows* ：在该消息的话题中回答。",
+                "• 卡片上的 *Watch* ：流程有变化时通知你。",
             ]
         ),
         language,

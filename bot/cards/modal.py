@@ -40,7 +40,7 @@ MAX_VIEW_BLOCKS: Final = 100
 
 def _title(language: Language) -> PlainTextObject:
     # Slack allows 24 characters in a modal's title.
-    return PlainTextObject(text=pick("Check e签宝 flows", "查询 e签宝 流程", language)[:24])
+    return PlainTextObject(text=pick("Check e签宝 flows", "查询流程", language)[:24])
 
 
 def _close(language: Language) -> PlainTextObject:
