@@ -251,6 +251,11 @@ class Surfaces:
             self._changed.notify_all()
             return replace(execution)
 
+    def executions(self) -> list[Execution]:
+        """Every step run, oldest first."""
+        with self._lock:
+            return [replace(e) for e in self._executions.values()]
+
     def execution(self, execution_id: str) -> Execution | None:
         with self._lock:
             found = self._executions.get(execution_id)

@@ -9,6 +9,12 @@ JSON endpoints (all under /playground/):
 - `POST click`     {channel_id, message_ts, action_id}            -> signed block_actions
 - `POST dismiss`   {channel_id, message_ts}                       -> hides an ephemeral message
 - `POST reset`     {}                                             -> empty workspace, fresh samples
+- `POST global_shortcut` {}                                       -> the ⚡ shortcut (opens a modal)
+- `POST view_submit` {view_id, values: {block_id: text or channel id}} -> view_submission
+- `POST view_click`  {view_id, action_id, value?, option?}        -> block_actions in a view
+- `POST view_close`  {view_id}                                    -> the modal's Close
+- `POST home`        {}                                           -> app_home_opened (Home tab)
+- `POST step`        {flow_id}                                    -> function_executed (a workflow)
 
 POSTs must be same-origin JSON: a form on another web site cannot send `application/json`
 without a CORS preflight (which is never granted), and browsers mark such requests with
@@ -23,8 +29,10 @@ from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any, Protocol
 
+from .doors import Doors
 from .http_io import Request, Response, json_response
 from .slack_requests import SlackExchange
+from .surfaces import Execution, View
 from .workspace import VIEWER_USER_ID, Message, Workspace
 
 LONG_POLL_SECONDS = 15.0
@@ -71,6 +79,8 @@ class PlaygroundSlack(Protocol):
     def post_user_message(
         self, text: str, *, channel_id: str, thread_ts: str | None, user_id: str
     ) -> Message: ...
+    @property
+    def doors(self) -> Doors: ...
     def seed_conversation(self) -> None: ...
 
 
@@ -84,6 +94,12 @@ class PlaygroundPage:
             "/playground/click": self._click,
             "/playground/dismiss": self._dismiss,
             "/playground/reset": self._reset,
+            "/playground/global_shortcut": self._global_shortcut,
+            "/playground/view_submit": self._view_submit,
+            "/playground/view_click": self._view_click,
+            "/playground/view_close": self._view_close,
+            "/playground/home": self._home,
+            "/playground/step": self._step,
         }
 
     def handle(self, request: Request) -> Response:
@@ -141,6 +157,10 @@ class PlaygroundPage:
             "users": {u.id: {"name": u.name, "real_name": u.real_name} for u in ws.users.values()},
             "sample_flows": [{"flow_id": f, "title": t} for f, t in pg.sample_flows],
             "messages": _message_views(messages),
+            # The viewer's views: the newest open modal, their Home tab, recent workflow runs.
+            "modal": _view_of(next(reversed(ws.surfaces.open_modals(VIEWER_USER_ID)), None)),
+            "home": _view_of(ws.surfaces.home_of(VIEWER_USER_ID)),
+            "steps": [_execution_of(e) for e in ws.surfaces.executions()[-5:]],
         }
         return json_response(state, headers=[("Cache-Control", "no-store")])
 
@@ -197,6 +217,40 @@ class PlaygroundPage:
         ws.delete_message(message.channel_id, message.ts)
         return json_response({"ok": True})
 
+    def _global_shortcut(self, body: dict[str, Any]) -> Response:
+        return _exchange_view(self._playground.doors.global_shortcut())
+
+    def _view_submit(self, body: dict[str, Any]) -> Response:
+        values = body.get("values") or {}
+        if not isinstance(values, dict):
+            raise ValueError("values must be an object")
+        given = {str(k): str(v) for k, v in values.items() if isinstance(v, str) and v}
+        return _exchange_view(self._playground.doors.submit(_text(body, "view_id"), given))
+
+    def _view_click(self, body: dict[str, Any]) -> Response:
+        value, option = body.get("value"), body.get("option")
+        exchange = self._playground.doors.click(
+            _text(body, "view_id"),
+            _text(body, "action_id"),
+            value=value if isinstance(value, str) else None,
+            option=option if isinstance(option, str) else None,
+        )
+        return _exchange_view(exchange)
+
+    def _view_close(self, body: dict[str, Any]) -> Response:
+        self._playground.doors.close(_text(body, "view_id"))
+        return json_response({"ok": True})
+
+    def _home(self, body: dict[str, Any]) -> Response:
+        [exchange] = self._playground.doors.open_home()
+        return _exchange_view(exchange)
+
+    def _step(self, body: dict[str, Any]) -> Response:
+        execution, [exchange] = self._playground.doors.run_step(
+            {"flow_id": _text(body, "flow_id").strip()}
+        )
+        return json_response({"execution_id": execution.id, **_exchange_fields(exchange)})
+
     def _reset(self, body: dict[str, Any]) -> Response:
         self._playground.workspace.reset()
         self._playground.seed_conversation()
@@ -228,14 +282,41 @@ def _message_views(messages: list[Message]) -> list[dict[str, Any]]:
 
 
 def _exchange_view(exchange: SlackExchange) -> Response:
-    return json_response(
-        {
-            "status": exchange.status,
-            "elapsed_ms": round(exchange.elapsed * 1000),
-            "acked_in_time": exchange.acked_in_time,
-            "body": exchange.body[:500],
-        }
-    )
+    return json_response(_exchange_fields(exchange))
+
+
+def _exchange_fields(exchange: SlackExchange) -> dict[str, Any]:
+    return {
+        "status": exchange.status,
+        "elapsed_ms": round(exchange.elapsed * 1000),
+        "acked_in_time": exchange.acked_in_time,
+        "body": exchange.body[:500],
+    }
+
+
+def _view_of(view: View | None) -> dict[str, Any] | None:
+    if view is None:
+        return None
+    return {
+        "id": view.id,
+        "type": view.type,
+        "hash": view.hash,
+        "body": view.body,
+        "errors": view.errors,
+    }
+
+
+def _execution_of(execution: Execution) -> dict[str, Any]:
+    return {
+        "id": execution.id,
+        "inputs": execution.inputs,
+        "state": execution.state,
+        "outputs": execution.outputs,
+        "error": execution.error,
+        # Whether the step was finished with the workflow's own token, as Slack requires.
+        "own_token": bool(execution.tokens_used)
+        and all(t == execution.token for t in execution.tokens_used),
+    }
 
 
 def _text(body: dict[str, Any], key: str) -> str:

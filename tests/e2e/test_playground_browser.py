@@ -111,3 +111,67 @@ def test_newcomer_clicks_through_the_playground(local_run: str) -> None:
             assert errors == []
         finally:
             browser.close()
+
+
+def test_the_shortcut_form_the_home_tab_and_the_workflow_step(local_run: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as driver:
+        browser = launch(driver)
+        try:
+            page, errors = open_page(browser, f"{local_run}/")
+            expect(page.locator(".sample-flow").first).to_be_visible()
+
+            # ⚡ → the form; a bad id is refused under its field.
+            page.get_by_role("button", name="Shortcuts: Check an e签宝 flow").click()
+            modal = page.locator("#modal")
+            expect(modal).to_be_visible()
+            expect(modal.locator("#modal-title")).to_contain_text("e签宝")
+            modal.locator("[data-block-id=esign_flow_ids]").fill("12345 ../etc/passwd")
+            page.locator("#modal-submit").click()
+            expect(modal.locator(".bk-error")).to_contain_text("Not flow ids")
+
+            # Good ids, posted to #general too: the cards come into the form.
+            modal.locator("[data-block-id=esign_flow_ids]").fill("2987366201948372992")
+            modal.locator("[data-block-id=esign_flow_also_post]").select_option("C0GENERAL")
+            page.locator("#modal-submit").click()
+            expect(modal.locator(".bk-header")).to_contain_text("Succeeded")
+            expect(modal).to_contain_text("Also posted to")
+            page.screenshot(path=str(ARTIFACTS / "local-run-5-modal.png"))
+            modal.get_by_role("button", name="Recheck").click()
+            expect(modal.locator(".bk-context").filter(has_text="Fetched")).to_contain_text(
+                "cached"
+            )
+            page.locator("#modal-close").click()
+            expect(page.locator("#modal-backdrop")).to_be_hidden()
+            posted = page.locator(".message.from-bot:not(.ephemeral)").filter(
+                has_text="Flow 2987366201948372992"
+            )
+            expect(posted).to_have_count(1)
+
+            # The Home tab lists that lookup; the language switch makes it 中文 only.
+            page.locator("#home-link").click()
+            home = page.locator("#home-view")
+            expect(home).to_contain_text("2987366201948372992")
+            expect(home).to_contain_text("Your recent lookups")
+            home.get_by_role("radio", name="中文", exact=True).check()
+            expect(home).to_contain_text("最近查询")
+            expect(home).not_to_contain_text("Your recent lookups")
+            page.screenshot(path=str(ARTIFACTS / "local-run-6-home.png"))
+
+            # The workflow step: outputs for a known flow, a plain failure for an unknown one.
+            page.fill("#step-flow-id", "2987366388415348736")
+            page.locator("#step-run").click()
+            result = page.locator("#step-result")
+            expect(result.locator("[data-output=flow_status]")).to_have_text("FAIL")
+            expect(result.locator("[data-output=is_final]")).to_have_text("true")
+            expect(result).to_contain_text("workflow's own token")
+            page.fill("#step-flow-id", "2987390000030500001")
+            page.locator("#step-run").click()
+            expect(result.locator(".step-state")).to_contain_text("failed")
+            expect(result).to_contain_text("does not know flow")
+            page.screenshot(path=str(ARTIFACTS / "local-run-7-step.png"))
+            assert errors == []
+        finally:
+            browser.close()

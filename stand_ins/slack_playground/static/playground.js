@@ -14,6 +14,8 @@
     channelId: "C0GENERAL",
     threadTs: null,        // the open thread's parent ts
     stickToBottom: true,
+    showHome: false,       // the app's Home tab instead of a channel
+    modalKey: null,        // which modal version is drawn (typed text survives a re-poll)
   };
 
   // ---------------------------------------------------------------- DOM helpers
@@ -365,7 +367,8 @@
   }
 
   function renderBlocks(blocks, message) {
-    return h("div", { class: "blocks" }, blocks.map((block) => renderBlock(block, message)));
+    return h("div", { class: "blocks" }, blocks.map((block) =>
+      block.type === "input" ? renderInput(block, message.errors) : renderBlock(block, message)));
   }
 
   function renderBlock(block, message) {
@@ -408,7 +411,39 @@
       return button;
     }
     if (element.type === "image") return h("span", { class: "bk-image-alt" }, `🖼 ${element.alt_text || ""}`);
+    if (element.type === "radio_buttons" && message.view_id) {
+      const chosen = element.initial_option && element.initial_option.value;
+      const name = `${message.view_id}-${element.action_id}`;
+      return h("div", { class: "bk-radios", role: "radiogroup" }, (element.options || []).map((option) => {
+        const input = h("input", { type: "radio", name, value: option.value, checked: option.value === chosen });
+        input.addEventListener("change", () => runAction(message.statusId, `Picked “${option.text.text}”`,
+          "playground/view_click", { view_id: message.view_id, action_id: element.action_id, option: option.value }));
+        return h("label", {}, input, " ", renderText(option.text));
+      }));
+    }
     return h("span", { class: "bk-unsupported" }, `[${element.type}]`);
+  }
+
+  function renderInput(block, errors) {
+    // An input block of a modal: a text field or a conversation picker, named by block_id.
+    const element = block.element || {};
+    const id = `input-${block.block_id}`;
+    let field;
+    if (element.type === "conversations_select") {
+      field = h("select", { id, "data-block-id": block.block_id },
+        h("option", { value: "" }, element.placeholder ? element.placeholder.text : "—"),
+        view.data.channels.map((channel) => h("option", { value: channel.id }, channelLabel(channel))));
+    } else {
+      field = h("textarea", { id, "data-block-id": block.block_id, rows: element.multiline ? 3 : 1,
+        placeholder: element.placeholder ? element.placeholder.text : null });
+    }
+    const error = errors && errors[block.block_id];
+    return h("div", { class: "bk-input" },
+      h("label", { for: id }, block.label ? block.label.text : block.block_id,
+        block.optional ? h("span", { class: "optional" }, " (optional)") : null),
+      field,
+      error ? h("div", { class: "bk-error", role: "alert" }, error) : null,
+      block.hint ? h("div", { class: "bk-hint" }, renderText(block.hint)) : null);
   }
 
   async function clickButton(button, element, message) {
@@ -418,6 +453,14 @@
     }
     button.disabled = true;
     const label = element.text && element.text.text ? element.text.text : element.action_id;
+    if (message.view_id) {
+      // A button in a modal or the Home tab: block_actions from that view.
+      await runAction(message.statusId, `Clicked “${label}”`, "playground/view_click", {
+        view_id: message.view_id, action_id: element.action_id, value: element.value,
+      });
+      button.disabled = false;
+      return;
+    }
     const statusId = message.thread_ts ? "thread-status" : "composer-status";
     await runAction(statusId, `Clicked “${label}”`, "playground/click", {
       channel_id: message.channel_id,
@@ -527,8 +570,11 @@
     const data = view.data;
     if (!channelById(view.channelId)) view.channelId = data.channels[0].id;
     renderSidebar(data);
-    renderChannel(data);
+    if (view.showHome) renderHome(data);
+    else renderChannel(data);
     renderThread(data);
+    renderModal(data);
+    renderSteps(data);
     const banner = $("banner");
     banner.hidden = data.bot_connected;
     banner.textContent = data.bot_connected ? "" : "The bot is not connected yet: slash commands, shortcuts and buttons will fail until it is.";
@@ -539,9 +585,9 @@
       h("li", {},
         h("button", {
           type: "button",
-          class: `channel-link ${channel.id === view.channelId ? "active" : ""}`,
-          "aria-current": channel.id === view.channelId ? "page" : null,
-          onclick: () => { view.channelId = channel.id; view.threadTs = null; view.stickToBottom = true; render(); },
+          class: `channel-link ${!view.showHome && channel.id === view.channelId ? "active" : ""}`,
+          "aria-current": !view.showHome && channel.id === view.channelId ? "page" : null,
+          onclick: () => { view.channelId = channel.id; view.showHome = false; view.threadTs = null; view.stickToBottom = true; render(); },
         }, channelLabel(channel)))));
     const samples = data.sample_flows.length
       ? data.sample_flows.map((flow) =>
@@ -554,7 +600,92 @@
     $("sample-flows").replaceChildren(...samples);
   }
 
+  function renderHome(data) {
+    // The app's Home tab, as the bot last published it (views.publish).
+    $("home-link").classList.add("active");
+    $("channel-title").textContent = "esign-flow · Home";
+    $("channel-topic").textContent = "Your Home tab: the bot publishes it each time you open it.";
+    $("composer").hidden = true;
+    const home = data.home;
+    $("messages").replaceChildren(home
+      ? h("div", { class: "home", id: "home-view" },
+          renderBlocks(home.body.blocks || [], { view_id: home.id, statusId: "composer-status" }))
+      : h("p", { class: "empty" }, "Opening the Home tab… (the bot publishes it in a moment)"));
+  }
+
+  function renderModal(data) {
+    const modal = data.modal;
+    const backdrop = $("modal-backdrop");
+    if (!modal) {
+      backdrop.hidden = true;
+      view.modalKey = null;
+      return;
+    }
+    const key = `${modal.id}/${modal.hash}/${JSON.stringify(modal.errors)}`;
+    if (key === view.modalKey) return; // keep what is typed until the view changes
+    const typed = {};
+    for (const field of $("modal-body").querySelectorAll("[data-block-id]")) typed[field.dataset.blockId] = field.value;
+    view.modalKey = key;
+    backdrop.hidden = false;
+    $("modal-title").textContent = modal.body.title ? modal.body.title.text : "";
+    $("modal-body").replaceChildren(renderBlocks(modal.body.blocks || [],
+      { view_id: modal.id, errors: modal.errors, statusId: "modal-status" }));
+    for (const field of $("modal-body").querySelectorAll("[data-block-id]")) {
+      if (typed[field.dataset.blockId]) field.value = typed[field.dataset.blockId];
+    }
+    const submit = $("modal-submit");
+    submit.hidden = !modal.body.submit;
+    submit.textContent = modal.body.submit ? modal.body.submit.text : "Submit";
+    $("modal-close").textContent = modal.body.close ? modal.body.close.text : "Close";
+    const first = $("modal-body").querySelector("textarea, select");
+    if (first && !modal.errors[first.dataset.blockId]) first.focus();
+  }
+
+  async function submitModal() {
+    const modal = view.data && view.data.modal;
+    if (!modal) return;
+    const values = {};
+    for (const field of $("modal-body").querySelectorAll("[data-block-id]")) values[field.dataset.blockId] = field.value;
+    await runAction("modal-status", "Submitted the form", "playground/view_submit", { view_id: modal.id, values });
+  }
+
+  async function closeModal() {
+    const modal = view.data && view.data.modal;
+    if (modal) await postJson("playground/view_close", { view_id: modal.id }).catch(() => null);
+  }
+
+  function renderSteps(data) {
+    const last = data.steps.length ? data.steps[data.steps.length - 1] : null;
+    if (!last) {
+      $("step-result").replaceChildren();
+      return;
+    }
+    const head = `${last.inputs.flow_id || "(no flow_id)"}: ${last.state}`;
+    const rows = last.state === "completed"
+      ? h("dl", {}, Object.entries(last.outputs || {}).map(([name, value]) =>
+          [h("dt", {}, name), h("dd", { "data-output": name }, String(value))]))
+      : last.error ? h("p", { class: "step-error" }, last.error) : null;
+    const token = last.state === "running" ? null
+      : h("p", { class: "hint" }, last.own_token ? "Finished with the workflow's own token." : "Not finished with the workflow's token!");
+    $("step-result").replaceChildren(h("p", { class: "step-state", "data-state": last.state }, head), rows, token);
+  }
+
+  async function openHome() {
+    view.showHome = true;
+    view.threadTs = null;
+    render();
+    await runAction("composer-status", "Opened the Home tab", "playground/home", {});
+  }
+
+  async function runStep(event) {
+    event.preventDefault();
+    const flowId = $("step-flow-id").value.trim();
+    await runAction("composer-status", "Ran the workflow step", "playground/step", { flow_id: flowId || " " });
+  }
+
   function renderChannel(data) {
+    $("home-link").classList.remove("active");
+    $("composer").hidden = false;
     const channel = channelById(view.channelId);
     $("channel-title").textContent = channelLabel(channel);
     $("channel-topic").textContent = channel.dm_with && channel.bot_is_member
@@ -682,6 +813,12 @@
     $("thread-input").addEventListener("keydown", submitOnEnter($("thread-composer")));
     $("thread-close").addEventListener("click", () => { view.threadTs = null; render(); });
     $("reset-button").addEventListener("click", resetPlayground);
+    $("shortcut-button").addEventListener("click", () =>
+      runAction("composer-status", "⚡ Check an e签宝 flow", "playground/global_shortcut", {}));
+    $("modal-submit").addEventListener("click", submitModal);
+    $("modal-close").addEventListener("click", closeModal);
+    $("home-link").addEventListener("click", openHome);
+    $("step-form").addEventListener("submit", runStep);
     document.addEventListener("click", (event) => {
       if (!$("menu").contains(event.target)) closeMenu();
     });
