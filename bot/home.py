@@ -19,6 +19,8 @@ from bot.flow_cards import FlowCards
 from bot.language import Language
 from bot.replies import SlackReplies
 from bot.state_store import RecentLookup, StateStore, StoreUnavailable, Watch
+from bot.watch.notifier import SlackWatchNotifier
+from bot.watch.service import WatchService
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +87,15 @@ class HomeTab:
         cards: FlowCards,
         replies: SlackReplies,
         work: BackgroundWork,
+        watches: WatchService | None = None,
+        notifier: SlackWatchNotifier | None = None,
     ) -> None:
         self._history = history
         self._cards = cards
         self._replies = replies
         self._work = work
+        self._watches = watches
+        self._notifier = notifier
 
     def language(self, user_id: str | None) -> Language:
         return self._history.language(user_id)
@@ -103,6 +109,21 @@ class HomeTab:
             requester.user_id,
             lambda: self._cards.look_up(flow_id, requester=requester, trigger="home_recheck"),
         )
+
+    def unwatch(self, flow_id: str, requester: Requester, thread_ts: str | None) -> None:
+        """Unwatch from the Home tab: the watch stops, its posted card offers Watch again, and
+        the tab is redrawn without it."""
+        user_id = requester.user_id
+        if user_id is None or self._watches is None:
+            return
+        watches, notifier = self._watches, self._notifier
+
+        def stop() -> None:
+            stopped = watches.stop_mine(flow_id, user_id=user_id, thread_ts=thread_ts)
+            if stopped is not None and notifier is not None:
+                notifier.restore(stopped)
+
+        self._later(user_id, stop)
 
     def clear(self, user_id: str | None) -> None:
         if user_id is not None:

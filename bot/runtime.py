@@ -247,7 +247,7 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
             languages=history,
             max_ids=settings.max_ids_per_command,
         ),
-        home=HomeTab(history, stack.cards, replies, work),
+        home=HomeTab(history, stack.cards, replies, work, watches, notifier),
         step=FlowStep(stack.cards, replies, work),
         events=EventReceipts(store),
         max_ids=settings.max_ids_per_command,

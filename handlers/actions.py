@@ -77,10 +77,15 @@ def handle_unwatch(
     ack: Ack, services: Services, requester: Requester, reply_to: ReplyTarget, click: Click
 ) -> None:
     value = _acked_value(ack, services, reply_to, click)
-    if value is not None:
-        services.delivery.unwatch(
-            value.flow_id, requester=requester, reply_to=reply_to, requested_by=value.requested_by
-        )
+    if value is None:
+        return
+    if reply_to.view is not None and reply_to.view.kind == "home":
+        # The Home tab lists watches away from their cards: found by person, flow and thread.
+        services.home.unwatch(value.flow_id, requester, value.thread_ts)
+        return
+    services.delivery.unwatch(
+        value.flow_id, requester=requester, reply_to=reply_to, requested_by=value.requested_by
+    )
 
 
 def handle_unknown_action(ack: Ack, services: Services, reply_to: ReplyTarget) -> None:

@@ -178,6 +178,16 @@ class WatchService:
                 stopped.append(watch)
         return stopped
 
+    def stop_mine(self, flow_id: str, *, user_id: str, thread_ts: str | None) -> Watch | None:
+        """A person's own watch of a flow, found without its card (from the Home tab): the
+        one in `thread_ts`, or their private one when there is no thread."""
+        for watch in self._safely(partial(self._store.watches_of_user, user_id)):
+            if watch.flow_id != flow_id:
+                continue
+            if (watch.thread_ts == thread_ts) if thread_ts else watch.private:
+                return self.stop(watch.watch_id)
+        return None
+
     def listed(self, *, channel_id: str | None, user_id: str | None) -> list[Watch]:
         here = (
             self._safely(lambda: self._store.watches_in_channel(channel_id)) if channel_id else []

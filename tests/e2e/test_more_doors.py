@@ -11,6 +11,7 @@ from bot.slack_ids import (
     ACTION_HOME_RECHECK,
     ACTION_RECHECK,
     ACTION_UNWATCH,
+    ACTION_WATCH,
     BLOCK_ALSO_POST,
     BLOCK_FLOW_IDS,
 )
@@ -171,6 +172,35 @@ def test_the_home_tab_lists_the_persons_watches_with_unwatch(
             break
         time.sleep(0.2)
     assert "not watching any flow" in _text(home)
+
+
+def test_unwatch_on_the_home_tab_stops_a_watch_on_a_posted_card_too(
+    slack: Playground, fresh_flow: Callable[[str], str]
+) -> None:
+    flow_id = fresh_flow(DOC_FLOW)
+    parent = slack.post_user_message(f"stuck: {flow_id}")
+    slack.message_shortcut(parent.ts)
+    [card] = slack.workspace.wait_for(cards(ephemeral=False))
+    slack.click(card, ACTION_WATCH)
+
+    def card_offers(action: str) -> bool:
+        current = slack.workspace.get_message(card.channel_id, card.ts)
+        return current is not None and action in current.action_ids()
+
+    slack.workspace.wait_for(lambda _: card_offers(ACTION_UNWATCH))
+    slack.doors.open_home()
+    home = slack.workspace.surfaces.wait(
+        lambda s: (h := s.home_of(VIEWER_USER_ID)) and flow_id in _text(h) and h, timeout=3
+    )
+    assert "Your active watches" in _text(home)
+    slack.doors.click(home.id, ACTION_UNWATCH)
+    # The card in the channel offers Watch again, and the Home tab is redrawn without it.
+    slack.workspace.wait_for(lambda _: card_offers(ACTION_WATCH))
+    redrawn = slack.workspace.surfaces.wait(
+        lambda s: (h := s.home_of(VIEWER_USER_ID)) and "not watching any flow" in _text(h) and h,
+        timeout=5,
+    )
+    assert flow_id not in _text(redrawn).split("Your active watches")[-1]
 
 
 def test_an_unsigned_or_forged_event_is_refused_and_runs_nothing(slack: Playground) -> None:
