@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench`, `bot`, `stand_in
 from bench.hosts import StandIns  # noqa: E402
 from bench.loadgen import Signer  # noqa: E402
 from bench.report import as_json, evaluate, machine, table  # noqa: E402
+from bench.scale_out import ScaleOut  # noqa: E402
 from bench.scenarios import COLD_LATENCY, FULL, QUICK, Bench  # noqa: E402
 from bench.servers import (  # noqa: E402
     Subject,
@@ -42,7 +43,17 @@ from bench.stats import Result  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret-0123456789"  # noqa: S105 - local stand-ins only
 BOT_TOKEN = "xoxb-bench-token-not-real"  # noqa: S105 - local stand-ins only
-SCENARIOS = ("warm", "warm-paced", "cold", "paced", "stampede", "slow", "recheck", "memory")
+SCENARIOS = (
+    "warm",
+    "warm-paced",
+    "cold",
+    "paced",
+    "stampede",
+    "slow",
+    "recheck",
+    "memory",
+    "scale-out",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -135,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             "PORT": "0",
             "BIND_HOST": "127.0.0.1",
             "LOG_LEVEL": "WARNING",
+            # Watches, recent lookups: a state file of the run's own, not one in the checkout.
+            "STATE_DB_PATH": str(log_dir / "state.sqlite3"),
         }
         env = subject_env(env_extra)
         procfile = procfile_command()
@@ -168,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             "slow": bench.slow,
             "recheck": bench.recheck,
             "memory": bench.memory,
+            "scale-out": ScaleOut(bench).run,
         }
         for name in SCENARIOS:
             if name in only:
@@ -185,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         to_stop = [*subjects.values(), *(bench.extra_subjects if bench else [])]
         for subject in to_stop:
             subject.stop()
+        for cleanup in bench.cleanups if bench else []:
+            cleanup()
         if stand_ins is not None:
             stand_ins.close()
 
