@@ -21,6 +21,7 @@ MEMORY_BUDGET_MB = 30.0
 SCALE_THROUGHPUT_TOLERANCE = 0.05
 SCALE_ACK_P99_TOLERANCE = 0.10
 REDIS_DOWN_ANSWER_MARGIN_MS = 20.0
+CALLBACK_NOTICE_P95_MS = 2000.0
 MEMORY_FLOWS_IN_ISSUE = 50_000
 
 
@@ -241,6 +242,7 @@ def evaluate(results: Sequence[Result], *, cold_latency_ms: float) -> list[Targe
         targets.append(Target(name, passed, f"answers by kind {slow.kinds}, lost {slow.lost}"))
 
     targets += _scale_out_targets(results)
+    targets += _watch_targets(results)
 
     memory = _find(results, "6", "bot")
     name = "memory: RSS after 50,000 distinct flows at most 30 MB above idle"
@@ -318,6 +320,48 @@ def _scale_out_targets(results: Sequence[Result]) -> list[Target]:
             )
         )
     return targets
+
+
+def _watch_targets(results: Sequence[Result]) -> list[Target]:
+    watch = _find(results, "8", "bot-watch")
+    names = (
+        "watch: callback -> notice p95 ≤ 2 s",
+        "watch: zero duplicate or lost notices",
+        "watch: watches' e签宝 calls within their share (POLL_SHARE of ESIGN_MAX_QPS)",
+        "watch: total e签宝 calls never over ESIGN_MAX_QPS in any 1 s",
+    )
+    if watch is None or "watches" not in watch.extra:
+        return [Target(name, None, "scenario not run") for name in names]
+    x = watch.extra
+    p95 = x["callback_p95_ms"]
+    share = float(x["watch_share_per_minute"])
+    return [
+        Target(
+            names[0],
+            p95 is not None and p95 <= CALLBACK_NOTICE_P95_MS,
+            f"p95 {p95} ms, p50 {x['callback_p50_ms']} ms over {x['callback_notices']} callbacks",
+        ),
+        Target(
+            names[1],
+            watch.lost == 0 and watch.duplicated == 0 and watch.stray == 0,
+            f"{watch.answered}/{watch.answers_expected} moved flows told; not told within "
+            f"the wait {watch.lost} (by polling {len(x['polling_lost'])}, within "
+            f"{x['poll_wait_s']} s), "
+            f"duplicated {watch.duplicated}, for unmoved flows {watch.stray}",
+        ),
+        Target(
+            names[2],
+            float(x["watch_calls_per_minute"]) <= share,
+            f"{x['watch_calls_per_minute']}/min while polling (share {share:g}/min; "
+            f"{x['watch_calls_per_minute_with_callbacks']}/min with the callbacks' looks)",
+        ),
+        Target(
+            names[3],
+            int(x["total_max_calls_1s"]) <= float(x["max_qps"]),
+            f"busiest 1 s window {x['total_max_calls_1s']} calls (watches alone "
+            f"{x['watch_max_calls_1s']}), ESIGN_MAX_QPS {x['max_qps']:g}",
+        ),
+    ]
 
 
 def machine() -> dict[str, Any]:

@@ -40,6 +40,7 @@ from bench.servers import (  # noqa: E402
     subject_env,
 )
 from bench.stats import Result  # noqa: E402
+from bench.watch import WatchScenario, watch_lines  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret-0123456789"  # noqa: S105 - local stand-ins only
 BOT_TOKEN = "xoxb-bench-token-not-real"  # noqa: S105 - local stand-ins only
@@ -53,6 +54,7 @@ SCENARIOS = (
     "recheck",
     "memory",
     "scale-out",
+    "watch",
 )
 
 
@@ -98,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--memory-flows", type=int, default=None, help="distinct flows in the memory scenario"
     )
+    parser.add_argument(
+        "--watch-flows", type=int, default=None, help="watched flows in the watch scenario"
+    )
     return parser
 
 
@@ -118,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     if args.memory_flows is not None:
         sizes = replace(sizes, memory_flows=args.memory_flows)
+    if args.watch_flows is not None:
+        sizes = replace(sizes, watch_flows=args.watch_flows)
     _interrupt_on_sigterm()
 
     def say(message: str) -> None:
@@ -182,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             "recheck": bench.recheck,
             "memory": bench.memory,
             "scale-out": ScaleOut(bench).run,
+            "watch": WatchScenario(bench).run,
         }
         for name in SCENARIOS:
             if name in only:
@@ -207,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     targets = evaluate(results, cold_latency_ms=COLD_LATENCY * 1000)
     print()
     print(table(results))
+    extra = watch_lines(results)
+    if extra:
+        print()
+        print("\n".join(extra))
     print()
     for target in targets:
         print(target.line())

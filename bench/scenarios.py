@@ -59,6 +59,8 @@ class Sizes:
     memory_checkpoints: int = 5
     #: Watches in scenario 8 (10% of their flows change during the run).
     watch_flows: int = 1_000
+    #: Longest wait for the polled changes' notices (seconds).
+    watch_poll_wait: float = 120.0
 
 
 FULL = Sizes(
@@ -85,6 +87,7 @@ QUICK = Sizes(
     recheck_clicks=200,
     memory_flows=2_500,
     watch_flows=200,
+    watch_poll_wait=60.0,
 )
 
 
