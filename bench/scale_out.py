@@ -53,10 +53,24 @@ class RedisTally:
             self.commands[name] = self.commands.get(name, 0) + count
         self.lookups += lookups
 
+    def round_trips(self) -> int:
+        """Requests the bot sent, from the command counts: INFO counts the commands a Lua
+        script runs as well, and a pipeline's commands one by one.
+
+        The lookup's scripts are the call budget (GCRA: TIME, GET, SET; the only TIME) and the
+        lock's release (GET, then DEL when still held; the only DEL on this path); a read is
+        one pipeline of GET and PTTL.
+        """
+        c = self.commands
+        commands = sum(n for name, n in c.items() if name not in NOT_LOOKUPS)
+        budget = c.get("time", 0)
+        releases = max(0, c.get("evalsha", 0) - budget)
+        inside_scripts = budget * 3 + releases + c.get("del", 0)
+        return commands - inside_scripts - c.get("pttl", 0)
+
     def fill(self, result: Result) -> None:
         lookup_commands = sum(n for c, n in self.commands.items() if c not in NOT_LOOKUPS)
-        # A read is one pipeline of GET and PTTL: one round trip for two commands.
-        round_trips = lookup_commands - self.commands.get("pttl", 0)
+        round_trips = self.round_trips()
         result.extra["redis_commands"] = dict(self.commands)
         result.extra["redis_lookups"] = self.lookups
         if self.lookups:

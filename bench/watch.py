@@ -194,7 +194,9 @@ class WatchScenario:
 
         changing = max(2, round(count * CHANGING))
         moved = flows[:: max(1, count // changing)][:changing]
-        called_back, polled = moved[: changing // 2], moved[changing // 2 :]
+        # Interleaved, so that the polled ones are spread over the poller's queue (it takes
+        # the watches in the order they are due, which is the order they were started).
+        called_back, polled = moved[0::2], moved[1::2]
 
         # 2. callbacks
         moved_at: dict[str, float] = {}

@@ -59,3 +59,14 @@ def test_the_sink_opens_a_dm_and_logs_web_api_calls() -> None:
         assert [a.key for a in sink.answers()] == ["post:DU0W000001:None"]
     finally:
         sink.stop()
+
+
+def test_redis_round_trips_leave_out_what_scripts_and_pipelines_run() -> None:
+    from bench.scale_out import RedisTally
+
+    # One cold lookup: read (GET+PTTL pipelined), lock (SET NX), budget (EVALSHA: TIME, GET,
+    # SET), result (SET), release (EVALSHA: GET, DEL); plus the poller's ZRANGEBYSCORE.
+    tally = RedisTally()
+    tally.add({"get": 3, "pttl": 1, "set": 3, "evalsha": 2, "time": 1, "del": 1}, 1)
+    tally.add({"zrangebyscore": 5}, 0)
+    assert tally.round_trips() == 5
