@@ -11,12 +11,16 @@ from __future__ import annotations
 import contextlib
 import copy
 import multiprocessing
+import re
+import time
 from collections.abc import Iterable
 from multiprocessing.managers import BaseManager
 from typing import Any, Protocol, cast
 
 from stand_ins.esign_simulator import EsignSimulator, catalogue_outline, transport
 from stand_ins.slack_sink import Answer, SlackSink
+
+_OUTLINE_PATH = re.compile(r"/v2/identity/auth/api/common/([^/?#]+)/outline")
 
 
 class SimulatorHost:
@@ -69,6 +73,45 @@ class SimulatorHost:
     def reset_stats(self) -> None:
         self._simulator.reset_stats()
 
+    # --- watches ------------------------------------------------------------------------------
+
+    def set_callback_url(self, url: str | None) -> None:
+        self._simulator.callback_url = url
+
+    def move_flows(self, template_id: str, flow_ids: Iterable[str], status: str) -> float:
+        """Serve each of `flow_ids` as the catalogue flow `template_id` with its flow and
+        sub-flow statuses set to `status`; returns time.monotonic() once all of them moved."""
+        template = catalogue_outline(template_id)
+        if template is None:
+            raise LookupError(f"no catalogue flow {template_id}")
+        subs = [{**sub, "status": status} for sub in template.get("subFlows") or []]
+        for flow_id in flow_ids:
+            self._simulator.add_flow(
+                {**template, "flowId": flow_id, "flowStatus": status, "subFlows": subs}
+            )
+        return time.monotonic()
+
+    def move_and_call_back(self, template_id: str, flow_id: str, status: str) -> float:
+        """Move one flow, then deliver e签宝's callback for it; returns time.monotonic() just
+        before the callback was posted."""
+        self.move_flows(template_id, [flow_id], status)
+        sent = time.monotonic()
+        self._simulator.send_callback(flow_id, success=status == "SUCCESS")
+        return sent
+
+    def callbacks_sent(self) -> list[tuple[str, int | None]]:
+        return self._simulator.callbacks_sent
+
+    def outline_call_times(self) -> list[tuple[float, str]]:
+        """(epoch seconds, flow id) of every outline call answered 200, oldest first (within
+        the simulator's request history)."""
+        calls = []
+        for request in self._simulator.requests():
+            found = _OUTLINE_PATH.match(request.path.split("?", 1)[0])
+            if found is not None and request.status == 200:
+                calls.append((request.time, found.group(1)))
+        return calls
+
 
 class Simulator(Protocol):
     def start(self) -> tuple[str, str, str]: ...
@@ -78,6 +121,11 @@ class Simulator(Protocol):
     def outline_calls(self, flow_id: str | None = None) -> int: ...
     def outline_calls_for(self, flow_ids: Iterable[str]) -> dict[str, int]: ...
     def reset_stats(self) -> None: ...
+    def set_callback_url(self, url: str | None) -> None: ...
+    def move_flows(self, template_id: str, flow_ids: Iterable[str], status: str) -> float: ...
+    def move_and_call_back(self, template_id: str, flow_id: str, status: str) -> float: ...
+    def callbacks_sent(self) -> list[tuple[str, int | None]]: ...
+    def outline_call_times(self) -> list[tuple[float, str]]: ...
 
 
 class Sink(Protocol):
@@ -89,6 +137,7 @@ class Sink(Protocol):
     def answers(self, since: int = 0) -> list[Answer]: ...
     def kept(self, key: str) -> dict[str, Any] | None: ...
     def other_texts(self) -> dict[str, int]: ...
+    def api_calls(self, since: float = 0.0) -> list[tuple[str, float]]: ...
     def reset(self) -> None: ...
 
 

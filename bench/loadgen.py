@@ -96,14 +96,24 @@ class Requests:
     def response_url(self, key: str) -> str:
         return f"{self._sink_url}/response/{key}"
 
-    def command(self, key: str, flow_ids: Sequence[str]) -> Job:
+    def command(
+        self,
+        key: str,
+        flow_ids: Sequence[str],
+        *,
+        verb: str | None = None,
+        channel: Channel = CHANNEL,
+        user: User = USER,
+    ) -> Job:
+        """`/esign-flow <ids>`, or `/esign-flow <verb> <ids>` (e.g. `watch`)."""
+        text = ", ".join(flow_ids)
         body = slash_command_body(
             command=COMMAND,
-            text=", ".join(flow_ids),
+            text=f"{verb} {text}" if verb else text,
             team_id=TEAM_ID,
             team_domain=TEAM_DOMAIN,
-            channel=CHANNEL,
-            user=USER,
+            channel=channel,
+            user=user,
             response_url=self.response_url(key),
         )
         return Job(key, body, expected=len(flow_ids), flows=tuple(flow_ids))

@@ -17,6 +17,11 @@ ACK_P99_TOLERANCE = 0.15
 WARM_ANSWER_MARGIN_MS = 20.0
 COLD_ANSWER_MARGIN_MS = 30.0
 MEMORY_BUDGET_MB = 30.0
+#: Scale-out (scenario 7): against the bare app at the same worker count.
+SCALE_THROUGHPUT_TOLERANCE = 0.05
+SCALE_ACK_P99_TOLERANCE = 0.10
+REDIS_DOWN_ANSWER_MARGIN_MS = 20.0
+CALLBACK_NOTICE_P95_MS = 2000.0
 MEMORY_FLOWS_IN_ISSUE = 50_000
 
 
@@ -51,6 +56,7 @@ COLUMNS: tuple[tuple[str, Callable[[Result], str]], ...] = (
     ("dup", lambda r: str(r.duplicated + r.stray)),
     ("err", lambda r: str(r.errors + r.wrong)),
     ("e签宝 calls", _calls),
+    ("redis/lookup", lambda r: _num(r.redis_per_lookup, 2)),
     ("RSS peak", lambda r: _num(r.rss_peak_mb)),
     ("cpu/req", lambda r: _num(r.server_cpu_ms_per_request, 2)),
 )
@@ -78,7 +84,8 @@ def table(results: Sequence[Result]) -> str:
         "times in ms (ack: request sent -> HTTP answer read; answer: request sent -> card "
         "recorded at the Slack sink); RSS in MB (gunicorn master + worker, sampled); cpu/req: "
         "server CPU ms per request (utime+stime, master + worker); dup counts duplicated and "
-        "stray answers; err counts non-200 acks and answers for the wrong flow"
+        "stray answers; err counts non-200 acks and answers for the wrong flow; redis/lookup: "
+        "Redis round trips per lookup (INFO commandstats, a pipelined GET+PTTL counted once)"
     )
     return "\n".join(lines) + "\n" + legend
 
@@ -234,6 +241,9 @@ def evaluate(results: Sequence[Result], *, cold_latency_ms: float) -> list[Targe
         passed = slow.lost == 0 and not odd and slow.answered == slow.answers_expected
         targets.append(Target(name, passed, f"answers by kind {slow.kinds}, lost {slow.lost}"))
 
+    targets += _scale_out_targets(results)
+    targets += _watch_targets(results)
+
     memory = _find(results, "6", "bot")
     name = "memory: RSS after 50,000 distinct flows at most 30 MB above idle"
     if memory is None or "growth_mb" not in memory.extra:
@@ -251,6 +261,107 @@ def evaluate(results: Sequence[Result], *, cold_latency_ms: float) -> list[Targe
             )
         )
     return targets
+
+
+def _scale_out_targets(results: Sequence[Result]) -> list[Target]:
+    targets: list[Target] = []
+    for number, label in (("7", "warm"), ("7c", "cold")):
+        bot, baseline = _find(results, number, "bot+redis"), _find(results, number, "baseline")
+        targets.append(
+            _ratio_target(
+                f"scale-out {label} (2 workers, Redis): throughput ≥ 0.95× the bare app's",
+                bot,
+                baseline,
+                "requests_per_second",
+                higher_is_better=True,
+                tolerance=SCALE_THROUGHPUT_TOLERANCE,
+            )
+        )
+        targets.append(
+            _ratio_target(
+                f"scale-out {label} (2 workers, Redis): ack p99 ≤ 1.10× the bare app's",
+                bot,
+                baseline,
+                "ack_p99",
+                higher_is_better=False,
+                tolerance=SCALE_ACK_P99_TOLERANCE,
+            )
+        )
+    checked = [r for n in ("7", "7c", "7s") if (r := _find(results, n, "bot+redis")) is not None]
+    name = "scale-out: one e签宝 call per flow per TTL across workers"
+    if not checked:
+        targets.append(Target(name, None, "scenario not run"))
+    else:
+        passed = all(
+            r.esign_calls is not None
+            and r.esign_calls_allowed is not None
+            and r.distinct_flows <= r.esign_calls <= r.esign_calls_allowed
+            for r in checked
+        )
+        detail = "; ".join(
+            f"{r.scenario}: {r.esign_calls} calls for {r.distinct_flows} flows "
+            f"(allowed {r.esign_calls_allowed})"
+            for r in checked
+        )
+        targets.append(Target(name, passed, detail))
+    for number, label in (("7p", "warm"), ("7q", "cold")):
+        down, plain = _find(results, number, "bot+redis down"), _find(results, number, "bot")
+        name = f"Redis down ({label}, paced): answer p50 within 20 ms of the bot without Redis"
+        if down is None or plain is None or down.answer_p50 is None or plain.answer_p50 is None:
+            targets.append(Target(name, None, "scenario not run"))
+            continue
+        gap = down.answer_p50 - plain.answer_p50
+        targets.append(
+            Target(
+                name,
+                gap <= REDIS_DOWN_ANSWER_MARGIN_MS,
+                f"Redis down {down.answer_p50:g} ms vs no Redis {plain.answer_p50:g} ms "
+                f"({gap:+.1f} ms)",
+            )
+        )
+    return targets
+
+
+def _watch_targets(results: Sequence[Result]) -> list[Target]:
+    watch = _find(results, "8", "bot-watch")
+    names = (
+        "watch: callback -> notice p95 ≤ 2 s",
+        "watch: zero duplicate or lost notices",
+        "watch: watches' e签宝 calls within their share (POLL_SHARE of ESIGN_MAX_QPS)",
+        "watch: total e签宝 calls never over ESIGN_MAX_QPS in any 1 s",
+    )
+    if watch is None or "watches" not in watch.extra:
+        return [Target(name, None, "scenario not run") for name in names]
+    x = watch.extra
+    p95 = x["callback_p95_ms"]
+    share = float(x["watch_share_per_minute"])
+    return [
+        Target(
+            names[0],
+            p95 is not None and p95 <= CALLBACK_NOTICE_P95_MS,
+            f"p95 {p95} ms, p50 {x['callback_p50_ms']} ms over {x['callback_notices']} callbacks",
+        ),
+        Target(
+            names[1],
+            watch.lost == 0 and watch.duplicated == 0 and watch.stray == 0,
+            f"{watch.answered}/{watch.answers_expected} moved flows told; not told within "
+            f"the wait {watch.lost} (by polling {len(x['polling_lost'])}, within "
+            f"{x['poll_wait_s']} s), "
+            f"duplicated {watch.duplicated}, for unmoved flows {watch.stray}",
+        ),
+        Target(
+            names[2],
+            float(x["watch_calls_per_minute"]) <= share,
+            f"{x['watch_calls_per_minute']}/min while polling (share {share:g}/min; "
+            f"{x['watch_calls_per_minute_with_callbacks']}/min with the callbacks' looks)",
+        ),
+        Target(
+            names[3],
+            int(x["total_max_calls_1s"]) <= float(x["max_qps"]),
+            f"busiest 1 s window {x['total_max_calls_1s']} calls (watches alone "
+            f"{x['watch_max_calls_1s']}), ESIGN_MAX_QPS {x['max_qps']:g}",
+        ),
+    ]
 
 
 def machine() -> dict[str, Any]:

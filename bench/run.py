@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench`, `bot`, `stand_in
 from bench.hosts import StandIns  # noqa: E402
 from bench.loadgen import Signer  # noqa: E402
 from bench.report import as_json, evaluate, machine, table  # noqa: E402
+from bench.scale_out import ScaleOut  # noqa: E402
 from bench.scenarios import COLD_LATENCY, FULL, QUICK, Bench  # noqa: E402
 from bench.servers import (  # noqa: E402
     Subject,
@@ -39,10 +40,22 @@ from bench.servers import (  # noqa: E402
     subject_env,
 )
 from bench.stats import Result  # noqa: E402
+from bench.watch import WatchScenario, watch_lines  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret-0123456789"  # noqa: S105 - local stand-ins only
 BOT_TOKEN = "xoxb-bench-token-not-real"  # noqa: S105 - local stand-ins only
-SCENARIOS = ("warm", "warm-paced", "cold", "paced", "stampede", "slow", "recheck", "memory")
+SCENARIOS = (
+    "warm",
+    "warm-paced",
+    "cold",
+    "paced",
+    "stampede",
+    "slow",
+    "recheck",
+    "memory",
+    "scale-out",
+    "watch",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--memory-flows", type=int, default=None, help="distinct flows in the memory scenario"
     )
+    parser.add_argument(
+        "--watch-flows", type=int, default=None, help="watched flows in the watch scenario"
+    )
     return parser
 
 
@@ -107,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     if args.memory_flows is not None:
         sizes = replace(sizes, memory_flows=args.memory_flows)
+    if args.watch_flows is not None:
+        sizes = replace(sizes, watch_flows=args.watch_flows)
     _interrupt_on_sigterm()
 
     def say(message: str) -> None:
@@ -135,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             "PORT": "0",
             "BIND_HOST": "127.0.0.1",
             "LOG_LEVEL": "WARNING",
+            # Watches, recent lookups: a state file of the run's own, not one in the checkout.
+            "STATE_DB_PATH": str(log_dir / "state.sqlite3"),
         }
         env = subject_env(env_extra)
         procfile = procfile_command()
@@ -168,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             "slow": bench.slow,
             "recheck": bench.recheck,
             "memory": bench.memory,
+            "scale-out": ScaleOut(bench).run,
+            "watch": WatchScenario(bench).run,
         }
         for name in SCENARIOS:
             if name in only:
@@ -185,12 +207,18 @@ def main(argv: list[str] | None = None) -> int:
         to_stop = [*subjects.values(), *(bench.extra_subjects if bench else [])]
         for subject in to_stop:
             subject.stop()
+        for cleanup in bench.cleanups if bench else []:
+            cleanup()
         if stand_ins is not None:
             stand_ins.close()
 
     targets = evaluate(results, cold_latency_ms=COLD_LATENCY * 1000)
     print()
     print(table(results))
+    extra = watch_lines(results)
+    if extra:
+        print()
+        print("\n".join(extra))
     print()
     for target in targets:
         print(target.line())

@@ -13,8 +13,8 @@ import itertools
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,10 @@ class Sizes:
     memory_ids_per_command: int = 5
     memory_answer_window: int = 400
     memory_checkpoints: int = 5
+    #: Watches in scenario 8 (10% of their flows change during the run).
+    watch_flows: int = 1_000
+    #: Longest wait for the polled changes' notices (seconds).
+    watch_poll_wait: float = 120.0
 
 
 FULL = Sizes(
@@ -82,6 +86,8 @@ QUICK = Sizes(
     slow_lookups=60,
     recheck_clicks=200,
     memory_flows=2_500,
+    watch_flows=200,
+    watch_poll_wait=60.0,
 )
 
 
@@ -187,14 +193,43 @@ class Bench:
         self._flow_numbers = itertools.count(1)
         self._keys = itertools.count(1)
         self.extra_subjects: list[Subject] = []
+        #: Run at the end whatever happens (after the subjects stop): e.g. stop a redis-server.
+        self.cleanups: list[Callable[[], None]] = []
+
+    def say(self, message: str) -> None:
+        self._say(message)
+
+    @property
+    def env_extra(self) -> dict[str, str]:
+        """The subjects' settings (what run.py passes to every subject)."""
+        return dict(self._env_extra)
+
+    @property
+    def log_dir(self) -> Path:
+        return self._log_dir
+
+    @property
+    def bot_root(self) -> Path | None:
+        return self._bot_root
+
+    def start_bot(self, name: str, extra: Mapping[str, str]) -> Subject:
+        """Another bot process (the Procfile command, the bench's settings plus `extra`),
+        stopped at the end of the run at the latest."""
+        env = subject_env({**self._env_extra, **extra}, code_root=self._bot_root)
+        subject = start_subject(
+            name, procfile_command(), env, self._log_dir, cwd=self._bot_root or ROOT
+        )
+        self.extra_subjects.append(subject)
+        return subject
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def new_flows(self, count: int) -> list[str]:
-        """`count` flow ids nobody has looked up yet, served by the simulator."""
+    def new_flows(self, count: int, template: str = TEMPLATE_FLOW) -> list[str]:
+        """`count` flow ids nobody has looked up yet, served by the simulator (copies of the
+        catalogue flow `template`)."""
         flows = [f"2990{next(self._flow_numbers):015d}" for _ in range(count)]
         for start in range(0, len(flows), 10_000):
-            self.sim.add_copies(TEMPLATE_FLOW, flows[start : start + 10_000])
+            self.sim.add_copies(template, flows[start : start + 10_000])
         return flows
 
     def key(self, label: str) -> str:
@@ -277,7 +312,7 @@ class Bench:
 
     # --- the scenarios -------------------------------------------------------------------------
 
-    def _compare(
+    def compare(
         self,
         scenario: str,
         names: Sequence[str],
@@ -288,20 +323,28 @@ class Bench:
         rate: float | None = None,
         answer_deadline: float = 30.0,
         rounds: int | None = None,
+        subjects: Mapping[str, Subject] | None = None,
+        measure: Callable[[str], AbstractContextManager[object]] | None = None,
     ) -> dict[str, Result]:
-        """Run `total` requests per subject, in alternating rounds."""
+        """Run `total` requests per subject, in alternating rounds.
+
+        `subjects`: where the names point (default: the run's bot and baseline); `measure`:
+        a context around each round of a subject (e.g. counting its Redis commands).
+        """
+        subjects = subjects if subjects is not None else self.subjects
         rounds = rounds or self.sizes.rounds
         per_round = max(1, total // rounds)
         self.sim.set_latency(latency)
-        meters = {name: _Meter(self.subjects[name]) for name in names}
+        meters = {name: _Meter(subjects[name]) for name in names}
         outcomes: dict[str, list[Outcome]] = {name: [] for name in names}
         answers: dict[str, list[Answer]] = {name: [] for name in names}
         busy: dict[str, float] = dict.fromkeys(names, 0.0)
         for name in self._alternating(names, rounds):
             jobs = make_jobs(name, per_round)
-            with meters[name].running():
+            around = measure(name) if measure is not None else nullcontext()
+            with meters[name].running(), around:
                 sent, got = self.send(
-                    self.subjects[name],
+                    subjects[name],
                     jobs,
                     concurrency=self.sizes.concurrency,
                     rate=rate,
@@ -333,7 +376,7 @@ class Bench:
         def jobs(name: str, count: int) -> list[Job]:
             return self.commands(f"warm-{name}", [[flows[i % len(flows)]] for i in range(count)])
 
-        results = self._compare(
+        results = self.compare(
             "1 warm", list(self.subjects), jobs, total=sizes.warm_requests, latency=0.0
         )
         bot = results["bot"]
@@ -359,7 +402,7 @@ class Bench:
         def jobs(name: str, count: int) -> list[Job]:
             return self.commands(f"warmp-{name}", [[flows[i % len(flows)]] for i in range(count)])
 
-        results = self._compare(
+        results = self.compare(
             "1p warm paced",
             list(self.subjects),
             jobs,
@@ -388,7 +431,7 @@ class Bench:
             return self.commands(f"cold-{name}", [[f] for f in flows])
 
         drain = self.sizes.cold_requests / self.sizes.rounds / self.settings.max_qps
-        results = self._compare(
+        results = self.compare(
             "2 cold",
             list(self.subjects),
             jobs,
@@ -415,7 +458,7 @@ class Bench:
         def jobs(name: str, count: int) -> list[Job]:
             return self.commands(f"paced-{name}", [[f] for f in self.new_flows(count)])
 
-        results = self._compare(
+        results = self.compare(
             "2p cold paced",
             list(self.subjects),
             jobs,

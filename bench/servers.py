@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BOT_APP = "bot.wsgi:create_app()"
 BASELINE_APP = "bench.baseline_app:app"
 #: The bot's own settings prefixes: none of the caller's may leak into a subject.
-_OWN_PREFIXES = ("ESIGN_", "SLACK_", "CACHE_", "LOOKUP_", "MAX_IDS_")
-_OWN_NAMES = {"PORT", "BIND_HOST", "LOG_LEVEL"}
+_OWN_PREFIXES = ("ESIGN_", "SLACK_", "CACHE_", "LOOKUP_", "MAX_IDS_", "REDIS_", "WATCH_", "STATE_")
+_OWN_NAMES = {"PORT", "BIND_HOST", "LOG_LEVEL", "WEB_CONCURRENCY"}
 
 
 def procfile_command(process: str = "web", procfile: Path = ROOT / "Procfile") -> list[str]:

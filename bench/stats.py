@@ -63,6 +63,8 @@ class Result:
     rss_peak_mb: float | None = None
     rss_end_mb: float | None = None
     hwm_mb: float | None = None
+    #: Redis round trips per lookup (a pipelined GET + PTTL counted once), when Redis is used.
+    redis_per_lookup: float | None = None
     server_cpu_ms_per_request: float | None = None
     loadgen_cpu_ms_per_request: float | None = None
     notes: list[str] = field(default_factory=list)

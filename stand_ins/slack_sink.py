@@ -10,6 +10,9 @@ what it was (a flow card, an error card or note, the baseline's fixed text).
 Keys: a response_url `<base>/response/<token>` records under `<token>`; `chat.update` under
 `update:<ts>`; `chat.postMessage` under `post:<channel>:<thread_ts>`. Full payloads are kept
 only for keys starting with `keep-` (the benchmark reads a card's buttons from one of them).
+`conversations.open` answers the DM channel `D<user id>`, so a DM lands under
+`post:D<user id>:None`. Every Web API call is also logged as (method, arrival time), for calls
+per minute (`api_calls`).
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ class SlackSink:
         self._answers: list[Answer] = []
         self._kept: dict[str, dict[str, Any]] = {}
         self._other_texts: Counter[str] = Counter()
+        self._api_calls: list[tuple[str, float]] = []
         self._server: _Server | None = None
 
     # --- life cycle -------------------------------------------------------------------------
@@ -123,13 +127,23 @@ class SlackSink:
         with self._lock:
             return dict(self._other_texts)
 
+    def api_calls(self, since: float = 0.0) -> list[tuple[str, float]]:
+        """(Web API method, time.monotonic() of arrival) of each call that arrived after `since`."""
+        with self._lock:
+            return [call for call in self._api_calls if call[1] >= since]
+
     def reset(self) -> None:
         with self._lock:
             self._answers.clear()
             self._kept.clear()
             self._other_texts.clear()
+            self._api_calls.clear()
 
     # --- writing (the server's threads) ---------------------------------------------------------
+
+    def record_call(self, method: str, at: float) -> None:
+        with self._lock:
+            self._api_calls.append((method, at))
 
     def record(self, key: str, at: float, payload: dict[str, Any] | None) -> None:
         kind, flow_id = classify(payload)
@@ -177,6 +191,7 @@ class _Handler(QuietRequestHandler):
 
     def _api(self, method: str, params: dict[str, Any], arrived: float) -> None:
         sink = self.server.sink
+        sink.record_call(method, arrived)
         answer: dict[str, Any] = {"ok": True}
         if method == "auth.test":
             answer.update(
@@ -195,6 +210,9 @@ class _Handler(QuietRequestHandler):
         elif method == "chat.postMessage":
             sink.record(f"post:{params.get('channel')}:{params.get('thread_ts')}", arrived, params)
             answer.update(channel=params.get("channel"), ts=f"{time.time():.6f}")
+        elif method == "conversations.open":
+            user = str(params.get("users") or "").split(",")[0]
+            answer.update(channel={"id": dm_channel(user)})
         self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
@@ -203,6 +221,11 @@ class _Handler(QuietRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+def dm_channel(user_id: str) -> str:
+    """The DM channel id conversations.open answers for `user_id`."""
+    return f"D{user_id}"
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
