@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final
@@ -68,8 +69,10 @@ class WatchPoller:
                 log.warning("watch work refused while shutting down")
 
     def tick(self) -> int:
-        """One pass over the due watches; how many looks were started."""
+        """One pass over the due watches; how many looks were started. The pass paces itself to
+        the polls' share for about one tick, so the share is used, never exceeded."""
         started = 0
+        pass_ends = time.monotonic() + self._tick
         for watch in self._service.due(BATCH):
             with self._lock:
                 if watch.watch_id in self._in_flight:
@@ -77,9 +80,9 @@ class WatchPoller:
             if not self._service.lease(watch, self.holder, LEASE_SECONDS):
                 continue  # another process polls this one
             try:
-                self._pacer.acquire(0.0)
+                self._pacer.acquire(max(0.0, pass_ends - time.monotonic()))
             except RateLimited:
-                break  # the polls' share is used up: the rest wait for the next tick
+                break  # the polls' share for this tick is used up: the rest wait for the next
             with self._lock:
                 self._in_flight.add(watch.watch_id)
             self._pool.submit(self._check, watch)

@@ -29,6 +29,9 @@ from bot.watch.schedule import poll_delay
 
 log = logging.getLogger(__name__)
 
+#: While the store is down, one warning a minute says so (the rest go to DEBUG).
+STORE_WARNING_SECONDS = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class WatchLimits:
@@ -126,6 +129,7 @@ class WatchService:
         self.limits = limits
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
+        self._next_store_warning = 0.0
 
     # --- people -------------------------------------------------------------------------
 
@@ -151,7 +155,7 @@ class WatchService:
             )
             self._store.put_watch(watch)
         except StoreUnavailable as exc:
-            log.warning("could not start a watch", extra={"error": str(exc)})
+            self._store_trouble("could not start a watch", exc)
             return WatchRefusal.UNAVAILABLE
         log.info("watch started", extra={"flow_id": watch.flow_id, "private": watch.private})
         return watch
@@ -163,7 +167,7 @@ class WatchService:
             if watch is not None and self._store.remove_watch(watch_id):
                 return watch
         except StoreUnavailable as exc:
-            log.warning("could not stop a watch", extra={"error": str(exc)})
+            self._store_trouble("could not stop a watch", exc)
         return None
 
     def stop_flow(
@@ -259,7 +263,7 @@ class WatchService:
                     )
                 )
         except StoreUnavailable as exc:
-            log.warning("could not record a watched flow's state", extra={"error": str(exc)})
+            self._store_trouble("could not record a watched flow's state", exc)
 
     # --- inside -------------------------------------------------------------------------
 
@@ -276,15 +280,23 @@ class WatchService:
                     dataclasses.replace(current, poll_step=step, next_poll_at=self._clock() + delay)
                 )
         except StoreUnavailable as exc:
-            log.warning("could not book a watch's next look", extra={"error": str(exc)})
+            self._store_trouble("could not book a watch's next look", exc)
 
     def _delay(self, step: int) -> float:
         return poll_delay(step, self.limits.first_poll_seconds, self._rng)
 
-    @staticmethod
-    def _safely(read: Callable[[], list[Watch]]) -> list[Watch]:
+    def _safely(self, read: Callable[[], list[Watch]]) -> list[Watch]:
         try:
             return read()
         except StoreUnavailable as exc:
-            log.warning("could not read watches", extra={"error": str(exc)})
+            self._store_trouble("could not read watches", exc)
             return []
+
+    def _store_trouble(self, what: str, exc: StoreUnavailable) -> None:
+        """Warn once a minute at most: the poller asks every second while the store is down."""
+        now = time.monotonic()
+        if now >= self._next_store_warning:
+            self._next_store_warning = now + STORE_WARNING_SECONDS
+            log.warning(what, extra={"error": str(exc)})
+        else:
+            log.debug(what, extra={"error": str(exc)})

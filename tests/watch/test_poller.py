@@ -1,0 +1,81 @@
+"""The poller uses its whole share of ESIGN_MAX_QPS, and never more; a dead store warns once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.esign.rate_limit import CallRateLimiter
+from bot.state_store import StateStore, StoreUnavailable, Watch
+from bot.watch.poller import WatchPoller
+from bot.watch.service import WatchLimits, WatchService
+
+
+def _watch(n: int) -> Watch:
+    return Watch(
+        flow_id=f"80371963697668{n:04d}",
+        user_id="U0WATCHER",
+        team_id="T0TEAM",
+        channel_id="C0SUPPORT",
+        card_channel=None,
+        card_ts=None,
+        thread_ts=None,
+        started_at=0.0,
+        expires_at=1e12,
+        next_poll_at=0.0,
+    )
+
+
+class DueService:
+    """Always has more due watches than one tick can poll; counts the looks."""
+
+    def __init__(self) -> None:
+        self.checked = 0
+        self.lock = threading.Lock()
+
+    def due(self, limit: int) -> list[Watch]:
+        return [_watch(n) for n in range(limit)]
+
+    def lease(self, watch: Watch, holder: str, seconds: float) -> bool:
+        return True
+
+    def check(self, watch: Watch) -> None:
+        with self.lock:
+            self.checked += 1
+
+
+def test_one_tick_polls_at_the_shares_rate_not_just_its_burst() -> None:
+    service = DueService()
+    poller = WatchPoller(service, CallRateLimiter(per_second=10.0), tick_seconds=1.0)  # type: ignore[arg-type]
+    started = time.monotonic()
+    polls = poller.tick()
+    elapsed = time.monotonic() - started
+    poller.stop()
+    # 10 per second for one tick, plus the bucket's small burst; never the whole batch of 50.
+    assert 9 <= polls <= 13, polls
+    assert elapsed <= 1.3
+
+
+class DeadStore:
+    def __getattr__(self, name: str) -> object:
+        def unavailable(*args: object, **kwargs: object) -> object:
+            raise StoreUnavailable("ConnectionError")
+
+        return unavailable
+
+
+def test_a_dead_store_warns_once_a_minute_not_once_a_tick(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    store: StateStore = DeadStore()  # type: ignore[assignment]
+    service = WatchService(store, lookup=None, notifier=None, limits=WatchLimits())  # type: ignore[arg-type]
+    with caplog.at_level(logging.DEBUG, logger="bot.watch.service"):
+        for _ in range(30):
+            assert service.due(50) == []
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "could not read watches" in warnings[0].getMessage()
+    assert sum(r.levelno == logging.DEBUG for r in caplog.records) == 29
