@@ -22,14 +22,13 @@ from bot.delivery import CardDelivery
 from bot.esign.callbacks import CALLBACK_PATH
 from bot.esign.circuit_breaker import CircuitBreaker
 from bot.esign.client import EsignClient, RetryPolicy
-from bot.esign.rate_limit import CallPacer, CallRateLimiter
+from bot.esign.rate_limit import CallPacer, CallRateLimiter, window_budget
 from bot.esign.signing import SignatureAuth
 from bot.esign.token_auth import TokenAuth
 from bot.event_receipts import EventReceipts
 from bot.flow_cards import FlowCards
 from bot.home import HomeTab, PersonalHistory
 from bot.lookup import FlowLookup
-from bot.redis_state.rate_budget import SharedCallBudget
 from bot.redis_state.state import SharedState, open_shared_state
 from bot.replies import SlackReplies, response_url_guard
 from bot.services import Services
@@ -69,9 +68,10 @@ def build_esign_client(
         )
     else:
         auth = SignatureAuth(endpoint.app_id, endpoint.app_secret)
-    pacer: CallPacer = CallRateLimiter(per_second=settings.esign_max_qps)
+    rate, burst = window_budget(settings.esign_max_qps)
+    pacer: CallPacer = CallRateLimiter(per_second=rate, burst=burst)
     if shared is not None:
-        pacer = shared.call_budget(settings.esign_max_qps, fallback=pacer)
+        pacer = shared.call_budget(rate, fallback=pacer, burst=burst)
     return EsignClient(
         endpoint.base_url,
         auth,
@@ -282,13 +282,8 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
 
 def poll_pacer(settings: Settings, shared: SharedState | None) -> CallPacer:
     """Watches' polls get their own share of ESIGN_MAX_QPS (across processes with Redis)."""
-    per_second = max(settings.esign_max_qps * POLL_SHARE, 0.1)
-    local = CallRateLimiter(per_second=per_second)
+    rate, burst = window_budget(max(settings.esign_max_qps * POLL_SHARE, 0.1))
+    local = CallRateLimiter(per_second=rate, burst=burst)
     if shared is None:
         return local
-    return SharedCallBudget(
-        shared.redis,
-        f"{shared.keys.call_budget}:watch-polls",
-        per_second=per_second,
-        fallback=local,
-    )
+    return shared.call_budget(rate, fallback=local, burst=burst, name="watch-polls")

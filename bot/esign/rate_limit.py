@@ -30,6 +30,16 @@ def default_burst(per_second: float) -> int:
     return max(1, int(per_second // 5))
 
 
+def window_budget(limit: float) -> tuple[float, int]:
+    """A rate and burst with which no one-second window ever sees more than `limit` calls.
+
+    A bucket lets its burst and a second's worth of its rate through in one second, so the
+    burst is taken out of the rate (ESIGN_MAX_QPS is a ceiling, not an average).
+    """
+    burst = max(1, int(limit // 20))
+    return max(limit - burst, limit / 2), burst
+
+
 class CallRateLimiter:
     def __init__(
         self,

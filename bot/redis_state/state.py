@@ -36,9 +36,12 @@ class SharedState:
     def tokens(self) -> SharedTokens:
         return SharedTokens(self.redis, self.keys)
 
-    def call_budget(self, per_second: float, fallback: CallPacer) -> SharedCallBudget:
+    def call_budget(
+        self, per_second: float, fallback: CallPacer, *, burst: int | None = None, name: str = ""
+    ) -> SharedCallBudget:
+        key = f"{self.keys.call_budget}:{name}" if name else self.keys.call_budget
         return SharedCallBudget(
-            self.redis, self.keys.call_budget, per_second=per_second, fallback=fallback
+            self.redis, key, per_second=per_second, fallback=fallback, burst=burst
         )
 
     def close(self) -> None:

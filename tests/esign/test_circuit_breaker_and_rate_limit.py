@@ -132,3 +132,33 @@ def test_rate_limiter_under_threads_stays_under_quota() -> None:
     busiest = max(sum(1 for s in stamps if first <= s < first + 1.0) for first in stamps)
     # At most the burst (8) plus one second's refill (40): under e签宝's 50 QPS in any second.
     assert busiest <= 50
+
+
+class _FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.mark.parametrize("limit", [40.0, 10.0, 5.0, 100.0])
+def test_the_window_budget_never_lets_more_than_the_limit_into_any_second(limit: float) -> None:
+    from bot.esign.rate_limit import window_budget
+
+    rate, burst = window_budget(limit)
+    fake = _FakeTime()
+    limiter = CallRateLimiter(
+        per_second=rate, burst=burst, monotonic=fake.monotonic, sleep=fake.sleep
+    )
+    calls = []
+    for _ in range(int(limit * 5)):
+        limiter.acquire(max_wait=10.0)
+        calls.append(fake.now)
+    busiest = max(sum(1 for t in calls if start <= t < start + 1.0) for start in calls)
+    assert busiest <= limit
+    # A ceiling, not a trickle: the sustained rate stays close to the limit.
+    assert (len(calls) - burst) / (calls[-1] - calls[0]) >= 0.8 * limit
