@@ -9,8 +9,11 @@ publishes the Home tab after the ack, on the background pool.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+
+from cachetools import TTLCache
 
 from bot.audit import Requester
 from bot.background import BackgroundWork
@@ -24,19 +27,66 @@ from bot.watch.service import WatchService
 
 log = logging.getLogger(__name__)
 
+#: How long a burst of lookups may gather before it is written as one batch.
+FLUSH_SECONDS = 0.5
+#: A language chosen in another process shows within this long (this process's own at once).
+LANGUAGE_CACHE_SECONDS = 30.0
+
 
 class PersonalHistory:
-    def __init__(self, store: StateStore, *, clock: Callable[[], float] = time.time) -> None:
+    """Recent lookups are written behind the answer (coalesced, on a thread of their own) and
+    languages are read through a short cache: the card a person waits for never waits on the
+    store. Anything that reads the history first writes what is pending, so it is never stale.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        flush_seconds: float = FLUSH_SECONDS,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._flush_seconds = flush_seconds
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[str, str], RecentLookup] = {}
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._languages: TTLCache[str, Language] = TTLCache(
+            maxsize=4096, ttl=LANGUAGE_CACHE_SECONDS
+        )
 
     def record(self, user_id: str, flow_id: str, status: str) -> None:
-        try:
-            self._store.add_recent(user_id, RecentLookup(flow_id, status, self._clock()))
-        except StoreUnavailable as exc:
-            log.warning("could not remember a recent lookup", extra={"error": str(exc)})
+        with self._lock:
+            self._pending[(user_id, flow_id)] = RecentLookup(flow_id, status, self._clock())
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_behind, name="recent-lookups", daemon=True
+                )
+                self._writer.start()
+        self._wake.set()
+
+    def flush(self) -> None:
+        """Write every pending lookup now (before a read, and at shutdown)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for (user_id, _), lookup in pending.items():
+            try:
+                self._store.add_recent(user_id, lookup)
+            except StoreUnavailable as exc:
+                log.warning("could not remember a recent lookup", extra={"error": str(exc)})
+
+    def _write_behind(self) -> None:
+        while True:
+            self._wake.wait()
+            # A moment's grace lets a burst of lookups become one write per person and flow.
+            time.sleep(self._flush_seconds)
+            self._wake.clear()
+            self.flush()
 
     def recent(self, user_id: str) -> list[RecentLookup]:
+        self.flush()
         try:
             return self._store.recent(user_id)
         except StoreUnavailable as exc:
@@ -44,6 +94,7 @@ class PersonalHistory:
             return []
 
     def clear(self, user_id: str) -> bool:
+        self.flush()
         try:
             self._store.clear_recent(user_id)
         except StoreUnavailable as exc:
@@ -55,11 +106,18 @@ class PersonalHistory:
         """The person's chosen language; "both" when none was chosen or the store is down."""
         if user_id is None:
             return "both"
+        with self._lock:
+            cached = self._languages.get(user_id)
+        if cached is not None:
+            return cached
         try:
-            return self._store.language(user_id) or "both"
+            language = self._store.language(user_id) or "both"
         except StoreUnavailable as exc:
             log.warning("could not read a language preference", extra={"error": str(exc)})
             return "both"
+        with self._lock:
+            self._languages[user_id] = language
+        return language
 
     def set_language(self, user_id: str, language: Language) -> bool:
         try:
@@ -67,6 +125,8 @@ class PersonalHistory:
         except StoreUnavailable as exc:
             log.warning("could not save a language preference", extra={"error": str(exc)})
             return False
+        with self._lock:
+            self._languages[user_id] = language
         return True
 
     def watches(self, user_id: str) -> list[Watch] | None:

@@ -98,6 +98,7 @@ class Runtime:
     watches: WatchService
     poller: WatchPoller
     callbacks: CallbackReceiver
+    history: PersonalHistory
     app: App
 
     @property
@@ -113,6 +114,7 @@ class Runtime:
         """Finish the lookups already acked (within `timeout`), then release connections."""
         self.poller.stop()
         drained = self.work.drain(timeout)
+        self.history.flush()  # recent lookups still waiting to be written
         if not drained:
             log.warning(
                 "shutdown: gave up waiting for lookups in flight", extra={"timeout": timeout}
@@ -277,7 +279,7 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
     )
     handlers.register(app, services, policy)
     poller.start()
-    return Runtime(settings, stack, work, replies, store, watches, poller, callbacks, app)
+    return Runtime(settings, stack, work, replies, store, watches, poller, callbacks, history, app)
 
 
 def poll_pacer(settings: Settings, shared: SharedState | None) -> CallPacer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ def test_a_failing_store_never_fails_a_lookup(caplog: pytest.LogCaptureFixture) 
     cards = FlowCards(FlowLookup(Outlines(), ttl_seconds=30, max_flows=10), history=broken)
     outcome = cards.look_up(FLOW, requester=ASKER, trigger="command")
     assert outcome.snapshot is not None
+    broken.flush()  # the write happens behind the answer
     assert "could not remember a recent lookup" in caplog.text
     assert broken.recent("U0ASKER") == [] and broken.language("U0ASKER") == "both"
     assert broken.watches("U0ASKER") is None
@@ -89,3 +91,36 @@ def test_the_home_tab_shows_the_persons_records_after_each_change(
     assert "最近查询" not in chosen and "Your recent lookups" in chosen
     assert FLOW not in cleared and "Nothing yet" in cleared
     assert home.language("U0ASKER") == "en"
+
+
+class CountingStore(SqliteStateStore):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.writes = 0
+        self.language_reads = 0
+
+    def add_recent(self, user_id: str, lookup: Any) -> None:
+        self.writes += 1
+        super().add_recent(user_id, lookup)
+
+    def language(self, user_id: str) -> Any:
+        self.language_reads += 1
+        return super().language(user_id)
+
+
+def test_lookups_never_wait_on_the_store_and_bursts_become_one_write(tmp_path: Path) -> None:
+    store = CountingStore(tmp_path / "state.db")
+    history = PersonalHistory(store, flush_seconds=0.2)
+    cards = FlowCards(FlowLookup(Outlines(), ttl_seconds=30, max_flows=10), history=history)
+    for _ in range(20):
+        cards.look_up(FLOW, requester=ASKER, trigger="command")
+    assert store.writes == 0  # nothing written while people wait for cards
+    deadline = time.monotonic() + 3
+    while store.writes == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store.writes == 1  # twenty lookups of one flow by one person: one write
+    assert [r.flow_id for r in history.recent("U0ASKER")] == [FLOW]
+    for _ in range(10):
+        assert history.language("U0ASKER") == "both"
+    assert store.language_reads == 1  # then served from the cache
+    assert history.set_language("U0ASKER", "zh") and history.language("U0ASKER") == "zh"
