@@ -262,40 +262,52 @@ def _render_body(outline: FlowOutline, *, simulated: bool, language: Language = 
     )
 
 
-def progress(sub_flows: Sequence[SubFlow]) -> str:
-    """ "2 of 3 sub-flows succeeded · 1 failed": the flow's progress in one phrase."""
+@dataclass(frozen=True, slots=True)
+class _ProgressWords:
+    none: str
+    succeeded: str  # with {ok}, {total} and {s}
+    counted: tuple[tuple[SubFlowStatus, str], ...]  # each with {n}
+    other: str
+
+
+_PROGRESS: Final[dict[str, _ProgressWords]] = {
+    "en": _ProgressWords(
+        "no sub-flows yet",
+        "{ok} of {total} sub-flow{s} succeeded",
+        (
+            (SubFlowStatus.FAIL, "{n} failed"),
+            (SubFlowStatus.ING, "{n} in progress"),
+            (SubFlowStatus.TERMINATED, "{n} terminated"),
+        ),
+        "{n} other",
+    ),
+    "zh": _ProgressWords(
+        "暂无子流程",
+        "{total} 个子流程中 {ok} 个成功",
+        (
+            (SubFlowStatus.FAIL, "{n} 个失败"),
+            (SubFlowStatus.ING, "{n} 个进行中"),
+            (SubFlowStatus.TERMINATED, "{n} 个终止"),
+        ),
+        "{n} 个其他",
+    ),
+}
+
+
+def progress(sub_flows: Sequence[SubFlow], *, zh: bool = False) -> str:
+    """ "2 of 3 sub-flows succeeded · 1 failed" (or "3 个子流程中 2 个成功 · 1 个失败"): the
+    flow's progress in one phrase."""
+    words = _PROGRESS["zh" if zh else "en"]
     total = len(sub_flows)
     if not total:
-        return "no sub-flows yet"
+        return words.none
     counts = Counter(str(sub.status) for sub in sub_flows)
-    parts = [f"{counts[SubFlowStatus.SUCCESS]} of {total} sub-flow{_s(total)} succeeded"]
-    for status, word in (
-        (SubFlowStatus.FAIL, "failed"),
-        (SubFlowStatus.ING, "in progress"),
-        (SubFlowStatus.TERMINATED, "terminated"),
-    ):
-        if counts[status]:
-            parts.append(f"{counts[status]} {word}")
+    ok = counts[SubFlowStatus.SUCCESS]
+    parts = [words.succeeded.format(ok=ok, total=total, s=_s(total))]
+    parts += [phrase.format(n=counts[status]) for status, phrase in words.counted if counts[status]]
     other = total - sum(counts[status] for status in SubFlowStatus)
     if other:
-        parts.append(f"{other} other")
-    return " · ".join(parts)
-
-
-def progress_zh(sub_flows: Sequence[SubFlow]) -> str:
-    """ "3 个子流程中 2 个成功 · 1 个失败": `progress` for a reader who chose 中文."""
-    total = len(sub_flows)
-    if not total:
-        return "暂无子流程"
-    counts = Counter(str(sub.status) for sub in sub_flows)
-    parts = [f"{total} 个子流程中 {counts[SubFlowStatus.SUCCESS]} 个成功"]
-    for status, word in (
-        (SubFlowStatus.FAIL, "失败"),
-        (SubFlowStatus.ING, "进行中"),
-        (SubFlowStatus.TERMINATED, "终止"),
-    ):
-        if counts[status]:
-            parts.append(f"{counts[status]} 个{word}")
+        parts.append(words.other.format(n=other))
     return " · ".join(parts)
 
 
@@ -355,7 +367,7 @@ def _sub_flows_text(
     """Summary line plus as many sub-flow lines as fit in `room` units, then a fold line."""
     total = len(sub_flows)
     if language == "zh":
-        summary = head + escape(progress_zh(sub_flows), 200)
+        summary = head + escape(progress(sub_flows, zh=True), 200)
     else:
         summary = head + escape(progress(sub_flows), 200)
         if total and language == "both":
@@ -458,7 +470,7 @@ def _top_text(
     )
     if language == "zh":
         prefix = "[模拟] " if simulated else ""
-        text = f"{prefix}e签宝 流程 {flow}：{words} — {progress_zh(outline.sub_flows)}"
+        text = f"{prefix}e签宝 流程 {flow}：{words} — {progress(outline.sub_flows, zh=True)}"
     else:
         prefix = "[Simulated] " if simulated else ""
         text = f"{prefix}e签宝 flow {flow}: {words} — {progress(outline.sub_flows)}"

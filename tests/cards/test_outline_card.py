@@ -664,3 +664,20 @@ def test_a_watched_card_says_so_and_offers_unwatch() -> None:
     done = render(snapshot(flowStatus="SUCCESS"), watching=Watching("U0WATCHER", by_dm=False))
     assert "Watching" not in str(done["blocks"])
     assert [b["action_id"] for b in buttons(done)] == [ACTION_RECHECK]
+
+
+def test_progress_reads_the_same_in_chinese_unknown_statuses_included() -> None:
+    outline = FlowOutline.model_validate(
+        {
+            "flowId": FLOW_ID,
+            "flowStatus": "ING",
+            "subFlows": [
+                {"subFlowId": "a", "subFlowType": "AUTHCODE", "status": "SUCCESS"},
+                {"subFlowId": "b", "subFlowType": "AUTHCODE", "status": "FAIL"},
+                {"subFlowId": "c", "subFlowType": "AUTHCODE", "status": "PAUSED"},
+            ],
+        }
+    )
+    assert progress(outline.sub_flows) == "1 of 3 sub-flows succeeded · 1 failed · 1 other"
+    assert progress(outline.sub_flows, zh=True) == "3 个子流程中 1 个成功 · 1 个失败 · 1 个其他"
+    assert progress([], zh=True) == "暂无子流程"
