@@ -1,37 +1,19 @@
 """The TTL cache and the one-call-per-flow guarantee, with failures shared and never cached."""
 
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from bot.esign.errors import EsignUnavailable, InvalidFlowId
-from bot.esign.models import FlowOutline
 from bot.lookup import FlowLookup
+from tests.outline_sources import CountingSource
 
 FLOW = "803719636976683872"
 
 
-class SlowSource:
-    def __init__(self, delay: float = 0.0, fail: Exception | None = None) -> None:
-        self.delay = delay
-        self.fail = fail
-        self.calls: list[str] = []
-        self.lock = threading.Lock()
-
-    def get_outline(self, flow_id: str) -> FlowOutline:
-        with self.lock:
-            self.calls.append(flow_id)
-        time.sleep(self.delay)
-        if self.fail is not None:
-            raise self.fail
-        return FlowOutline.model_validate({"flowId": flow_id, "flowStatus": "ING"})
-
-
 def test_second_lookup_within_ttl_is_cached_and_marked() -> None:
     clock = [0.0]
-    source = SlowSource()
+    source = CountingSource()
     lookup = FlowLookup(source, ttl_seconds=30, max_flows=10, monotonic=lambda: clock[0])
     first = lookup.get(FLOW)
     clock[0] = 29.0
@@ -46,7 +28,7 @@ def test_second_lookup_within_ttl_is_cached_and_marked() -> None:
 
 
 def test_stampede_of_one_flow_makes_one_call() -> None:
-    source = SlowSource(delay=0.2)
+    source = CountingSource(delay=0.2)
     lookup = FlowLookup(source, ttl_seconds=30, max_flows=10)
     with ThreadPoolExecutor(50) as pool:
         results = list(pool.map(lambda _: lookup.get(FLOW), range(100)))
@@ -55,7 +37,7 @@ def test_stampede_of_one_flow_makes_one_call() -> None:
 
 
 def test_failure_is_shared_by_waiters_and_not_cached() -> None:
-    source = SlowSource(delay=0.2, fail=EsignUnavailable("down"))
+    source = CountingSource(delay=0.2, fail=EsignUnavailable("down"))
     lookup = FlowLookup(source, ttl_seconds=30, max_flows=10)
 
     def attempt(_: int) -> str:
@@ -75,7 +57,7 @@ def test_failure_is_shared_by_waiters_and_not_cached() -> None:
 
 
 def test_cache_is_bounded() -> None:
-    source = SlowSource()
+    source = CountingSource()
     lookup = FlowLookup(source, ttl_seconds=30, max_flows=100)
     flows = [f"8037196369766{n:05d}" for n in range(1000)]
     for flow_id in flows:
@@ -86,7 +68,7 @@ def test_cache_is_bounded() -> None:
 
 
 def test_zero_ttl_disables_caching() -> None:
-    source = SlowSource()
+    source = CountingSource()
     lookup = FlowLookup(source, ttl_seconds=0, max_flows=10)
     lookup.get(FLOW)
     assert lookup.get(FLOW).from_cache is False
@@ -94,7 +76,7 @@ def test_zero_ttl_disables_caching() -> None:
 
 
 def test_invalid_id_never_reaches_source() -> None:
-    source = SlowSource()
+    source = CountingSource()
     with pytest.raises(InvalidFlowId):
         FlowLookup(source, ttl_seconds=30, max_flows=10).get("80371963/../6976683872")
     assert source.calls == []

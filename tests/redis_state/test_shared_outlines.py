@@ -3,7 +3,6 @@ a warm cache for all, failures shared by waiters and never cached, a dead holder
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,34 +11,16 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.esign.errors import EsignUnavailable, FlowNotFound
-from bot.esign.models import FlowOutline
 from bot.lookup import FlowLookup
 from bot.redis_state.connection import redis_client
 from bot.redis_state.health import SharedRedis
 from bot.redis_state.keys import KeySpace
 from bot.redis_state.outline_cache import SharedOutlines
+from tests.outline_sources import CountingSource
 from tests.redis_server import RedisServer
 
 FLOW = "803719636976683872"
 KEYS = KeySpace("sandbox", "7438000000000001")
-
-
-class CountingSource:
-    def __init__(self, delay: float = 0.0, fail: Exception | None = None) -> None:
-        self.delay = delay
-        self.fail = fail
-        self.calls: list[str] = []
-        self.lock = threading.Lock()
-
-    def get_outline(self, flow_id: str) -> FlowOutline:
-        with self.lock:
-            self.calls.append(flow_id)
-        time.sleep(self.delay)
-        if self.fail is not None:
-            raise self.fail
-        return FlowOutline.model_validate(
-            {"flowId": flow_id, "flowStatus": "ING", "createTime": 1_700_000_000_123}
-        )
 
 
 class Process:
