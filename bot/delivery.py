@@ -171,6 +171,7 @@ class CardDelivery:
                 language=(
                     self._languages.language(requester.user_id) if reply_to.ephemeral else "both"
                 ),
+                watching=self._watching(flow_id, requester, reply_to, requested_by),
             )
             target = reply_to.posted_message
             if target is not None and self._replies.update(*target, card.to_message()).ok:
@@ -406,6 +407,20 @@ class CardDelivery:
             self._replies.respond(reply_to.response_url, card.to_message(), in_channel=True)
 
     # ------------------------------------------------------------------ internals
+
+    def _watching(
+        self,
+        flow_id: str,
+        requester: Requester,
+        reply_to: ReplyTarget,
+        requested_by: str | None,
+    ) -> Watching | None:
+        """Who watches this card's flow, so a rechecked card keeps saying so (and its Unwatch)."""
+        place = place_of(flow_id, requester, reply_to, requested_by=requested_by)
+        if place is None or self._watches is None:
+            return None
+        watch = self._watches.get(place.watch_id)
+        return None if watch is None else Watching(watch.user_id, by_dm=watch.private)
 
     def _respond(self, reply_to: ReplyTarget, card: Card, *, replace: bool | None = None) -> None:
         """Answer privately; a private card acted on is replaced instead of answered below."""

@@ -160,6 +160,13 @@ class WatchService:
         log.info("watch started", extra={"flow_id": watch.flow_id, "private": watch.private})
         return watch
 
+    def get(self, watch_id: str) -> Watch | None:
+        try:
+            return self._store.get_watch(watch_id)
+        except StoreUnavailable as exc:
+            self._store_trouble("could not read a watch", exc)
+            return None
+
     def stop(self, watch_id: str) -> Watch | None:
         """The watch that was removed, or None when there was none (or the store is down)."""
         try:

@@ -208,6 +208,19 @@ def test_several_changes_found_together_make_one_reply(
     assert "Status 状态" in text and "Sub-flow 子流程" in text and "Failed" in text
 
 
+def test_a_rechecked_card_still_says_it_is_watched(
+    polled: Playground, simulator: EsignSimulator
+) -> None:
+    flow_id, _ = moving_flow(simulator)
+    card = watched_card(polled, flow_id)
+    before = _current(polled, card)
+    polled.click(before, ACTION_RECHECK)
+    polled.workspace.wait_for(lambda _: _current(polled, card).edited != before.edited)
+    rechecked = _current(polled, card)
+    assert ACTION_UNWATCH in rechecked.action_ids() and ACTION_WATCH not in rechecked.action_ids()
+    assert "Watching 关注中" in rechecked.visible_text()
+
+
 def test_unwatch_from_the_card_stops_at_once(polled: Playground, simulator: EsignSimulator) -> None:
     flow_id, move = moving_flow(simulator)
     card = watched_card(polled, flow_id)
