@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from stand_ins.slack_playground.slack_requests import (
     slash_command_body,
 )
 from stand_ins.slack_playground.workspace import BOT_USER_ID, Channel, Message, User
+from stand_ins.slack_sink import Answer, classify
 
 COMMAND = "/esign-flow"
 TEAM_ID = "T0BENCH"
@@ -65,10 +67,26 @@ class Outcome:
     #: HTTP status of the ack; 0 when the request failed at the transport.
     status: int
     error: str | None = None
+    #: The ack's body: a message Slack shows the moment the ack lands (empty: nothing shown).
+    body: bytes = b""
 
     @property
     def ack_seconds(self) -> float:
         return self.acked - self.sent
+
+    def carried_card(self) -> Answer | None:
+        """The flow card the ack itself carried, as an answer that landed with the ack (Slack
+        shows a slash command's ack body at once); None when it carried none."""
+        if not self.body.startswith(b"{"):
+            return None
+        try:
+            payload = json.loads(self.body)
+        except ValueError:
+            return None
+        kind, flow_id = classify(payload if isinstance(payload, dict) else None)
+        if kind != "card":
+            return None
+        return Answer(self.job.key, self.acked, kind, flow_id, replace_original=False)
 
 
 class Signer:
@@ -164,7 +182,7 @@ class _Connection:
         self._writer: asyncio.StreamWriter | None = None
         self._idle_since = 0.0
 
-    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         # A server closes keep-alive connections left idle (gunicorn: `keepalive`, 5 s); a
         # request written into one that is being closed gets no answer. Like any pooling
         # client, don't reuse a connection that sat idle for a while or saw the server's EOF.
@@ -198,21 +216,22 @@ class _Connection:
                 chunked = True
             elif name == "connection" and value == "close":
                 close = True
+        answer = b""
         if chunked:
             while True:
                 size = int((await reader.readline()).split(b";")[0], 16)
-                await reader.readexactly(size + 2)
+                answer += (await reader.readexactly(size + 2))[:size]
                 if size == 0:
                     break
         elif length is not None:
-            await reader.readexactly(length)
+            answer = await reader.readexactly(length)
         else:
-            await reader.read()
+            answer = await reader.read()
             close = True
         if close:
             self.close()
         self._idle_since = time.monotonic()
-        return status
+        return status, answer
 
     def close(self) -> None:
         if self._writer is not None:
@@ -279,13 +298,16 @@ async def drive(
                 try:
                     if http is not None:
                         response = await http.post(url, content=job.body, headers=headers)
-                        status = response.status_code
+                        status, answer = response.status_code, response.content
                     else:
                         # Not asyncio.wait_for: on 3.11 it can swallow a cancellation (Ctrl-C)
                         # that arrives as the answer does.
                         async with asyncio.timeout(timeout):
-                            status = await connection.post(path, job.body, headers)
-                    outcomes[index] = Outcome(job, sent, time.monotonic(), status)
+                            status, answer = await connection.post(path, job.body, headers)
+                    outcome = Outcome(job, sent, time.monotonic(), status, body=answer)
+                    outcomes[index] = outcome
+                    if answer_window is not None and outcome.carried_card() is not None:
+                        expected_so_far -= 1  # answered already: the sink will not see it
                 except (TimeoutError, OSError, ValueError, httpx.HTTPError) as exc:
                     connection.close()
                     what = f"{type(exc).__name__}: {exc}"[:120]

@@ -97,6 +97,9 @@ def summarize(result: Result, outcomes: Sequence[Outcome], answers: Sequence[Ans
         result.acked_ok += 1
         job = outcome.job
         got = sorted(by_key.get(job.key, []), key=lambda answer: answer.at)
+        carried = outcome.carried_card()
+        if carried is not None:
+            got.insert(0, carried)
         result.answers_expected += job.expected
         result.answered += min(len(got), job.expected)
         result.lost += max(0, job.expected - len(got))

@@ -39,9 +39,16 @@ class LanguageOf(Protocol):
 
     def language(self, user_id: str | None) -> Language: ...
 
+    def known_language(self, user_id: str | None) -> Language | None:
+        """The language if known without a store read (None: not known yet)."""
+        ...
+
 
 class _Bilingual:
     def language(self, user_id: str | None) -> Language:
+        return "both"
+
+    def known_language(self, user_id: str | None) -> Language | None:
         return "both"
 
 
@@ -70,10 +77,22 @@ class CardDelivery:
         self._submit(reply_to, lambda: self._respond(reply_to, card, replace=False))
 
     def private_cards(
-        self, flow_ids: Iterable[str], *, requester: Requester, reply_to: ReplyTarget
-    ) -> None:
-        """One ephemeral card per flow (the slash command's answer)."""
-        for flow_id in flow_ids:
+        self,
+        flow_ids: Sequence[str],
+        *,
+        requester: Requester,
+        reply_to: ReplyTarget,
+        ack_may_carry: bool = False,
+    ) -> Card | None:
+        """One ephemeral card per flow (the slash command's answer).
+
+        With `ack_may_carry`, the first flow's card is returned for the ack to carry when this
+        process has the flow cached and knows the reader's language: the person sees it the
+        moment the ack lands, and the response_url is not used for it. Every other card is
+        delivered after the ack. Returns None when the ack carries nothing.
+        """
+        now = self._card_for_ack(flow_ids[0], requester, reply_to) if ack_may_carry else None
+        for flow_id in flow_ids[1:] if now is not None else flow_ids:
 
             def deliver(flow_id: str = flow_id) -> None:
                 card = self._cards.card(
@@ -87,6 +106,21 @@ class CardDelivery:
                 self._respond(reply_to, card)
 
             self._submit(reply_to, deliver)
+        return now
+
+    def _card_for_ack(
+        self, flow_id: str, requester: Requester, reply_to: ReplyTarget
+    ) -> Card | None:
+        # Only what needs no call at all: e签宝, Redis and the state store may each be slow.
+        language = self._languages.known_language(requester.user_id)
+        if language is None:
+            return None
+        outcome = self._cards.cached(flow_id, requester=requester, trigger="command")
+        if outcome is None:
+            return None
+        return self._cards.render(
+            outcome, ephemeral=True, offer_share=reply_to.can_share, language=language
+        )
 
     def public_cards(
         self,

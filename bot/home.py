@@ -119,6 +119,14 @@ class PersonalHistory:
             self._languages[user_id] = language
         return language
 
+    def known_language(self, user_id: str | None) -> Language | None:
+        """The person's language when this process knows it without asking the store (an ack
+        may use it); None otherwise."""
+        if user_id is None:
+            return "both"
+        with self._lock:
+            return self._languages.get(user_id)
+
     def set_language(self, user_id: str, language: Language) -> bool:
         try:
             self._store.set_language(user_id, language)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 
 from bot.audit import Requester
-from bot.cards import Notice, render_help, render_notice, render_request_problems
+from bot.cards import Card, Notice, render_help, render_notice, render_request_problems
 from bot.flow_requests import parse_command_text
 from bot.reply_target import ReplyTarget
 from bot.services import Services
@@ -44,17 +44,29 @@ def handle_command(
     if reply_to.response_url is None:
         ack(**render_notice(Notice.NO_REPLY_ADDRESS).to_message())
         return
-    # Problems ride on the ack itself: the response_url takes only five posts.
-    if problems is not None:
-        ack(**problems.to_message())
-    else:
-        ack()
+    if request.verb is None:
+        # A cached flow's card rides on the ack, so it lands with it; problems take its place
+        # there (the response_url takes only five posts).
+        now = services.delivery.private_cards(
+            request.flow_ids,
+            requester=requester,
+            reply_to=reply_to,
+            ack_may_carry=problems is None,
+        )
+        _ack_with(ack, problems or now)
+        return
+    _ack_with(ack, problems)
     if request.verb == "watch":
         for flow_id in request.flow_ids:
             services.delivery.watch(
                 flow_id, requester=requester, reply_to=reply_to, requested_by=None
             )
-    elif request.verb == "unwatch":
-        services.delivery.unwatch_flows(request.flow_ids, requester=requester, reply_to=reply_to)
     else:
-        services.delivery.private_cards(request.flow_ids, requester=requester, reply_to=reply_to)
+        services.delivery.unwatch_flows(request.flow_ids, requester=requester, reply_to=reply_to)
+
+
+def _ack_with(ack: Ack, card: Card | None) -> None:
+    if card is None:
+        ack()
+    else:
+        ack(**card.to_message())

@@ -164,6 +164,9 @@ class Chinese:
     def language(self, user_id: str | None) -> Language:
         return "zh" if user_id == "U0ASKER" else "both"
 
+    def known_language(self, user_id: str | None) -> Language | None:
+        return self.language(user_id)
+
 
 def _modal_delivery(slack: RecordingSlack, work: BackgroundWork) -> tuple[CardDelivery, Outlines]:
     outlines = Outlines()
@@ -234,3 +237,75 @@ def test_recheck_in_the_modal_redraws_it_with_its_hash() -> None:
     # Recheck only: no Share, and no Watch (a watch lives on a message, not in a modal).
     assert [e["action_id"] for b in actions for e in b["elements"]] == ["esign_flow_recheck"]
     assert outlines.calls == 1
+
+
+class LanguageNotYetKnown:
+    """A reader whose language this process has not read from the store yet."""
+
+    def language(self, user_id: str | None) -> Language:
+        return "zh"
+
+    def known_language(self, user_id: str | None) -> Language | None:
+        return None
+
+
+def test_a_cached_flows_card_is_offered_to_the_ack_and_the_rest_follow() -> None:
+    slack = RecordingSlack()
+    work = BackgroundWork(2)
+    outlines = Outlines()
+    lookup = FlowLookup(outlines, ttl_seconds=30, max_flows=10)
+    delivery = CardDelivery(FlowCards(lookup), slack, work)  # type: ignore[arg-type]
+    reply_to = ReplyTarget(response_url=HOOK, channel_id="C0SUPPORT")
+    other = "802965095964494307"
+
+    # Nothing cached: the ack carries nothing and both cards come through the response_url.
+    assert (
+        delivery.private_cards(
+            [FLOW, other], requester=ASKER, reply_to=reply_to, ack_may_carry=True
+        )
+        is None
+    )
+    _finished(work)
+    assert slack.kinds() == ["respond", "respond"] and outlines.calls == 2
+
+    slack.calls.clear()
+    work = BackgroundWork(2)
+    delivery = CardDelivery(FlowCards(lookup), slack, work)  # type: ignore[arg-type]
+    card = delivery.private_cards(
+        [FLOW, other], requester=ASKER, reply_to=reply_to, ack_may_carry=True
+    )
+    assert card is not None and FLOW in card.text
+    assert "cached" in str(card.to_message()["blocks"])
+    _finished(work)
+    [(kind, sent)] = slack.calls  # only the second flow's card
+    assert kind == "respond" and other in sent["text"]
+    assert outlines.calls == 2  # both from the cache
+
+    # Not allowed (the ack says something else): every card through the response_url.
+    slack.calls.clear()
+    work = BackgroundWork(2)
+    delivery = CardDelivery(FlowCards(lookup), slack, work)  # type: ignore[arg-type]
+    assert delivery.private_cards([FLOW], requester=ASKER, reply_to=reply_to) is None
+    _finished(work)
+    assert slack.kinds() == ["respond"]
+
+
+def test_the_ack_waits_for_no_store_to_learn_the_readers_language() -> None:
+    slack = RecordingSlack()
+    work = BackgroundWork(2)
+    lookup = FlowLookup(Outlines(), ttl_seconds=30, max_flows=10)
+    lookup.get(FLOW)
+    delivery = CardDelivery(
+        FlowCards(lookup),
+        slack,
+        work,
+        languages=LanguageNotYetKnown(),  # type: ignore[arg-type]
+    )
+    reply_to = ReplyTarget(response_url=HOOK, channel_id="C0SUPPORT")
+    assert (
+        delivery.private_cards([FLOW], requester=ASKER, reply_to=reply_to, ack_may_carry=True)
+        is None
+    )
+    _finished(work)
+    [(kind, sent)] = slack.calls
+    assert kind == "respond" and "进行中" in sent["text"] and "In progress" not in sent["text"]

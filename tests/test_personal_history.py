@@ -124,3 +124,14 @@ def test_lookups_never_wait_on_the_store_and_bursts_become_one_write(tmp_path: P
         assert history.language("U0ASKER") == "both"
     assert store.language_reads == 1  # then served from the cache
     assert history.set_language("U0ASKER", "zh") and history.language("U0ASKER") == "zh"
+
+
+def test_the_known_language_is_what_this_process_read_or_set_never_a_store_read(
+    history: PersonalHistory,
+) -> None:
+    assert history.known_language(None) == "both"
+    assert history.known_language("U0ASKER") is None  # not read yet: the caller must not wait
+    assert history.language("U0ASKER") == "both"
+    assert history.known_language("U0ASKER") == "both"
+    assert history.set_language("U0OTHER", "zh")
+    assert history.known_language("U0OTHER") == "zh"

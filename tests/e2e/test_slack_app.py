@@ -42,6 +42,35 @@ def test_slash_command_acks_fast_and_shows_the_card(
     assert simulator.outline_calls(flow_id) == 1
 
 
+def test_a_cached_flow_lands_with_the_ack_and_uses_no_response_url(
+    slack: Playground, simulator: EsignSimulator, fresh_flow: Callable[[str], str]
+) -> None:
+    flow_id = fresh_flow(DOC_FLOW)
+    slack.slash_command(flow_id)
+    [first] = slack.workspace.wait_for(cards())
+    posts_before = [c for c in slack.workspace.calls() if c.kind == "response_url"]
+
+    exchange = slack.slash_command(flow_id)
+    assert exchange.status == 200
+    carried = exchange.json()
+    assert carried["blocks"][0]["type"] == "header" and flow_id in carried["text"]
+    found = slack.workspace.wait_for(cards(count=2))
+    again = found[-1]
+    assert again.is_ephemeral and again.ts != first.ts
+    assert "cached" in again.visible_text()
+    assert again.action_ids() == first.action_ids()
+    time.sleep(0.3)  # nothing else follows through the response_url
+    assert [c for c in slack.workspace.calls() if c.kind == "response_url"] == posts_before
+    assert len(cards(count=2)(slack.workspace.messages()) or []) == 2
+    assert simulator.outline_calls(flow_id) == 1
+
+    # The carried card works like any other: Recheck refreshes it in place.
+    slack.click(again, ACTION_RECHECK)
+    slack.workspace.wait_for(
+        lambda ms: next((m for m in ms if m.ts == again.ts and m.edited >= 1), None)
+    )
+
+
 def test_help_is_instant_and_asks_nothing_of_esign(
     slack: Playground, simulator: EsignSimulator
 ) -> None:

@@ -60,8 +60,9 @@ class FakeDelivery:
     def tell(self, reply_to: ReplyTarget, card: Card) -> None:
         self._journal.events.append(("tell", {"reply_to": reply_to, "text": card.text}))
 
-    def private_cards(self, flow_ids: list[str], **kwargs: Any) -> None:
+    def private_cards(self, flow_ids: list[str], **kwargs: Any) -> Card | None:
         self._journal.events.append(("private_cards", {"flow_ids": list(flow_ids), **kwargs}))
+        return self.card_for_ack if kwargs.get("ack_may_carry") else None
 
     def public_cards(self, flow_ids: list[str], **kwargs: Any) -> None:
         self._journal.events.append(("public_cards", {"flow_ids": list(flow_ids), **kwargs}))
@@ -98,6 +99,8 @@ class FakeDelivery:
 
     #: What cached_modal answers: a view when "all flows are cached".
     cached_view: dict[str, Any] | None = None
+    #: What private_cards offers the ack, when it may: a card when "the first flow is cached".
+    card_for_ack: Card | None = None
 
 
 class FakeHome:
@@ -145,9 +148,14 @@ def ack(journal: Journal) -> FakeAck:
 
 
 @pytest.fixture
-def services(journal: Journal) -> Services:
+def delivery(journal: Journal) -> FakeDelivery:
+    return FakeDelivery(journal)
+
+
+@pytest.fixture
+def services(journal: Journal, delivery: FakeDelivery) -> Services:
     return Services(
-        delivery=FakeDelivery(journal),  # type: ignore[arg-type]
+        delivery=delivery,  # type: ignore[arg-type]
         home=FakeHome(journal),  # type: ignore[arg-type]
         step=FakeStep(journal),  # type: ignore[arg-type]
         events=EventReceipts(None),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bot.cards import Card
 from bot.reply_target import ReplyTarget
 from bot.services import Services
 from handlers.commands import handle_command
-from tests.handlers.conftest import ASKER, FLOW, HOOK, OTHER_FLOW, FakeAck, Journal
+from tests.handlers.conftest import ASKER, FLOW, HOOK, OTHER_FLOW, FakeAck, FakeDelivery, Journal
 
 COMMAND_REPLY = ReplyTarget(response_url=HOOK, channel_id="C0SUPPORT", ack_is_shown=True)
 
@@ -24,21 +25,33 @@ def test_flow_ids_are_acked_at_once_then_delivered_privately(
     ack: FakeAck, services: Services, journal: Journal
 ) -> None:
     handle_command(ack, services, ASKER, COMMAND_REPLY, f"{FLOW}, {OTHER_FLOW} {FLOW}")
-    assert journal.names() == ["ack", "private_cards"]
+    assert journal.names() == ["private_cards", "ack"]
     assert journal.only("ack") == {}
     delivered = journal.only("private_cards")
     assert delivered["flow_ids"] == [FLOW, OTHER_FLOW]
     assert delivered["requester"] == ASKER
     assert delivered["reply_to"] == COMMAND_REPLY
+    assert delivered["ack_may_carry"] is True
+
+
+def test_a_card_the_delivery_path_has_ready_is_the_ack_itself(
+    ack: FakeAck, services: Services, journal: Journal, delivery: FakeDelivery
+) -> None:
+    delivery.card_for_ack = Card(text=f"Flow {FLOW}: in progress", blocks=[])
+    handle_command(ack, services, ASKER, COMMAND_REPLY, FLOW)
+    assert journal.names() == ["private_cards", "ack"]
+    assert journal.only("ack") == {"text": f"Flow {FLOW}: in progress", "blocks": []}
 
 
 def test_rejected_tokens_ride_on_the_ack_and_good_ids_are_still_looked_up(
     ack: FakeAck, services: Services, journal: Journal
 ) -> None:
     handle_command(ack, services, ASKER, COMMAND_REPLY, f"{FLOW} ../etc/passwd")
-    assert journal.names() == ["ack", "private_cards"]
+    assert journal.names() == ["private_cards", "ack"]
     assert "Not flow ids, skipped" in ack.text and "../etc/passwd" in ack.text
-    assert journal.only("private_cards")["flow_ids"] == [FLOW]
+    delivered = journal.only("private_cards")
+    assert delivered["flow_ids"] == [FLOW]
+    assert delivered["ack_may_carry"] is False  # the ack says what was skipped
 
 
 def test_ids_over_the_cap_are_left_out_and_said_so(
