@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.floor import floor_checks, floor_pairs
 from bench.stats import Result
 
 ALLOWED_ANSWER_KINDS_SLOW = {"card", "error"}
@@ -242,6 +243,7 @@ def evaluate(results: Sequence[Result], *, cold_latency_ms: float) -> list[Targe
         targets.append(Target(name, passed, f"answers by kind {slow.kinds}, lost {slow.lost}"))
 
     targets += _scale_out_targets(results)
+    targets += _floor_targets(results)
     targets += _watch_targets(results)
 
     memory = _find(results, "6", "bot")
@@ -318,6 +320,19 @@ def _scale_out_targets(results: Sequence[Result]) -> list[Target]:
                 f"Redis down {down.answer_p50:g} ms vs no Redis {plain.answer_p50:g} ms "
                 f"({gap:+.1f} ms)",
             )
+        )
+    return targets
+
+
+def _floor_targets(results: Sequence[Result]) -> list[Target]:
+    targets: list[Target] = []
+    for scenario, bot, baseline in floor_pairs(results):
+        checks = floor_checks(bot, baseline)
+        detail = "; ".join(
+            f"{'ok' if c.passed else 'MISSED'} {c.label}: {c.detail}" for c in checks
+        )
+        targets.append(
+            Target(f"{scenario}: beats the bare app", all(c.passed for c in checks), detail)
         )
     return targets
 

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make `bench`, `bot`, `stand_ins` importable
     sys.path.insert(0, str(ROOT))
 
+from bench.floor import FULL_FLOOR, QUICK_FLOOR, Floor, floor_lines  # noqa: E402
 from bench.hosts import StandIns  # noqa: E402
 from bench.loadgen import Signer  # noqa: E402
 from bench.report import as_json, evaluate, machine, table  # noqa: E402
@@ -55,6 +56,8 @@ SCENARIOS = (
     "memory",
     "scale-out",
     "watch",
+    "floor",
+    "floor-2w",
 )
 
 
@@ -121,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown scenario(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     sizes = QUICK if args.quick else FULL
+    floor_sizes = QUICK_FLOOR if args.quick else FULL_FLOOR
     if args.memory_flows is not None:
         sizes = replace(sizes, memory_flows=args.memory_flows)
     if args.watch_flows is not None:
@@ -190,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             "memory": bench.memory,
             "scale-out": ScaleOut(bench).run,
             "watch": WatchScenario(bench).run,
+            "floor": Floor(bench, floor_sizes).one_worker,
+            "floor-2w": Floor(bench, floor_sizes).two_workers,
         }
         for name in SCENARIOS:
             if name in only:
@@ -215,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     targets = evaluate(results, cold_latency_ms=COLD_LATENCY * 1000)
     print()
     print(table(results))
-    extra = watch_lines(results)
+    extra = floor_lines(results) + watch_lines(results)
     if extra:
         print()
         print("\n".join(extra))
