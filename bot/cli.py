@@ -73,14 +73,15 @@ def _serve() -> int:
 
 
 def _socket_mode(settings: Settings) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
+
+    from bot.socket_mode_link import SocketModeLink
 
     if not settings.slack_app_token:
         print("SLACK_APP_TOKEN (xapp-…) is needed for Socket Mode.", file=sys.stderr)
         return 2
     runtime = create_runtime(settings, socket_mode=True)
-    handler = SocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    handler = SocketModeLink(runtime.app, settings.slack_app_token.get_secret_value())
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
