@@ -6,8 +6,10 @@ one round shows, and all of a subject's rounds together give its figures for the
 targets (issue 14) are checked on both: the run's figures, and every round's ack p99 against
 the bare app's in the same round pair.
 
-Variants: `floor` (the Procfile's `web:` line, one worker, against the bare app with one), and
-`floor-2w` (the bot with `REDIS_URL` and 2 workers against the bare app with 2).
+Variants: `floor` (the Procfile's `web:` line, one worker, against the bare app with one),
+`floor-2w` (the bot with `REDIS_URL` and 2 workers against the bare app with 2), and
+`floor-socket` (the Procfile's `worker:` line over Socket Mode against a bare Bolt Socket Mode
+app: bench/socket_floor.py).
 """
 
 from __future__ import annotations
@@ -145,18 +147,19 @@ class Floor:
 
         return send
 
-    def _warm_rounds(self, label: str, subjects: Mapping[str, Subject]) -> list[Result]:
+    def _warm_rounds(
+        self, label: str, subjects: Mapping[str, Subject], send: Sender | None = None
+    ) -> list[Result]:
+        """`send`: how a round reaches a subject (default: the bench's HTTP path)."""
         bench = self.bench
+        if send is None:
+            send = self._sender(subjects)
         flows = bench.new_flows(self.sizes.flows)
         bench.sim.set_latency(0.0)
         bench.sim.reset_stats()
         started = time.monotonic()
-        for subject in subjects.values():  # prime: one miss per flow (per worker at most)
-            bench.send(
-                subject,
-                bench.commands("floor-prime", [[f] for f in flows] * 2),
-                concurrency=len(flows),
-            )
+        for name in subjects:  # prime: one miss per flow (per worker at most)
+            send(name, bench.commands("floor-prime", [[f] for f in flows] * 2), len(flows))
 
         def jobs(name: str, count: int) -> list[Job]:
             return bench.commands(f"floor-{name}", [[flows[i % len(flows)]] for i in range(count)])
@@ -166,7 +169,7 @@ class Floor:
             meters = {name: _Meter(subject) for name, subject in subjects.items()}
             results += compare_rounds(
                 f"{label} c{concurrency}",
-                self._sender(subjects),
+                send,
                 jobs,
                 concurrency=concurrency,
                 sizes=self.sizes,

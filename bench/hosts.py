@@ -13,7 +13,7 @@ import copy
 import multiprocessing
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from multiprocessing.managers import BaseManager
 from typing import Any, Protocol, cast
 
@@ -139,6 +139,7 @@ class Sink(Protocol):
     def other_texts(self) -> dict[str, int]: ...
     def api_calls(self, since: float = 0.0) -> list[tuple[str, float]]: ...
     def reset(self) -> None: ...
+    def add_socket_urls(self, app_token: str, urls: Sequence[str]) -> None: ...
 
 
 class _SimulatorManager(BaseManager):

@@ -40,6 +40,7 @@ from bench.servers import (  # noqa: E402
     start_subject,
     subject_env,
 )
+from bench.socket_floor import SocketFloor  # noqa: E402
 from bench.stats import Result  # noqa: E402
 from bench.watch import WatchScenario, watch_lines  # noqa: E402
 
@@ -58,6 +59,7 @@ SCENARIOS = (
     "watch",
     "floor",
     "floor-2w",
+    "floor-socket",
 )
 
 
@@ -196,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             "watch": WatchScenario(bench).run,
             "floor": Floor(bench, floor_sizes).one_worker,
             "floor-2w": Floor(bench, floor_sizes).two_workers,
+            "floor-socket": SocketFloor(bench, floor_sizes).run,
         }
         for name in SCENARIOS:
             if name in only:

@@ -13,6 +13,11 @@ only for keys starting with `keep-` (the benchmark reads a card's buttons from o
 `conversations.open` answers the DM channel `D<user id>`, so a DM lands under
 `post:D<user id>:None`. Every Web API call is also logged as (method, arrival time), for calls
 per minute (`api_calls`).
+
+Socket Mode: `apps.connections.open` answers with the URLs handed to `add_socket_urls` for the
+app-level token in its Authorization header, one per call, in order (each holds a single-use
+ticket of a Socket Mode server the caller runs, e.g. stand_ins.slack_playground's); a token it
+was given none for is refused (`invalid_auth`), as is one whose URLs are used up.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import json
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
@@ -85,6 +91,7 @@ class SlackSink:
         self._kept: dict[str, dict[str, Any]] = {}
         self._other_texts: Counter[str] = Counter()
         self._api_calls: list[tuple[str, float]] = []
+        self._socket_urls: dict[str, deque[str]] = {}
         self._server: _Server | None = None
 
     # --- life cycle -------------------------------------------------------------------------
@@ -139,6 +146,19 @@ class SlackSink:
             self._other_texts.clear()
             self._api_calls.clear()
 
+    # --- Socket Mode ------------------------------------------------------------------------
+
+    def add_socket_urls(self, app_token: str, urls: Sequence[str]) -> None:
+        """Hand out `urls`, in order, to apps.connections.open calls with `app_token`."""
+        with self._lock:
+            self._socket_urls.setdefault(app_token, deque()).extend(urls)
+
+    def next_socket_url(self, app_token: str) -> str | None:
+        """The next URL for `app_token` (used up by this call); None when it has none left."""
+        with self._lock:
+            urls = self._socket_urls.get(app_token)
+            return urls.popleft() if urls else None
+
     # --- writing (the server's threads) ---------------------------------------------------------
 
     def record_call(self, method: str, at: float) -> None:
@@ -185,7 +205,10 @@ class _Handler(QuietRequestHandler):
         if path.startswith("/api/"):
             method = path.removeprefix("/api/")
             params = _params(body, self.headers.get("Content-Type", ""))
-            self._api(method, params, arrived)
+            if method == "apps.connections.open":
+                self._open_connection(arrived)
+            else:
+                self._api(method, params, arrived)
             return
         self._send(404, b"not_found", "text/plain")
 
@@ -213,6 +236,20 @@ class _Handler(QuietRequestHandler):
         elif method == "conversations.open":
             user = str(params.get("users") or "").split(",")[0]
             answer.update(channel={"id": dm_channel(user)})
+        self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
+
+    def _open_connection(self, arrived: float) -> None:
+        """Socket Mode's apps.connections.open: the app-level token only in the header."""
+        sink = self.server.sink
+        sink.record_call("apps.connections.open", arrived)
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        answer: dict[str, Any]
+        if scheme.lower() != "bearer" or not token:
+            answer = {"ok": False, "error": "not_authed"}
+        elif (url := sink.next_socket_url(token.strip())) is None:
+            answer = {"ok": False, "error": "invalid_auth"}
+        else:
+            answer = {"ok": True, "url": url}
         self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:

@@ -1,11 +1,22 @@
-"""The benchmark's own arithmetic: busiest window, notices per flow, Redis command counts."""
+"""The benchmark's own arithmetic: busiest window, notices per flow, Redis command counts, and
+what the Socket Mode sender records."""
 
 from __future__ import annotations
 
-import httpx
+import json
+import threading
+from typing import Any
 
+import httpx
+from websockets.sync.client import connect
+
+from bench.loadgen import CHANNEL, USER, Requests
 from bench.redis_host import counts_between
+from bench.socket_floor import SocketSender, command_payload
+from bench.stats import Result, summarize
 from bench.watch import max_in_window, per_minute, poll_intervals, tally_notices
+from stand_ins.slack_playground.slack_requests import slash_command_fields
+from stand_ins.slack_playground.socket_mode import SocketModeServer
 from stand_ins.slack_sink import Answer, SlackSink, dm_channel
 
 
@@ -70,3 +81,78 @@ def test_redis_round_trips_leave_out_what_scripts_and_pipelines_run() -> None:
     tally.add({"get": 3, "pttl": 1, "set": 3, "evalsha": 2, "time": 1, "del": 1}, 1)
     tally.add({"zrangebyscore": 5}, 0)
     assert tally.round_trips() == 5
+
+
+def test_the_socket_sender_records_what_a_person_sees() -> None:
+    """Over Socket Mode as over HTTP: a card the ack carried lands with the ack, one posted to
+    the response_url lands at the sink, an envelope nobody acks is an error."""
+
+    def card(flow_id: str) -> dict[str, Any]:
+        header = {"type": "plain_text", "text": f"Flow {flow_id} · Done"}
+        return {"blocks": [{"type": "header", "text": header}]}
+
+    sink = SlackSink()
+    requests = Requests(sink.start())
+    seen: list[dict[str, Any]] = []
+    jobs = [requests.command("k-carried", ["111"]), requests.command("k-posted", ["222"])]
+
+    def app(url: str) -> None:
+        """Acks 111 with its card; acks 222 empty, then answers it through its response_url."""
+        with connect(url) as link:
+            assert json.loads(link.recv())["type"] == "hello"
+            for _ in jobs:
+                envelope = json.loads(link.recv())
+                seen.append(envelope)
+                fields = envelope["payload"]
+                ack: dict[str, Any] = {"envelope_id": envelope["envelope_id"]}
+                if fields["text"] == "111":
+                    ack["payload"] = card("111")
+                link.send(json.dumps(ack))
+                if fields["text"] == "222":
+                    httpx.post(fields["response_url"], json=card("222"))
+
+    try:
+        with SocketModeServer("xapp-test") as server:
+            thread = threading.Thread(target=app, args=(server.open_connection_url(),))
+            thread.start()
+            assert server.wait_connected(5)
+            send = SocketSender(sink, {"bot": server}, grace=0.05)
+            outcomes, answers = send("bot", jobs, 2)
+            thread.join(5)
+        with SocketModeServer("xapp-nobody") as nobody:  # no app connected
+            failed, _ = SocketSender(sink, {"bot": nobody}, grace=0)("bot", jobs[:1], 1)
+    finally:
+        sink.stop()
+
+    assert sorted(e["type"] for e in seen) == ["slash_commands"] * 2
+    # The payload is the HTTP form's fields: the same command, text and response_url.
+    for envelope in seen:
+        job = next(j for j in jobs if j.flows == (envelope["payload"]["text"],))
+        assert envelope["payload"] == command_payload(job)
+    fields = command_payload(jobs[0])
+    assert fields["command"] == "/esign-flow" and fields["text"] == "111"
+    assert fields["response_url"] == requests.response_url("k-carried")
+    assert (
+        fields.keys()
+        == slash_command_fields(
+            command="/c",
+            text="",
+            team_id="T",
+            team_domain="t",
+            channel=CHANNEL,
+            user=USER,
+            response_url="",
+        ).keys()
+    )
+    carried, posted = outcomes  # in job order
+    assert carried.status == posted.status == 200
+    shown = carried.carried_card()
+    assert shown is not None and shown.flow_id == "111" and shown.at == carried.acked
+    assert posted.body == b"" and posted.carried_card() is None
+    assert [(a.key, a.flow_id) for a in answers] == [("k-posted", "222")]
+    assert answers[0].at > posted.sent
+    result = summarize(Result("9s", "bot"), outcomes, answers)
+    assert (result.answered, result.lost, result.duplicated, result.stray) == (2, 0, 0, 0)
+    assert result.errors == result.wrong == 0
+    [refused] = failed
+    assert refused.status == 0 and refused.error == "Socket Mode: not_connected"

@@ -65,3 +65,25 @@ def test_stopped_it_has_no_address() -> None:
     sink.stop()
     with pytest.raises(RuntimeError):
         sink.base_url()
+
+
+def test_apps_connections_open_hands_each_app_token_its_own_socket_urls(sink: SlackSink) -> None:
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    sink.add_socket_urls("xapp-bot", ["ws://127.0.0.1:1/link/?ticket=a", "ws://127.0.0.1:1/b"])
+    sink.add_socket_urls("xapp-bare", ["ws://127.0.0.1:2/link/?ticket=c"])
+    # As the Socket Mode client calls it: slack_sdk, the app-level token in the header.
+    client = WebClient(base_url=sink.api_url())
+    opened = client.apps_connections_open(app_token="xapp-bot")
+    assert opened["url"] == "ws://127.0.0.1:1/link/?ticket=a"
+    assert client.apps_connections_open(app_token="xapp-bare")["url"].startswith("ws://127.0.0.1:2")
+    assert client.apps_connections_open(app_token="xapp-bot")["url"] == "ws://127.0.0.1:1/b"
+    for token in ("xapp-bot", "xapp-unknown"):  # used up; never given any
+        with pytest.raises(SlackApiError) as refused:
+            client.apps_connections_open(app_token=token)
+        assert refused.value.response["error"] == "invalid_auth"
+    bare = httpx.post(f"{sink.api_url()}apps.connections.open", data={"token": "xapp-bare"})
+    assert bare.json() == {"ok": False, "error": "not_authed"}  # the header only, as Slack
+    assert [m for m, _ in sink.api_calls()] == ["apps.connections.open"] * 6
+    assert sink.count() == 0  # not an answer anyone sees
