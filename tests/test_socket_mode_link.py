@@ -13,7 +13,7 @@ from bot.socket_mode_link import SocketModeLink
 from stand_ins.slack_playground.socket_mode import SocketModeServer
 from stand_ins.slack_sink import SlackSink
 
-APP_TOKEN = "xapp-1-link-test"  # noqa: S105 - a stand-in's token
+APP_TOKEN = "xapp-1-link-test"
 
 
 @pytest.fixture
