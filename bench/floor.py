@@ -14,15 +14,24 @@ app: bench/socket_floor.py).
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.loadgen import Job, Outcome
 from bench.redis_host import RedisProcess
 from bench.scenarios import Bench, _Meter
-from bench.servers import Subject, baseline_command, procfile_command, start_subject, subject_env
+from bench.servers import (
+    GC_PROBE_ENV,
+    Subject,
+    baseline_command,
+    procfile_command,
+    start_subject,
+    subject_env,
+)
 from bench.stats import Result, span, summarize
 from stand_ins.slack_sink import Answer
 
@@ -106,6 +115,10 @@ def compare_rounds(
             meters[name].fill(result)
         result.extra["rounds"] = per_round[name]
         result.extra["concurrency"] = concurrency
+        slowest = (result.ack_p99 or 0.0) / 1000
+        result.extra["slow_acks"] = [
+            (o.sent, o.acked) for o in pooled[name][0] if o.ack_seconds >= slowest
+        ]
         results.append(result)
     results[0].extra["round_ratios"] = ratios(per_round[BOT], per_round[BASELINE])
     return results
@@ -167,7 +180,7 @@ class Floor:
         results: list[Result] = []
         for concurrency in CONCURRENCIES:
             meters = {name: _Meter(subject) for name, subject in subjects.items()}
-            results += compare_rounds(
+            pair = compare_rounds(
                 f"{label} c{concurrency}",
                 send,
                 jobs,
@@ -175,6 +188,13 @@ class Floor:
                 sizes=self.sizes,
                 meters=meters,
             )
+            probe = os.environ.get(GC_PROBE_ENV)
+            if probe:
+                for result in pair:
+                    subject = subjects[result.subject]
+                    subject.refresh_workers()
+                    note_gc_pauses(result, Path(probe), subject.pids())
+            results += pair
         bot = results[0]
         bot.distinct_flows = len(flows)
         bot.esign_calls = bench.sim.outline_calls()
@@ -211,6 +231,43 @@ class Floor:
             bot.stop()
             baseline.stop()
             redis.kill()
+
+
+# --- GC pauses (bench/run.py --gc-probe) ---------------------------------------------------------
+
+
+def gc_pauses(probe_dir: Path, pids: Sequence[int]) -> list[tuple[float, float, int]]:
+    """(monotonic start, ms, generation) of every pause of 1 ms or more the probe logged."""
+    pauses: list[tuple[float, float, int]] = []
+    for pid in pids:
+        path = probe_dir / f"gc-{pid}.log"
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="ascii").splitlines():
+            start, took, generation = line.split()
+            pauses.append((float(start), float(took), int(generation)))
+    return pauses
+
+
+def note_gc_pauses(result: Result, probe_dir: Path, pids: Sequence[int]) -> None:
+    """How many GC pauses happened while the result's rounds ran, and how many of its slowest
+    acks (at or above its ack p99) waited through one."""
+    slow: list[tuple[float, float]] = result.extra.get("slow_acks", [])
+    began = min((sent for sent, _ in slow), default=0.0)
+    ended = max((acked for _, acked in slow), default=0.0)
+    window = [p for p in gc_pauses(probe_dir, pids) if began - 5 <= p[0] <= ended + 1]
+    overlapped = sum(
+        1
+        for sent, acked in slow
+        if any(start < acked and start + took / 1000 > sent for start, took, _ in window)
+    )
+    result.extra["gc"] = {
+        "pauses_over_1ms": len(window),
+        "full_collections": sum(1 for _, _, generation in window if generation == 2),
+        "longest_ms": max((took for _, took, _ in window), default=0.0),
+        "slow_acks": len(slow),
+        "slow_acks_in_a_pause": overlapped,
+    }
 
 
 # --- the targets and the per-round lines ---------------------------------------------------------
@@ -305,6 +362,15 @@ def floor_lines(results: Sequence[Result]) -> list[str]:
                 f"answer p50 {mine['answer_p50']:.1f} | {bare['answer_p50']:.1f}   "
                 f"p99 {mine['answer_p99']:.1f} | {bare['answer_p99']:.1f}"
             )
+        for subject in (bot, baseline):
+            seen = subject.extra.get("gc")
+            if seen:
+                lines.append(
+                    f"  GC ({subject.subject}): {seen['pauses_over_1ms']} pauses ≥ 1 ms "
+                    f"({seen['full_collections']} full), longest {seen['longest_ms']:.1f} ms; "
+                    f"{seen['slow_acks_in_a_pause']} of the {seen['slow_acks']} slowest acks "
+                    "waited through one"
+                )
         r = bot.extra["round_ratios"]
         lines.append(
             f"  ratios per round, min / median / max: throughput {spread(r['req_s'])}; "

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from bench.report import as_json, evaluate, machine, table  # noqa: E402
 from bench.scale_out import ScaleOut  # noqa: E402
 from bench.scenarios import COLD_LATENCY, FULL, QUICK, Bench  # noqa: E402
 from bench.servers import (  # noqa: E402
+    GC_PROBE_ENV,
     Subject,
     baseline_command,
     procfile_command,
@@ -90,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
         help="load generator's HTTP client (default: raw asyncio HTTP/1.1; see bench/loadgen.py)",
     )
     parser.add_argument(
+        "--gc-probe",
+        action="store_true",
+        help="log every GC pause of 1 ms or more in the subjects and line them up with the "
+        "floor scenarios' slowest acks (bench/gc_probe)",
+    )
+    parser.add_argument(
         "--simulator-nagle",
         action="store_true",
         help="leave the e签宝 simulator's answers as stand_ins sends them (two sends with "
@@ -138,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     log_dir = Path(tempfile.mkdtemp(prefix="esign-bench-"))
+    if args.gc_probe:
+        (log_dir / "gc").mkdir()
+        os.environ[GC_PROBE_ENV] = str(log_dir / "gc")
     stand_ins: StandIns | None = None
     subjects: dict[str, Subject] = {}
     bench: Bench | None = None

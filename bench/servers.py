@@ -112,6 +112,12 @@ class Subject:
                     os.kill(pid, signal.SIGKILL)
 
 
+#: Set (to a directory) in the bench's environment, it makes every subject log its GC pauses
+#: there (bench/gc_probe/sitecustomize.py).
+GC_PROBE_ENV = "BENCH_GC_PROBE_DIR"
+GC_PROBE_PATH = ROOT / "bench" / "gc_probe"
+
+
 def subject_env(extra: dict[str, str], *, code_root: Path | None = None) -> dict[str, str]:
     """The caller's environment without any of the bot's settings, plus `extra`.
 
@@ -126,8 +132,11 @@ def subject_env(extra: dict[str, str], *, code_root: Path | None = None) -> dict
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("PYTHONPATH", None)
-    if code_root is not None:
-        env["PYTHONPATH"] = str(code_root)
+    paths = [str(code_root)] if code_root is not None else []
+    if env.get(GC_PROBE_ENV):
+        paths.append(str(GC_PROBE_PATH))
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
     env.update(extra)
     return env
 

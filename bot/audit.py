@@ -38,6 +38,8 @@ def record_lookup(
     duration_ms: float,
     code: int | None = None,
 ) -> None:
+    if not audit_log.isEnabledFor(logging.INFO):
+        return  # LOG_LEVEL above INFO: not worth serializing on a request's way
     entry: dict[str, Any] = {
         "event": "flow_lookup",
         "trigger": trigger,

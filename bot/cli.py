@@ -76,12 +76,14 @@ def _socket_mode(settings: Settings) -> int:
     from slack_sdk.errors import SlackApiError
 
     from bot.socket_mode_link import SocketModeLink
+    from bot.startup_heap import freeze_startup_heap
 
     if not settings.slack_app_token:
         print("SLACK_APP_TOKEN (xapp-…) is needed for Socket Mode.", file=sys.stderr)
         return 2
     runtime = create_runtime(settings, socket_mode=True)
     handler = SocketModeLink(runtime.app, settings.slack_app_token.get_secret_value())
+    freeze_startup_heap()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

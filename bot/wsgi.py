@@ -20,6 +20,7 @@ from bot.esign.callbacks import MAX_BODY_BYTES as CALLBACK_MAX_BODY_BYTES
 from bot.logging_setup import configure_logging
 from bot.runtime import Runtime, create_runtime
 from bot.settings import load_settings
+from bot.startup_heap import freeze_startup_heap
 from handlers.payload import malformed_request
 
 if TYPE_CHECKING:
@@ -150,4 +151,6 @@ def create_app() -> BotWsgi:
     """gunicorn's app factory (`bot.wsgi:create_app()`), called once in each worker."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.secret_values())
-    return BotWsgi(create_runtime(settings))
+    app = BotWsgi(create_runtime(settings))
+    freeze_startup_heap()
+    return app

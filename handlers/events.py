@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.services import Services
 from handlers.context import SlackEvent
@@ -14,11 +15,20 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
-    @app.middleware
-    def once_per_event(
-        context: BoltContext, next: Callable[[], BoltResponse]
+    app.use(OncePerEvent(services))
+
+
+class OncePerEvent(Middleware):
+    """A class rather than a decorated function: it runs on every request, and Bolt calls a
+    class without building kwargs for it."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
-        return handle_event_once(context.get("slack_event"), next, services)
+        return handle_event_once(req.context.get("slack_event"), next, self._services)
 
 
 def handle_event_once(

@@ -132,10 +132,10 @@ def render_outline(
         else _render_body(snapshot.outline, simulated=snapshot.simulated, language=language)
     )
     blocks: list[Block] = list(body.blocks)
-    blocks.append(_context(_footer_text(snapshot, now, requested_by, language)))
+    blocks.append(_context_line(_footer_text(snapshot, now, requested_by, language)))
     movable = str(snapshot.outline.flow_status) in MOVABLE_STATUSES
     if movable and watching is not None:
-        blocks.append(_context(_watching_text(watching)))
+        blocks.append(_context_line(_watching_text(watching)))
     actions = flow_actions(
         snapshot.outline.flow_id,
         thread_ts=thread_ts,
@@ -337,6 +337,12 @@ def _section(text: str) -> SectionBlock:
 
 def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _context_line(text: str) -> RenderedBlock:
+    """A context line drawn for every card shown (its age changes each time): the same block as
+    _context, serialized directly, since its short text is bounded here, not by validation."""
+    return RenderedBlock({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
 
 
 def _header_text(flow_id: str | None, status: Label, language: Language = "both") -> str:
