@@ -12,12 +12,16 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from bot.thread_pools import prestart_threads
+
 log = logging.getLogger(__name__)
 
 
 class BackgroundWork:
     def __init__(self, workers: int, *, name: str = "lookup") -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        # Not on the first burst's way: a request thread handing over a lookup would wait.
+        prestart_threads(self._pool, workers)
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._pending = 0

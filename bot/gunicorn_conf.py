@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from bot.settings import ConfigError, Settings, load_settings
+from bot.thread_pools import prestart_threads
 
 try:
     _settings = load_settings()
@@ -52,6 +53,13 @@ DRAIN_SECONDS = 20.0
 def on_starting(server: Any) -> None:
     if _fewer_workers:
         server.log.warning(_fewer_workers)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Start the request threads now, not one by one under the first burst of requests."""
+    pool = getattr(worker, "tpool", None)
+    if pool is not None:
+        prestart_threads(pool, threads)
 
 
 def worker_exit(server: Any, worker: Any) -> None:

@@ -17,7 +17,11 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.socket_mode.builtin import SocketModeClient
 
+from bot.thread_pools import prestart_threads
+
 log = logging.getLogger(__name__)
+#: The client's threads that run Bolt for each envelope (slack_sdk's default), started at once.
+DISPATCH_THREADS = 10
 
 
 class NoDelaySocketModeClient(SocketModeClient):
@@ -44,6 +48,8 @@ class SocketModeLink(SocketModeHandler):
             logger=app.logger,
             web_client=app.client,
             proxy=app.client.proxy,
+            concurrency=DISPATCH_THREADS,
         )
+        prestart_threads(self.client.message_workers, DISPATCH_THREADS)
         # Bolt appends its own handle() the same way (its listener type is narrower).
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
