@@ -90,8 +90,14 @@ class WatchPoller:
         return started
 
     def _run(self) -> None:
-        while not self._stop.wait(self._tick):
+        # A pass starts every tick. A pass that had work paced itself over its tick already,
+        # so the next one follows at once; waiting a whole tick after it polled at half the
+        # share.
+        next_pass = time.monotonic() + self._tick
+        while not self._stop.wait(max(0.0, next_pass - time.monotonic())):
             self._quietly(self.tick)
+            # Never a burst of passes to catch up after a slow one (a store that hung).
+            next_pass = max(next_pass + self._tick, time.monotonic())
 
     def _check(self, watch: Watch) -> None:
         try:

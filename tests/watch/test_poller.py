@@ -60,6 +60,18 @@ def test_one_tick_polls_at_the_shares_rate_not_just_its_burst() -> None:
     assert elapsed <= 1.3
 
 
+def test_the_running_poller_keeps_its_whole_share_tick_after_tick() -> None:
+    service = DueService()
+    pacer = CallRateLimiter(per_second=20.0, burst=1)  # as window_budget() makes it
+    poller = WatchPoller(service, pacer, tick_seconds=0.25)  # type: ignore[arg-type]
+    poller.start()
+    time.sleep(2.0)
+    poller.stop()
+    # 20 per second for 2 s: each pass paces itself over its tick, so passes follow each other
+    # rather than a pass and then a tick of sleep (which polled at half the share).
+    assert 32 <= service.checked <= 48, service.checked
+
+
 class DeadStore:
     def __getattr__(self, name: str) -> object:
         def unavailable(*args: object, **kwargs: object) -> object:
