@@ -29,6 +29,7 @@ TICK_SECONDS: Final = 1.0
 #: Longer than one look can take (the lookup's own deadline), so a lease never lapses mid-look.
 LEASE_SECONDS: Final = 60.0
 BATCH: Final = 50
+CALLBACK_THREADS: Final = 2
 
 
 class WatchPoller:
@@ -45,6 +46,11 @@ class WatchPoller:
         self._tick = tick_seconds
         self.holder = f"poller-{uuid.uuid4().hex[:12]}"
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="watch")
+        # A callback's look is someone being told now: it never queues behind a pass of polls,
+        # which keep the poll pool busy whenever many watches are due.
+        self._callbacks = ThreadPoolExecutor(
+            max_workers=CALLBACK_THREADS, thread_name_prefix="watch-callback"
+        )
         self._in_flight: set[str] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -59,12 +65,14 @@ class WatchPoller:
         if self._thread.is_alive():
             self._thread.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._callbacks.shutdown(wait=False, cancel_futures=True)
 
     def submit(self, job: object) -> None:
-        """Run other watch work (a callback's looks) on the poll pool, off the request thread."""
+        """Run other watch work (a callback's looks) off the request thread, on threads of its
+        own."""
         if callable(job) and not self._stop.is_set():
             try:
-                self._pool.submit(self._quietly, job)
+                self._callbacks.submit(self._quietly, job)
             except RuntimeError:
                 log.warning("watch work refused while shutting down")
 

@@ -72,6 +72,32 @@ def test_the_running_poller_keeps_its_whole_share_tick_after_tick() -> None:
     assert 32 <= service.checked <= 48, service.checked
 
 
+class BusyService(DueService):
+    """Its looks take until `release` is set: the poll pool stays full."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def check(self, watch: Watch) -> None:
+        self.release.wait(5.0)
+        super().check(watch)
+
+
+def test_a_callbacks_look_never_waits_behind_a_pass_of_polls() -> None:
+    service = BusyService()
+    poller = WatchPoller(service, CallRateLimiter(per_second=50.0), tick_seconds=0.2)  # type: ignore[arg-type]
+    try:
+        assert poller.tick() > 2  # both poll threads busy, more polls queued behind them
+        told = threading.Event()
+        poller.submit(told.set)
+        assert told.wait(1.0)
+        assert service.checked == 0  # the polls are all still waiting
+    finally:
+        service.release.set()
+        poller.stop()
+
+
 class DeadStore:
     def __getattr__(self, name: str) -> object:
         def unavailable(*args: object, **kwargs: object) -> object:
