@@ -13,30 +13,16 @@ from __future__ import annotations
 import logging
 import os
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_sdk import WebClient
 
-from stand_ins.slack_sink import BASELINE_TEXT
-
-COMMAND = "/esign-flow"
+from bench.bare_bolt import answer_commands, slack_client
 
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"))
 
-bolt = App(
-    signing_secret=os.environ["SLACK_SIGNING_SECRET"],
-    client=WebClient(
-        token=os.environ["SLACK_BOT_TOKEN"],
-        base_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
-    ),
+bolt = answer_commands(
+    App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=slack_client())
 )
-
-
-@bolt.command(COMMAND)
-def on_command(ack: Ack, respond: Respond) -> None:
-    ack()
-    respond(BASELINE_TEXT)
-
 
 #: The WSGI app gunicorn serves.
 app = SlackRequestHandler(bolt)

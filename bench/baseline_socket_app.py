@@ -21,29 +21,14 @@ import sys
 import threading
 from types import FrameType
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_sdk import WebClient
 
-from stand_ins.slack_sink import BASELINE_TEXT
-
-COMMAND = "/esign-flow"
+from bench.bare_bolt import answer_commands, slack_client
 
 
 def create_app() -> App:
-    bolt = App(
-        client=WebClient(
-            token=os.environ["SLACK_BOT_TOKEN"],
-            base_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
-        ),
-    )
-
-    @bolt.command(COMMAND)
-    def on_command(ack: Ack, respond: Respond) -> None:
-        ack()
-        respond(BASELINE_TEXT)
-
-    return bolt
+    return answer_commands(App(client=slack_client()))
 
 
 def main() -> int:

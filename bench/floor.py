@@ -23,14 +23,11 @@ from pathlib import Path
 
 from bench.loadgen import Job, Outcome
 from bench.redis_host import RedisProcess
+from bench.scale_out import two_worker_subjects
 from bench.scenarios import Bench, _Meter
 from bench.servers import (
     GC_PROBE_ENV,
     Subject,
-    baseline_command,
-    procfile_command,
-    start_subject,
-    subject_env,
 )
 from bench.stats import Result, span, summarize
 from stand_ins.slack_sink import Answer
@@ -38,7 +35,6 @@ from stand_ins.slack_sink import Answer
 BOT = "bot"
 BASELINE = "baseline"
 CONCURRENCIES = (8, 16)
-WORKERS_SHARED = 2
 
 #: One round of one subject: what it sent and what landed, timed from its first send.
 Round = tuple[list[Outcome], list[Answer]]
@@ -211,25 +207,10 @@ class Floor:
         redis = RedisProcess(bench.log_dir, bench.log_dir / "redis-floor.log")
         bench.cleanups.append(redis.kill)
         redis.start()
-        shared = {"REDIS_URL": redis.url, "WEB_CONCURRENCY": str(WORKERS_SHARED)}
-        bot = bench.start_bot("bot-floor-redis", shared)
-        env = subject_env({**bench.env_extra, **shared})
-        baseline = start_subject(
-            "baseline-floor-2w", baseline_command(procfile_command()), env, bench.log_dir
-        )
-        bench.extra_subjects.append(baseline)
         try:
-            subjects = {BOT: bot, BASELINE: baseline}
-            for name, subject in subjects.items():
-                warmup = bench.commands("floor-warmup", [bench.new_flows(1)] * 8)
-                bench.send(subject, warmup, concurrency=8)
-                subject.refresh_workers()
-                if len(subject.worker_pids) != WORKERS_SHARED:
-                    raise RuntimeError(f"{name} runs {len(subject.worker_pids)} workers, not 2")
-            return self._warm_rounds("9r floor 2w", subjects)
+            with two_worker_subjects(bench, redis, "floor-2w") as (bot, baseline):
+                return self._warm_rounds("9r floor 2w", {BOT: bot, BASELINE: baseline})
         finally:
-            bot.stop()
-            baseline.stop()
             redis.kill()
 
 

@@ -78,6 +78,33 @@ class RedisTally:
             result.extra["redis_commands_per_lookup"] = round(lookup_commands / self.lookups, 2)
 
 
+@contextmanager
+def two_worker_subjects(
+    bench: Bench, redis: RedisProcess, label: str
+) -> Iterator[tuple[Subject, Subject]]:
+    """(bot, bare app): the Procfile's web: line with REDIS_URL and 2 workers, and the bare app
+    with 2 workers, each worker past its first command (imports, auth.test); stopped at the
+    end."""
+    shared = {"REDIS_URL": redis.url, "WEB_CONCURRENCY": str(WORKERS)}
+    bot = bench.start_bot(f"bot-{label}", shared)
+    env = subject_env({**bench.env_extra, **shared})
+    baseline = start_subject(
+        f"baseline-{label}", baseline_command(procfile_command()), env, bench.log_dir
+    )
+    bench.extra_subjects.append(baseline)
+    try:
+        for subject in (bot, baseline):
+            flows = bench.new_flows(1)
+            bench.send(subject, bench.commands(f"{label}-warmup", [flows] * 8), concurrency=8)
+            subject.refresh_workers()
+            if len(subject.worker_pids) != WORKERS:
+                raise RuntimeError(f"{subject.name} runs {len(subject.worker_pids)} workers")
+        yield bot, baseline
+    finally:
+        bot.stop()
+        baseline.stop()
+
+
 class ScaleOut:
     def __init__(self, bench: Bench) -> None:
         self.bench = bench
@@ -90,38 +117,20 @@ class ScaleOut:
         bench = self.bench
         self.redis.start()
         bench.say(f"redis-server on 127.0.0.1:{self.redis.port} (pid {self.redis.pid})")
-        shared = {"REDIS_URL": self.redis.url, "WEB_CONCURRENCY": str(WORKERS)}
-        bot = bench.start_bot("bot-redis", shared)
-        env = subject_env({**bench.env_extra, **shared})
-        baseline = start_subject(
-            "baseline-2w", baseline_command(procfile_command()), env, bench.log_dir
-        )
-        bench.extra_subjects.append(baseline)
         try:
-            subjects = {BOT: bot, BASELINE: baseline}
-            for name, subject in subjects.items():
-                self._warm_up(subject)
-                bench.say(f"{name}: workers {subject.worker_pids} on {subject.base_url}")
-                if len(subject.worker_pids) != WORKERS:
-                    raise RuntimeError(f"{name} runs {len(subject.worker_pids)} workers, not 2")
-            results = self.warm(subjects)
-            results += self.cold(subjects)
-            results.append(self.stampede(bot))
-            results += self.redis_down(bot)
-            return results
+            with two_worker_subjects(bench, self.redis, "2w") as (bot, baseline):
+                subjects = {BOT: bot, BASELINE: baseline}
+                for name, subject in subjects.items():
+                    bench.say(f"{name}: workers {subject.worker_pids} on {subject.base_url}")
+                results = self.warm(subjects)
+                results += self.cold(subjects)
+                results.append(self.stampede(bot))
+                results += self.redis_down(bot)
+                return results
         finally:
-            bot.stop()
-            baseline.stop()
             self.redis.kill()
 
     # --- helpers ------------------------------------------------------------------------------
-
-    def _warm_up(self, subject: Subject) -> None:
-        """A few commands at once, so that every worker has served one (imports, auth.test)."""
-        flows = self.bench.new_flows(1)
-        jobs = self.bench.commands("scale-warmup", [flows] * 8)
-        self.bench.send(subject, jobs, concurrency=8)
-        subject.refresh_workers()
 
     @contextmanager
     def _counting(self, tally: RedisTally, lookups: int) -> Iterator[None]:

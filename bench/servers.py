@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,8 +150,10 @@ def start_subject(
     *,
     cwd: Path = ROOT,
     timeout: float = 30.0,
+    ready: Callable[[Subject, float], None] | None = None,
 ) -> Subject:
-    """Start `argv` in `cwd` and wait until it serves HTTP."""
+    """Start `argv` in `cwd` and wait until it is ready: `ready(subject, timeout)` returns,
+    by default once it serves HTTP; a subject that fails it is stopped."""
     log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
@@ -164,7 +167,7 @@ def start_subject(
         )
     subject = Subject(name, argv, process, log_path)
     try:
-        _wait_until_serving(subject, timeout)
+        (ready or _wait_until_serving)(subject, timeout)
     except BaseException:
         subject.stop(timeout=5)
         raise

@@ -26,7 +26,6 @@ previous one (up to 40 ms on Linux). Measured as it is, since both run that clie
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -38,7 +37,7 @@ from bench.floor import BASELINE, BOT, Floor, Round
 from bench.hosts import Sink
 from bench.loadgen import Job, Outcome
 from bench.scenarios import DUPLICATE_GRACE_SECONDS
-from bench.servers import ROOT, Subject, procfile_command, subject_env
+from bench.servers import ROOT, Subject, procfile_command, start_subject, subject_env
 from bench.stats import Result
 from stand_ins.slack_playground.socket_mode import Delivery, SocketModeServer
 
@@ -166,29 +165,16 @@ def start_socket_subject(
 ) -> Subject:
     """Start `argv` in `cwd` and wait until it holds a link to `server` (it serves no port:
     Slack is the server, the app dials out)."""
-    log_path = log_dir / f"{name}.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C in the terminal is the bench's to handle
-        )
-    subject = Subject(name, argv, process, log_path)
-    try:
+
+    def linked(subject: Subject, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while not server.wait_connected(timeout=0.2):
-            if process.poll() is not None:
+            if subject.process.poll() is not None:
                 raise RuntimeError(f"{name} exited at start-up:\n{subject.log()}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name}: no Socket Mode link in {timeout} s:\n{subject.log()}")
-    except BaseException:
-        subject.stop(timeout=5)
-        raise
-    return subject
+
+    return start_subject(name, argv, env, log_dir, cwd=cwd, timeout=timeout, ready=linked)
 
 
 def baseline_socket_command(worker_argv: Sequence[str]) -> list[str]:

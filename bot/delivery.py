@@ -91,7 +91,11 @@ class CardDelivery:
         moment the ack lands, and the response_url is not used for it. Every other card is
         delivered after the ack. Returns None when the ack carries nothing.
         """
-        now = self._card_for_ack(flow_ids[0], requester, reply_to) if ack_may_carry else None
+        now = (
+            self._card_for_ack(flow_ids[0], requester, reply_to)
+            if ack_may_carry and flow_ids
+            else None
+        )
         for flow_id in flow_ids[1:] if now is not None else flow_ids:
 
             def deliver(flow_id: str = flow_id) -> None:

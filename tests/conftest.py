@@ -7,11 +7,13 @@ each one stops (tests/e2e/conftest.py).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 
 # Loads the filter that hides token-endpoint secrets in httpx's request log, as the bot does.
 import bot.esign.token_auth  # noqa: F401
+from stand_ins.slack_sink import SlackSink
 
 #: Every secret the tests configure anywhere. None may appear in any log line.
 KNOWN_SECRETS = (
@@ -75,3 +77,12 @@ def _state_in_a_temp_dir(
 ) -> None:
     """Each test keeps the bot's watches and preferences in a file of its own."""
     monkeypatch.setenv("STATE_DB_PATH", str(tmp_path_factory.mktemp("state") / "state.sqlite3"))
+
+
+@pytest.fixture
+def sink() -> Iterator[SlackSink]:
+    """The benchmark's Slack sink, on a loopback port of its own for one test."""
+    sink = SlackSink()
+    sink.start()
+    yield sink
+    sink.stop()

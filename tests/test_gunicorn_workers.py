@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
 import pytest
 
+from bot import gunicorn_conf
 from bot.gunicorn_conf import worker_count
 from bot.settings import load_settings
 
@@ -27,3 +32,13 @@ def test_worker_count(settings: dict[str, object], workers: int, warned: bool) -
     assert (warning is not None) == warned
     if warning:
         assert "REDIS_URL" in warning and "1 worker" in warning
+
+
+def test_a_workers_request_threads_are_all_running_before_it_serves() -> None:
+    pool = ThreadPoolExecutor(max_workers=gunicorn_conf.threads, thread_name_prefix="gthread-t")
+    try:
+        gunicorn_conf.post_worker_init(SimpleNamespace(tpool=pool))
+        running = [t for t in threading.enumerate() if t.name.startswith("gthread-t")]
+        assert len(running) == gunicorn_conf.threads
+    finally:
+        pool.shutdown(wait=True)

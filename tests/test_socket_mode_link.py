@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
-import pytest
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
@@ -14,14 +12,6 @@ from stand_ins.slack_playground.socket_mode import SocketModeServer
 from stand_ins.slack_sink import SlackSink
 
 APP_TOKEN = "xapp-1-link-test"
-
-
-@pytest.fixture
-def sink() -> Iterator[SlackSink]:
-    sink = SlackSink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 def test_every_connection_sends_without_nagle_and_acks_through_bolt(sink: SlackSink) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -15,14 +14,6 @@ CARD = {
     "replace_original": True,
     "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "Flow 8037 · Done"}}],
 }
-
-
-@pytest.fixture
-def sink() -> Iterator[SlackSink]:
-    sink = SlackSink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 def test_response_urls_and_web_api_calls_are_recorded_by_key(sink: SlackSink) -> None:
