@@ -1,8 +1,6 @@
 """The floor for any Bolt bot on this machine: ack the slash command, respond() a fixed text.
 
-Served exactly like the bot (the Procfile's gunicorn command with this app instead of the bot's):
-
-    gunicorn --config python:bot.gunicorn_conf bench.baseline_app:app
+Served by the same HTTP server as the bot, granian (bench/servers.py has the command line).
 
 It reads the same Slack settings from the environment as the bot, and talks to the same Slack
 (SLACK_API_URL), but has none of the bot's code: no e签宝, no cache, no background pool.
@@ -24,5 +22,5 @@ bolt = answer_commands(
     App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=slack_client())
 )
 
-#: The WSGI app gunicorn serves.
+#: The WSGI app the server serves.
 app = SlackRequestHandler(bolt)

@@ -183,7 +183,7 @@ class _Connection:
         self._idle_since = 0.0
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        # A server closes keep-alive connections left idle (gunicorn: `keepalive`, 5 s); a
+        # A server closes keep-alive connections left idle (as servers do after a few seconds); a
         # request written into one that is being closed gets no answer. Like any pooling
         # client, don't reuse a connection that sat idle for a while or saw the server's EOF.
         stale = time.monotonic() - self._idle_since > IDLE_REUSE_SECONDS

@@ -83,7 +83,7 @@ def table(results: Sequence[Result]) -> str:
             lines.append("  ".join("-" * width for width in widths))
     legend = (
         "times in ms (ack: request sent -> HTTP answer read; answer: request sent -> card "
-        "recorded at the Slack sink); RSS in MB (gunicorn master + worker, sampled); cpu/req: "
+        "recorded at the Slack sink); RSS in MB (server master + workers, sampled); cpu/req: "
         "server CPU ms per request (utime+stime, master + worker); dup counts duplicated and "
         "stray answers; err counts non-200 acks and answers for the wrong flow; redis/lookup: "
         "Redis round trips per lookup (INFO commandstats, a pipelined GET+PTTL counted once)"

@@ -3,10 +3,11 @@
     .venv/bin/python bench/run.py [--quick] [--json bench/results.json]
 
 Starts the e签宝 simulator and a Slack sink (each in a process of its own), the bot (the
-Procfile's `web:` command) and the baseline (`bench/baseline_app.py` under the same gunicorn
-command and config), runs the scenarios, prints a table and a PASS/FAIL line per target of
-issue 5, and writes the figures as JSON. Every server binds 127.0.0.1 on an OS-chosen port;
-every process started here is stopped at the end, also on Ctrl-C or failure.
+Procfile's `web:` command) and the baseline (`bench/baseline_app.py` under the same HTTP
+server, granian, configured as bench/servers.py says), runs the scenarios, prints a table and a
+PASS/FAIL line per target of issue 5, and writes the figures as JSON. Every server binds
+127.0.0.1 on an OS-chosen port; every process started here is stopped at the end, also on
+Ctrl-C or failure.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         bot_root = args.bot_root.resolve() if args.bot_root else None
         bot_env = subject_env(env_extra, code_root=bot_root)
         subjects["bot"] = start_subject("bot", procfile, bot_env, log_dir, cwd=bot_root or ROOT)
-        subjects["baseline"] = start_subject("baseline", baseline_command(procfile), env, log_dir)
+        subjects["baseline"] = start_subject("baseline", baseline_command(), env, log_dir)
         for name, subject in subjects.items():
             say(f"{name}: {' '.join(subject.argv)} on {subject.base_url} (pids {subject.pids()})")
         bench = Bench(
@@ -254,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         "bot_root": str(args.bot_root.resolve()) if args.bot_root else str(ROOT),
         "sizes": asdict(sizes),
         "procfile_web": procfile_command(),
-        "baseline_command": baseline_command(procfile_command()),
+        "baseline_command": baseline_command(),
         "server_logs": str(log_dir),
         **document,
         **as_json(results, targets),

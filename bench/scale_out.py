@@ -1,7 +1,7 @@
-"""Scenario 7, scale-out: the bot on Redis with 2 gunicorn workers against the bare Bolt app with
+"""Scenario 7, scale-out: the bot on Redis with 2 granian workers against the bare Bolt app with
 2 workers, warm and cold; one e签宝 call per flow across the workers; then Redis killed.
 
-Both subjects run with `WEB_CONCURRENCY=2` and the same `REDIS_URL` (bot.gunicorn_conf only
+Both subjects run with `WEB_CONCURRENCY=2` and the same `REDIS_URL` (bot.web_server only
 runs several workers when they can share state; the bare app never talks to Redis). A real
 `redis-server` is started on a free loopback port for the scenario and killed in its course.
 Redis traffic is read from `INFO commandstats` around each of the bot's rounds, divided by the
@@ -25,7 +25,6 @@ from bench.servers import (
     Subject,
     baseline_command,
     proc_cpu_seconds,
-    procfile_command,
     start_subject,
     subject_env,
 )
@@ -88,9 +87,7 @@ def two_worker_subjects(
     shared = {"REDIS_URL": redis.url, "WEB_CONCURRENCY": str(WORKERS)}
     bot = bench.start_bot(f"bot-{label}", shared)
     env = subject_env({**bench.env_extra, **shared})
-    baseline = start_subject(
-        f"baseline-{label}", baseline_command(procfile_command()), env, bench.log_dir
-    )
+    baseline = start_subject(f"baseline-{label}", baseline_command(WORKERS), env, bench.log_dir)
     bench.extra_subjects.append(baseline)
     try:
         for subject in (bot, baseline):

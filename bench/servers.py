@@ -1,8 +1,11 @@
-"""The two subjects as real gunicorn processes: the bot from the Procfile, and the bare baseline.
+"""The two subjects as real server processes: the bot from the Procfile, and the bare baseline.
 
-Both get the same environment and the same server config (`--config python:bot.gunicorn_conf`,
-the Procfile's own arguments; only the app differs). PORT=0 lets the OS choose the port, which
-is then read from /proc (the master's listening socket), so there is no pick-then-bind race.
+Both run under granian, the Procfile's HTTP server, with the same environment; the bare app
+is served as a Bolt app needs: its acks wait in their threads (Bolt's 10 ms poll for the ack),
+so it gets the thread count a gunicorn gthread worker had (32), where the bot's listeners never
+wait and one thread serves it best (bot/web_server.py). PORT=0 lets the OS choose the port,
+which is then read from /proc (the listening socket of the master or a worker), so there is no
+pick-then-bind race.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-BOT_APP = "bot.wsgi:create_app()"
 BASELINE_APP = "bench.baseline_app:app"
+#: The bare app's request threads: what gunicorn's gthread worker gave it before the bot moved
+#: to granian, and about where its throughput stops growing.
+BASELINE_THREADS = 32
 #: The bot's own settings prefixes: none of the caller's may leak into a subject.
 _OWN_PREFIXES = ("ESIGN_", "SLACK_", "CACHE_", "LOOKUP_", "MAX_IDS_", "REDIS_", "WATCH_", "STATE_")
 _OWN_NAMES = {"PORT", "BIND_HOST", "LOG_LEVEL", "WEB_CONCURRENCY"}
@@ -36,17 +41,32 @@ def procfile_command(process: str = "web", procfile: Path = ROOT / "Procfile") -
     raise LookupError(f"no {process}: line in {procfile}")
 
 
-def baseline_command(procfile_argv: list[str]) -> list[str]:
-    """The Procfile's command with the bot's app swapped for the baseline's: same server, same
-    config file, same options."""
-    if BOT_APP not in procfile_argv:
-        raise LookupError(f"the Procfile's web: line no longer serves {BOT_APP}: {procfile_argv}")
-    return [BASELINE_APP if arg == BOT_APP else arg for arg in procfile_argv]
+def baseline_command(workers: int = 1) -> list[str]:
+    """The bare app under granian, on an OS-chosen port, with `workers` workers."""
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(BASELINE_THREADS),
+        "--blocking-threads-idle-timeout",
+        "600",
+        "--no-access-log",
+        BASELINE_APP,
+    ]
 
 
 @dataclass(frozen=True, slots=True)
 class Memory:
-    """Kilobytes, summed over the gunicorn master and its workers."""
+    """Kilobytes, summed over the server's master process and its workers."""
 
     rss_kb: int
     hwm_kb: int
@@ -79,7 +99,7 @@ class Subject:
 
     def memory(self) -> Memory:
         statuses = {pid: proc_status_kb(pid) for pid in self.pids()}
-        if not all(statuses.values()):  # gunicorn replaced a worker: find the new one
+        if not all(statuses.values()):  # the server replaced a worker: find the new one
             self.refresh_workers()
             statuses = {pid: proc_status_kb(pid) for pid in self.pids()}
         rss = hwm = worker_rss = worker_hwm = 0
@@ -98,7 +118,7 @@ class Subject:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def stop(self, timeout: float = 35.0) -> None:
-        """SIGTERM (gunicorn's graceful stop), then SIGKILL for the whole session if needed."""
+        """SIGTERM (a graceful stop), then SIGKILL for the whole session if needed."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -180,7 +200,10 @@ def _wait_until_serving(subject: Subject, timeout: float) -> None:
         if subject.process.poll() is not None:
             raise RuntimeError(f"{subject.name} exited at start-up:\n{subject.log()}")
         if subject.port == 0:
-            subject.port = listening_port(subject.process.pid) or 0
+            # One granian worker binds the port itself; several share the master's socket.
+            subject.refresh_workers()
+            for pid in subject.pids():
+                subject.port = subject.port or listening_port(pid) or 0
         if subject.port:
             subject.refresh_workers()
             try:

@@ -17,7 +17,7 @@ A bot process of its own (the Procfile command; its own SQLite state file; e签�
 e签宝 calls come from the simulator's request log (each with its time and flow id): the watched
 flows' calls after the start are the watches' own (polls and callback looks); every call counts
 for the busiest one-second window. Slack calls per minute from the sink's Web API log; RSS of
-the gunicorn worker from /proc.
+the web worker from /proc.
 """
 
 from __future__ import annotations

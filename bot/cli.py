@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -22,14 +21,12 @@ from bot.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("esign_flow")
 
-GUNICORN_ARGS = ["--config", "python:bot.gunicorn_conf", "bot.wsgi:create_app()"]
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="esign-bot", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="run the bot; with no Slack settings, the local playground")
-    commands.add_parser("serve", help="HTTP mode behind gunicorn (the Procfile's web process)")
+    commands.add_parser("serve", help="HTTP mode (the Procfile's web process)")
     commands.add_parser("socket", help="Socket Mode (the Procfile's worker process)")
     check = commands.add_parser("check", help="look flows up from a terminal")
     check.add_argument("flow_ids", nargs="+", metavar="flowId")
@@ -68,8 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve() -> int:
-    # The same command line as the Procfile, so a local `serve` behaves as production does.
-    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", *GUNICORN_ARGS])  # noqa: S606
+    # The Procfile's own entry point, so a local `serve` behaves as production does.
+    from bot.web_server import main as serve_web
+
+    return serve_web()
 
 
 def _socket_mode(settings: Settings) -> int:

@@ -63,10 +63,14 @@ class CardDelivery:
         *,
         languages: LanguageOf | None = None,
         max_ids: int = 5,
+        views: BackgroundWork | None = None,
     ) -> None:
+        """`views`: the pool for views.open, whose trigger dies 3 s after the click, so that it
+        never queues behind lookups waiting on e签宝 (default: `work`)."""
         self._cards = cards
         self._replies = replies
         self._work = work
+        self._views = views or work
         self._watches = watches
         self._notifier = notifier
         self._languages = languages or _Bilingual()
@@ -343,18 +347,31 @@ class CardDelivery:
     # ------------------------------------------------------------------ the modal
 
     def open_modal(self, trigger_id: str | None, *, user_id: str | None) -> bool:
-        """Open the "check a flow" form, at once: the trigger lives 3 s (called after the ack)."""
+        """Open the "check a flow" form right after the ack (the trigger lives 3 s), off the
+        request thread; False when there is no trigger to open it with."""
         if trigger_id is None:
             log.warning("no trigger_id to open the modal with")
             return False
-        view = render_check_modal(self._languages.language(user_id), max_ids=self._max_ids)
-        return self._replies.views_open(trigger_id, view).ok
+
+        def open_form() -> None:
+            view = render_check_modal(self._languages.language(user_id), max_ids=self._max_ids)
+            self._replies.views_open(trigger_id, view)
+
+        return self._open_view(open_form)
 
     def open_note(self, trigger_id: str | None, card: Card) -> bool:
         """A note in a modal, for a door with no reply address but a trigger (⚡, Home)."""
         if trigger_id is None:
             return False
-        return self._replies.views_open(trigger_id, render_modal_note(card)).ok
+        view = render_modal_note(card)
+        return self._open_view(lambda: self._replies.views_open(trigger_id, view))
+
+    def _open_view(self, job: Callable[[], object]) -> bool:
+        # The request thread serves every ack (bot/web_server.py): a Web API call waits here.
+        if self._views.submit(job):
+            return True
+        log.warning("views.open not sent while shutting down")
+        return False
 
     def cached_modal(
         self, flow_ids: Sequence[str], *, requester: Requester, reply_to: ReplyTarget

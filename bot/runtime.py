@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 #: Bolt's listeners only ack and hand over, so a small pool is plenty.
 BOLT_LISTENER_THREADS = 8
+#: views.open calls at once: a person's click each, rare and short.
+VIEW_THREADS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,7 @@ class Runtime:
     settings: Settings
     stack: LookupStack
     work: BackgroundWork
+    views: BackgroundWork
     replies: SlackReplies
     store: StateStore
     watches: WatchService
@@ -114,6 +117,7 @@ class Runtime:
         """Finish the lookups already acked (within `timeout`), then release connections."""
         self.poller.stop()
         drained = self.work.drain(timeout)
+        drained = self.views.drain(1.0) and drained  # a trigger is dead 3 s after the click
         self.history.flush()  # recent lookups still waiting to be written
         if not drained:
             log.warning(
@@ -214,6 +218,7 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         token=token, base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
     )
     work = BackgroundWork(settings.lookup_workers)
+    views = BackgroundWork(VIEW_THREADS, name="views")
     store = open_state_store(settings.state_db_path, stack.shared)
     replies = SlackReplies(
         web_client, allow_response_url=response_url_guard(settings.slack_api_url)
@@ -248,6 +253,7 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
             notifier,
             languages=history,
             max_ids=settings.max_ids_per_command,
+            views=views,
         ),
         home=HomeTab(history, stack.cards, replies, work, watches, notifier),
         step=FlowStep(stack.cards, replies, work),
@@ -279,7 +285,9 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
     )
     handlers.register(app, services, policy)
     poller.start()
-    return Runtime(settings, stack, work, replies, store, watches, poller, callbacks, history, app)
+    return Runtime(
+        settings, stack, work, views, replies, store, watches, poller, callbacks, history, app
+    )
 
 
 def poll_pacer(settings: Settings, shared: SharedState | None) -> CallPacer:

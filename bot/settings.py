@@ -109,12 +109,12 @@ class Settings(BaseSettings):
     #: Members of these user groups are allowed too (needs the usergroups:read scope).
     allowed_usergroup_ids: SlackIds = Field(default_factory=list)
 
-    # Several processes (gunicorn workers, dynos, web and worker) sharing one Redis
+    # Several processes (web workers, dynos, web and worker) sharing one Redis
     #: `redis://`, `rediss://` (TLS) or `unix://`; a secret, since it carries the password.
     redis_url: SecretStr | None = None
     #: How often a process that lost Redis tries it again (the bot promises: within 30 s).
     redis_recheck_seconds: Annotated[float, Field(gt=0, le=30)] = 5.0
-    #: gunicorn workers per web process (Heroku sets it per dyno size); needs REDIS_URL above 1.
+    #: Web workers per web process (Heroku sets it per dyno size); needs REDIS_URL above 1.
     web_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

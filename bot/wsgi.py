@@ -1,6 +1,6 @@
 """The production HTTP entry point: Slack requests at /slack/events, /healthz for the platform.
 
-Served by gunicorn as the Procfile's `web:` process (`bot.gunicorn_conf` holds its settings).
+Served by granian as the Procfile's `web:` process (`bot.web_server` holds its settings).
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def _answer(
 
 
 def create_app() -> BotWsgi:
-    """gunicorn's app factory (`bot.wsgi:create_app()`), called once in each worker."""
+    """The app, built once in each web worker (`bot.web_server.serving_app`)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.secret_values())
     app = BotWsgi(create_runtime(settings))

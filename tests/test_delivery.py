@@ -4,6 +4,7 @@ What the person would see is read off the calls Slack would receive."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from bot.audit import Requester
@@ -180,13 +181,35 @@ MODAL = ViewRef(view_id="V0MODAL", kind="modal", hash="h1", flow_ids=(FLOW,))
 
 def test_the_modal_opens_in_the_persons_language() -> None:
     slack = RecordingViews()
-    delivery, _ = _modal_delivery(slack, BackgroundWork(1))
+    work = BackgroundWork(1)
+    delivery, _ = _modal_delivery(slack, work)
     assert delivery.open_modal("1.2.abc", user_id="U0ASKER")
+    assert not delivery.open_modal(None, user_id="U0ASKER")
+    assert work.drain(5)
     [(kind, sent)] = slack.calls
     assert kind == "views_open" and sent["trigger_id"] == "1.2.abc"
     assert sent["view"]["title"]["text"] == "查询流程"
-    assert not delivery.open_modal(None, user_id="U0ASKER")
-    assert len(slack.calls) == 1
+
+
+def test_the_modal_opens_while_every_lookup_thread_waits_on_esign() -> None:
+    slack = RecordingViews()
+    work, views = BackgroundWork(1), BackgroundWork(1, name="views")
+    outlines = Outlines()
+    delivery = CardDelivery(
+        FlowCards(FlowLookup(outlines, ttl_seconds=30, max_flows=10)),
+        slack,  # type: ignore[arg-type]
+        work,
+        views=views,
+    )
+    esign_answers = threading.Event()
+    assert work.submit(esign_answers.wait)  # the one lookup thread, busy
+    try:
+        assert delivery.open_modal("1.2.abc", user_id="U0ASKER")
+        assert views.drain(5)
+        assert [kind for kind, _ in slack.calls] == ["views_open"]
+    finally:
+        esign_answers.set()
+        work.drain(5)
 
 
 def test_submitted_flows_fill_the_modal_and_the_picked_conversation() -> None:

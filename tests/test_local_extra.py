@@ -104,7 +104,7 @@ from bot.runtime import create_runtime
 from bot.settings import load_settings
 from bot.wsgi import create_app
 
-app = create_app()  # as gunicorn builds the web process
+app = create_app()  # as each web worker builds it
 environ = {{"PATH_INFO": "/healthz", "wsgi.input": io.BytesIO()}}
 setup_testing_defaults(environ)
 statuses = []

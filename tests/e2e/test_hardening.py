@@ -351,4 +351,4 @@ def test_sigterm_delivers_every_acked_lookup_then_exits(
     assert time.monotonic() - started < 25
     delivered = {f for f in flows for m in playground.workspace.messages() if f in m.visible_text()}
     assert delivered == set(flows)
-    assert "Shutting down" in process.log() or "Handling signal" in process.log()
+    assert "Shutting down granian" in process.log()

@@ -1,0 +1,124 @@
+"""The Procfile's web process: the WSGI app behind granian (`python -m bot.web_server`).
+
+granian parses HTTP in Rust and calls the app from one Python thread per worker. Every
+listener only acks and hands the rest to the background pools, so a request needs the GIL for
+a fraction of a millisecond and never waits on e签宝 or Slack; one thread then serves requests
+one after another with no thread waiting for the GIL another holds. More request threads made
+the tail worse, not better: runnable threads queue for the GIL and are switched in 5 ms steps
+(bench/RESULTS.md, "One request thread"). The only waits left on that thread are the state
+stores (Redis, SQLite), local and bounded by their timeouts.
+
+The number of workers is `WEB_CONCURRENCY` (Heroku's convention), but only when the workers can
+share their state through Redis (`REDIS_URL`, a real e签宝): otherwise the TTL cache, the
+one-call-per-flow guarantee, the token and the call budget live in one process's memory, and
+a second worker would split them, so the bot runs one and says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from granian import Granian
+from granian.constants import Interfaces
+from granian.http import HTTP1Settings
+from granian.log import LogLevels
+
+from bot.logging_setup import configure_logging
+from bot.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.wsgi import BotWsgi
+
+log = logging.getLogger(__name__)
+
+#: Python threads calling the app, per worker (see above for why one).
+REQUEST_THREADS = 1
+#: Heroku-style platforms send SIGKILL 30 s after SIGTERM: a worker that has not finished
+#: delivering acked lookups by then is stopped by granian first, so the exit stays clean.
+WORKER_KILL_SECONDS = 28
+#: How long a stopping worker waits for acked lookups to deliver their cards.
+DRAIN_SECONDS = 20.0
+#: Slack's requests come from its edge over keep-alive connections; a new request thread after
+#: every idle spell would cost a thread start on the next ack.
+THREAD_IDLE_SECONDS = 600
+APP_FACTORY = "bot.web_server:serving_app"
+
+
+def worker_count(settings: Settings) -> tuple[int, str | None]:
+    """How many workers to run, and a warning when that is fewer than asked for."""
+    asked = settings.web_concurrency
+    if asked == 1 or (settings.redis_configured and settings.esign_configured):
+        return asked, None
+    if settings.redis_configured:
+        missing = "the built-in e签宝 simulator is per process"
+    else:
+        missing = "REDIS_URL is not set"
+    return 1, (
+        f"WEB_CONCURRENCY={asked} but {missing}: running 1 worker, since more would each keep "
+        "their own cache, e签宝 token and call budget. Set REDIS_URL to run several."
+    )
+
+
+def server_options(settings: Settings, workers: int) -> dict[str, Any]:
+    """Everything granian is told, from the bot's settings."""
+    return {
+        "target": APP_FACTORY,
+        "factory": True,
+        "interface": Interfaces.WSGI,
+        "websockets": False,  # WSGI has none; granian would say so at every start
+        "address": settings.bind_host,
+        "port": settings.port,
+        "workers": workers,
+        "blocking_threads": REQUEST_THREADS,
+        "blocking_threads_idle_timeout": THREAD_IDLE_SECONDS,
+        "http1_settings": HTTP1Settings(keep_alive=True),
+        "workers_kill_timeout": WORKER_KILL_SECONDS,
+        # A worker that dies is replaced, as a process manager would.
+        "respawn_failed_workers": True,
+        "log_level": LogLevels(settings.log_level.lower()),
+        "log_access": False,
+    }
+
+
+def serving_app() -> BotWsgi:
+    """granian's app factory, called once in each worker: the app, and its drain on exit."""
+    # Imported here, not by the master process, which only manages the workers.
+    from bot.wsgi import create_app
+
+    app = create_app()
+    _drain_after_serving(app)
+    return app
+
+
+def _drain_after_serving(app: BotWsgi) -> None:
+    # A stopping worker returns from its main thread once it no longer takes requests, and the
+    # interpreter then waits for every non-daemon thread: this one delivers what was acked.
+    main = threading.main_thread()
+
+    def drain() -> None:
+        main.join()
+        app.shutdown(DRAIN_SECONDS)
+
+    threading.Thread(target=drain, name="drain-on-exit", daemon=False).start()
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.secret_values())
+    workers, fewer = worker_count(settings)
+    server = Granian(**server_options(settings, workers))
+    if fewer:
+        log.warning(fewer)
+    server.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
