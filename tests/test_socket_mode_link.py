@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import socket
+import struct
 
+import pytest
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.socket_mode.builtin.internals import _build_data_frame_for_sending
 
-from bot.socket_mode_link import SocketModeLink
+from bot.socket_mode_link import FastMaskConnection, SocketModeLink, masked_text_frame
 from stand_ins.slack_playground.socket_mode import SocketModeServer
 from stand_ins.slack_sink import SlackSink
 
@@ -34,8 +37,9 @@ def test_every_connection_sends_without_nagle_and_acks_through_bolt(sink: SlackS
             for attempt in range(2):  # the first connection, then a reconnect's
                 if attempt:
                     link.client.connect_to_new_endpoint(force=True)
-                sock = link.client.current_session.sock
-                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+                session = link.client.current_session
+                assert isinstance(session, FastMaskConnection)
+                assert session.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
                 delivery = server.deliver(
                     "slash_commands",
                     {"command": "/esign-flow", "text": "help", "team_id": "T0BENCH"},
@@ -45,3 +49,32 @@ def test_every_connection_sends_without_nagle_and_acks_through_bolt(sink: SlackS
                 assert delivery.ack.payload == {"text": "acked over the link"}
         finally:
             link.close()
+
+
+def _unmask(frame: bytes) -> tuple[bytes, bytes]:
+    """(header without the key, payload) of a client's masked frame."""
+    size, start = frame[1] & 0x7F, 2
+    if size == 126:
+        size, start = struct.unpack("!H", frame[2:4])[0], 4
+    elif size == 127:
+        size, start = struct.unpack("!Q", frame[2:10])[0], 10
+    key, body = frame[start : start + 4], frame[start + 4 :]
+    assert len(body) == size
+    return frame[:start], bytes(b ^ key[i % 4] for i, b in enumerate(body))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["x" * size for size in (0, 1, 5, 125, 126, 127, 3001, 65535, 65536, 70001)]
+    + ['{"text": "流程 803719636976683872 卡住了 ⏳"}'],
+)
+def test_a_masked_frame_says_what_slack_sdks_own_frame_says(payload: str) -> None:
+    ours, theirs = masked_text_frame(payload), _build_data_frame_for_sending(payload, 1)
+    assert _unmask(ours) == _unmask(theirs)
+    assert _unmask(ours)[1] == payload.encode("utf-8")
+    assert ours[0] == 0x81 and ours[1] & 0x80  # final text frame, masked
+
+
+def test_each_frame_gets_a_fresh_mask_key() -> None:
+    keys = {masked_text_frame("same ack")[2:6] for _ in range(50)}
+    assert len(keys) > 45
