@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from enum import StrEnum
+from queue import SimpleQueue
 
-from cachetools import TTLCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 #: Group membership changes rarely; asking Slack on every lookup would add a call per request.
 MEMBERSHIP_TTL_SECONDS = 300
+#: Past this age (refreshes failing all along), members are read again before a request passes.
+MEMBERSHIP_MAX_STALE_SECONDS = 3600
 
 
 class Refusal(StrEnum):
@@ -72,20 +75,70 @@ class AccessPolicy:
 
 
 class UsergroupMembers:
-    """usergroups.users.list through a TTL cache; a failed call allows no one from that group."""
+    """usergroups.users.list, kept fresh off the request thread.
 
-    def __init__(self, client: WebClient) -> None:
+    The web process serves every ack from one thread (bot/web_server.py), so a request must not
+    wait on Slack: once a group's members are known, a request past their TTL still gets them
+    and a refresh runs in the background. Only a group never read (or not read successfully for
+    MEMBERSHIP_MAX_STALE_SECONDS, so that someone removed from it is not let in for long) is
+    read while the request waits; `warm` reads the configured groups at start-up so the first
+    requests need not. A failed read allows no one from that group.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        ttl: float = MEMBERSHIP_TTL_SECONDS,
+        max_stale: float = MEMBERSHIP_MAX_STALE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
+        self._ttl, self._max_stale, self._clock = ttl, max_stale, clock
         self._lock = threading.Lock()
-        self._cache: TTLCache[str, frozenset[str]] = TTLCache(
-            maxsize=256, ttl=MEMBERSHIP_TTL_SECONDS
-        )
+        self._known: dict[str, tuple[frozenset[str], float]] = {}
+        self._refreshing: set[str] = set()
+        # One long-lived thread: a request only queues a name (starting a thread would wait
+        # for the GIL), and a daemon never holds up the process's exit.
+        self._wanted: SimpleQueue[str | None] = SimpleQueue()
+        threading.Thread(target=self._refresh_forever, name="usergroups", daemon=True).start()
 
     def __call__(self, usergroup_id: str) -> frozenset[str]:
         with self._lock:
-            cached = self._cache.get(usergroup_id)
-        if cached is not None:
-            return cached
+            known = self._known.get(usergroup_id)
+        if known is not None:
+            members, read_at = known
+            age = self._clock() - read_at
+            if age < self._max_stale:
+                if age >= self._ttl:
+                    self._refresh_later(usergroup_id)
+                return members
+        return self._read(usergroup_id) or frozenset()
+
+    def warm(self, usergroup_ids: Iterable[str]) -> None:
+        """Read these groups in the background now."""
+        for usergroup_id in usergroup_ids:
+            self._refresh_later(usergroup_id)
+
+    def close(self) -> None:
+        self._wanted.put(None)
+
+    def _refresh_later(self, usergroup_id: str) -> None:
+        with self._lock:
+            if usergroup_id in self._refreshing:
+                return
+            self._refreshing.add(usergroup_id)
+        self._wanted.put(usergroup_id)
+
+    def _refresh_forever(self) -> None:
+        while (usergroup_id := self._wanted.get()) is not None:
+            try:
+                self._read(usergroup_id)
+            finally:
+                with self._lock:
+                    self._refreshing.discard(usergroup_id)
+
+    def _read(self, usergroup_id: str) -> frozenset[str] | None:
         try:
             response = self._client.usergroups_users_list(usergroup=usergroup_id)
             users = response.get("users") or []
@@ -95,7 +148,7 @@ class UsergroupMembers:
                 "could not read user group members",
                 extra={"usergroup": usergroup_id, "error": type(exc).__name__},
             )
-            return frozenset()
+            return None
         with self._lock:
-            self._cache[usergroup_id] = members
+            self._known[usergroup_id] = (members, self._clock())
         return members

@@ -276,12 +276,17 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         ),
         logger=logging.getLogger("slack_bolt.App"),
     )
+    group_members = None
+    if settings.allowed_usergroup_ids:
+        group_members = UsergroupMembers(web_client)
+        group_members.warm(settings.allowed_usergroup_ids)
+        stack.closers.append(group_members.close)
     policy = AccessPolicy(
         team_ids=settings.allowed_team_ids,
         channel_ids=settings.allowed_channel_ids,
         user_ids=settings.allowed_user_ids,
         usergroup_ids=settings.allowed_usergroup_ids,
-        group_members=UsergroupMembers(web_client) if settings.allowed_usergroup_ids else None,
+        group_members=group_members,
     )
     handlers.register(app, services, policy)
     poller.start()

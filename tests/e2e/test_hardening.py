@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import time
@@ -352,3 +353,43 @@ def test_sigterm_delivers_every_acked_lookup_then_exits(
     delivered = {f for f in flows for m in playground.workspace.messages() if f in m.visible_text()}
     assert delivered == set(flows)
     assert "Shutting down granian" in process.log()
+
+
+def test_a_web_worker_that_dies_is_replaced_and_the_bot_answers_again(
+    own_bot: Callable[..., BotProcess], playground: Playground, simulator: EsignSimulator
+) -> None:
+    process = own_bot()
+    [worker] = _children(process.process.pid)
+    os.kill(worker, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    replaced: list[int] = []
+    while time.monotonic() < deadline:
+        replaced = [pid for pid in _children(process.process.pid) if pid != worker]
+        if replaced:
+            try:
+                if httpx.get(f"{process.base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+        time.sleep(0.1)
+    assert len(replaced) == 1, process.log()
+    simulator.add_flow({"flowId": "29873662000000000099", "flowStatus": "ING", "subFlows": []})
+    ack = playground.slash_command("29873662000000000099")
+    assert ack.status == 200
+    playground.workspace.wait_for(
+        lambda ms: any("29873662000000000099" in m.visible_text() for m in ms if m.bot) or None
+    )
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (the server's workers), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
