@@ -1,5 +1,5 @@
 """The Socket Mode link of the `worker:` process: Bolt's handler on slack_sdk's builtin client,
-with three things changed that cost the acks time.
+with what cost the acks time changed.
 
 - Nagle. The builtin client turns Nagle's algorithm off only when it goes through a proxy. On
   its direct socket, a small ack written while the previous one is still unacknowledged waits
@@ -10,27 +10,36 @@ with three things changed that cost the acks time.
   payload one byte at a time in Python, about a fifth of the worker's CPU when the ack carries
   a card of a few KB (py-spy, bench/RESULTS.md). The link's connections mask the whole payload
   as one integer XOR, with a key from os.urandom.
-- Dispatch threads. Listeners only ack and hand slow work over, so one thread runs them; more
-  only queued for the GIL (same finding as the web process, bot/web_server.py).
+- Hand-offs. The builtin client passes each envelope from the thread that read it to a queue,
+  then to a pool thread that runs Bolt: each hand-off waits for the GIL. Listeners only ack and
+  hand slow work over (the web process relies on the same, bot/web_server.py), so envelopes are
+  run on the reading thread; anything else (hello, disconnect) takes the client's queue as
+  before, since a disconnect replaces the connection that thread reads.
+- The ack's body. Bolt serializes a listener's ack to JSON, its Socket Mode adapter parses it
+  back and slack_sdk serializes it again inside the envelope: three passes over the card. The
+  link puts Bolt's JSON into the envelope as it is.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 import struct
+from time import time
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_sdk.errors import SlackClientNotConnectedError
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.builtin.connection import Connection
-
-from bot.thread_pools import prestart_threads
+from slack_sdk.socket_mode.client import BaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 log = logging.getLogger(__name__)
-#: The client's threads that run Bolt for each envelope, started at once (see above).
+#: The client's pool for what is not run on the reading thread (see above).
 DISPATCH_THREADS = 1
 _TEXT_FINAL = 0x81  # FIN + opcode 1 (text)
 _MASKED = 0x80
@@ -71,7 +80,16 @@ class FastMaskConnection(Connection):
                 ) from exc
 
 
-class NoDelaySocketModeClient(SocketModeClient):
+class LinkSocketModeClient(SocketModeClient):
+    """The builtin client: envelopes run where they are read, connections tuned as they open."""
+
+    def enqueue_message(self, message: str) -> None:
+        envelope = _envelope(message)
+        if envelope is None:
+            super().enqueue_message(message)
+            return
+        self.run_message_listeners(envelope, message)
+
     def connect(self) -> None:
         super().connect()
         session = self.current_session
@@ -87,19 +105,42 @@ class NoDelaySocketModeClient(SocketModeClient):
             log.debug("TCP_NODELAY not set on the Socket Mode link", extra={"error": str(exc)})
 
 
+def _envelope(message: str) -> dict[str, object] | None:
+    """The message as an envelope to run now; None for anything else."""
+    if '"envelope_id"' not in message:
+        return None
+    try:
+        parsed = json.loads(message)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict) or parsed.get("type") == "disconnect":
+        return None
+    return parsed if parsed.get("envelope_id") else None
+
+
 class SocketModeLink(SocketModeHandler):
-    """SocketModeHandler (the same client, settings and dispatch), on NoDelaySocketModeClient."""
+    """SocketModeHandler (the same settings and dispatch), on LinkSocketModeClient."""
 
     def __init__(self, app: App, app_token: str) -> None:
         self.app = app
         self.app_token = app_token
-        self.client = NoDelaySocketModeClient(
+        self.client = LinkSocketModeClient(
             app_token=app_token,
             logger=app.logger,
             web_client=app.client,
             proxy=app.client.proxy,
             concurrency=DISPATCH_THREADS,
         )
-        prestart_threads(self.client.message_workers, DISPATCH_THREADS)
-        # Bolt appends its own handle() the same way (its listener type is narrower).
-        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+        # Bolt appends its own handle() the same way.
+        self.client.socket_mode_request_listeners.append(self.handle)
+
+    def handle(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:
+        start = time()
+        response = run_bolt_app(self.app, req)
+        body = response.body
+        content_type = response.headers.get("content-type", [""])[0]
+        if response.status == 200 and body and content_type.startswith("application/json"):
+            envelope_id = json.dumps(req.envelope_id)
+            client.send_message(f'{{"envelope_id": {envelope_id}, "payload": {body}}}')
+            return
+        send_response(client, req, response, start)  # nothing, text, or a failure: Bolt's way

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 
 import pytest
 from slack_bolt import Ack, App
@@ -78,3 +79,50 @@ def test_a_masked_frame_says_what_slack_sdks_own_frame_says(payload: str) -> Non
 def test_each_frame_gets_a_fresh_mask_key() -> None:
     keys = {masked_text_frame("same ack")[2:6] for _ in range(50)}
     assert len(keys) > 45
+
+
+def _link_app(sink: SlackSink) -> App:
+    app = App(
+        client=WebClient(token="xoxb-link-test", base_url=f"{sink.base_url()}/api/"),
+        signing_secret="unused-in-socket-mode",
+        request_verification_enabled=False,
+    )
+
+    @app.command("/esign-flow")
+    def on_command(ack: Ack, command: dict[str, str]) -> None:
+        if command["text"] == "quiet":
+            ack()
+        else:
+            ack(text="流程 803719636976683872", blocks=[{"type": "divider"}])
+
+    return app
+
+
+def test_acks_arrive_as_bolt_made_them_and_slacks_disconnect_still_moves_the_link(
+    sink: SlackSink,
+) -> None:
+    with SocketModeServer(APP_TOKEN) as server:
+        sink.add_socket_urls(APP_TOKEN, [server.open_connection_url() for _ in range(2)])
+        link = SocketModeLink(_link_app(sink), APP_TOKEN)
+        try:
+            link.connect()
+            assert server.wait_connected(5.0)
+            card = server.deliver("slash_commands", {"command": "/esign-flow", "text": "x"})
+            assert card.ack is not None
+            assert card.ack.payload == {
+                "text": "流程 803719636976683872",
+                "blocks": [{"type": "divider"}],
+            }
+            quiet = server.deliver("slash_commands", {"command": "/esign-flow", "text": "quiet"})
+            assert quiet.ack is not None and not quiet.ack.payload
+            # Slack's "disconnect" is not an envelope: the client's own thread opens the next
+            # link, and envelopes on it are acked as before.
+            assert server.request_reconnect() == 1
+            deadline = time.monotonic() + 5
+            while server.connections_opened < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert server.connections_opened == 2
+            again = server.deliver("slash_commands", {"command": "/esign-flow", "text": "x"})
+            assert again.ack is not None and again.ack.payload == card.ack.payload
+        finally:
+            link.close()
