@@ -156,3 +156,19 @@ def test_the_socket_sender_records_what_a_person_sees() -> None:
     assert result.errors == result.wrong == 0
     [refused] = failed
     assert refused.status == 0 and refused.error == "Socket Mode: not_connected"
+
+
+def test_a_floor_round_runs_with_the_bench_processs_collector_held() -> None:
+    import gc
+
+    from bench.floor import collector_held
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    Cycle()  # garbage only the cyclic collector frees
+    with collector_held():
+        assert not gc.isenabled()
+        assert not any(isinstance(o, Cycle) for o in gc.get_objects())
+    assert gc.isenabled()
