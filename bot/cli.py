@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         return _check(settings, args.flow_ids, as_json=args.json)
     if args.command == "serve":
-        return _serve()
+        return _serve(settings)
     if args.command == "socket":
         return _socket_mode(settings)
     if not settings.slack_configured:
@@ -61,14 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from stand_ins.local_run import run_local
 
         return run_local(settings)
-    return _socket_mode(settings) if settings.slack_app_token else _serve()
+    return _socket_mode(settings) if settings.slack_app_token else _serve(settings)
 
 
-def _serve() -> int:
-    # The Procfile's own entry point, so a local `serve` behaves as production does.
-    from bot.web_server import main as serve_web
+def _serve(settings: Settings) -> int:
+    from bot.web_server import serve
 
-    return serve_web()
+    return serve(settings)
 
 
 def _socket_mode(settings: Settings) -> int:

@@ -1,4 +1,4 @@
-"""The Procfile's web process: the WSGI app behind granian (`python -m bot.web_server`).
+"""The Procfile's web process: the WSGI app behind granian (`python -m bot.cli serve`).
 
 granian parses HTTP in Rust and calls the app from one Python thread per worker. Every
 listener only acks and hands the rest to the background pools, so a request needs the GIL for
@@ -17,7 +17,6 @@ a second worker would split them, so the bot runs one and says why.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +25,7 @@ from granian.constants import Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
-from bot.logging_setup import configure_logging
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.wsgi import BotWsgi
@@ -105,20 +103,11 @@ def _drain_after_serving(app: BotWsgi) -> None:
     threading.Thread(target=drain, name="drain-on-exit", daemon=False).start()
 
 
-def main() -> int:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, settings.secret_values())
+def serve(settings: Settings) -> int:
+    """Run the web process until it is told to stop (SIGTERM, SIGINT)."""
     workers, fewer = worker_count(settings)
     server = Granian(**server_options(settings, workers))
     if fewer:
         log.warning(fewer)
     server.serve()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
