@@ -367,7 +367,8 @@ class CardDelivery:
         return self._open_view(lambda: self._replies.views_open(trigger_id, view))
 
     def _open_view(self, job: Callable[[], object]) -> bool:
-        # The request thread serves every ack (bot/web_server.py): a Web API call waits here.
+        # One thread serves every ack (bot/web_server.py): a Web API call made on it would
+        # hold up every ack behind it.
         if self._views.submit(job):
             return True
         log.warning("views.open not sent while shutting down")
