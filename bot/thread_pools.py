@@ -4,9 +4,9 @@ ThreadPoolExecutor starts a thread only when work arrives and no thread is idle,
 Thread.start() waits until the new thread has run, which needs the GIL. Under load the GIL is
 busy, so each start takes a switch interval or more (5 ms by default): the first burst that
 needs 16 threads stalled its submitter for ~270 ms on the benchmark machine. That submitter is
-the Socket Mode client's dispatcher or a request thread handing a lookup to the background
-pool, so the stall lands on acks. Started at boot, when the GIL is free, the
-threads cost a few milliseconds once.
+the thread that serves acks (a web worker's request thread, or the Socket Mode link's reading
+thread) handing a lookup to the background pool, so the stall lands on acks. Started at boot,
+when the GIL is free, the threads cost a few milliseconds once.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from granian import Granian
 from granian.constants import Interfaces
-from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
 from bot.settings import Settings
@@ -72,7 +71,6 @@ def server_options(settings: Settings, workers: int) -> dict[str, Any]:
         "workers": workers,
         "blocking_threads": REQUEST_THREADS,
         "blocking_threads_idle_timeout": THREAD_IDLE_SECONDS,
-        "http1_settings": HTTP1Settings(keep_alive=True),
         "workers_kill_timeout": WORKER_KILL_SECONDS,
         # A worker that dies is replaced, as a process manager would.
         "respawn_failed_workers": True,

@@ -1,4 +1,5 @@
-"""The worker's Socket Mode link: Bolt's dispatch over a socket that sends without Nagle."""
+"""The worker's Socket Mode link: Bolt's dispatch over the builtin client, tuned (Nagle, masking,
+where envelopes run, the ack body)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from stand_ins.slack_sink import SlackSink
 APP_TOKEN = "xapp-1-link-test"
 
 
-def test_every_connection_sends_without_nagle_and_acks_through_bolt(sink: SlackSink) -> None:
+CARD_ACK = {"text": "流程 803719636976683872", "blocks": [{"type": "divider"}]}
+
+
+def _link_app(sink: SlackSink) -> App:
+    """A Bolt app whose /esign-flow acks CARD_ACK, or nothing for the text "quiet"."""
     app = App(
         client=WebClient(token="xoxb-link-test", base_url=f"{sink.base_url()}/api/"),
         signing_secret="unused-in-socket-mode",
@@ -26,12 +31,19 @@ def test_every_connection_sends_without_nagle_and_acks_through_bolt(sink: SlackS
     )
 
     @app.command("/esign-flow")
-    def on_command(ack: Ack) -> None:
-        ack(text="acked over the link")
+    def on_command(ack: Ack, command: dict[str, str]) -> None:
+        if command["text"] == "quiet":
+            ack()
+        else:
+            ack(**CARD_ACK)
 
+    return app
+
+
+def test_every_connection_sends_without_nagle_and_acks_through_bolt(sink: SlackSink) -> None:
     with SocketModeServer(APP_TOKEN) as server:
         sink.add_socket_urls(APP_TOKEN, [server.open_connection_url() for _ in range(2)])
-        link = SocketModeLink(app, APP_TOKEN)
+        link = SocketModeLink(_link_app(sink), APP_TOKEN)
         try:
             link.connect()
             assert server.wait_connected(5.0)
@@ -47,7 +59,7 @@ def test_every_connection_sends_without_nagle_and_acks_through_bolt(sink: SlackS
                     timeout=5.0,
                 )
                 assert delivery.ack is not None
-                assert delivery.ack.payload == {"text": "acked over the link"}
+                assert delivery.ack.payload == CARD_ACK
         finally:
             link.close()
 
@@ -81,23 +93,6 @@ def test_each_frame_gets_a_fresh_mask_key() -> None:
     assert len(keys) > 45
 
 
-def _link_app(sink: SlackSink) -> App:
-    app = App(
-        client=WebClient(token="xoxb-link-test", base_url=f"{sink.base_url()}/api/"),
-        signing_secret="unused-in-socket-mode",
-        request_verification_enabled=False,
-    )
-
-    @app.command("/esign-flow")
-    def on_command(ack: Ack, command: dict[str, str]) -> None:
-        if command["text"] == "quiet":
-            ack()
-        else:
-            ack(text="流程 803719636976683872", blocks=[{"type": "divider"}])
-
-    return app
-
-
 def test_acks_arrive_as_bolt_made_them_and_slacks_disconnect_still_moves_the_link(
     sink: SlackSink,
 ) -> None:
@@ -109,10 +104,7 @@ def test_acks_arrive_as_bolt_made_them_and_slacks_disconnect_still_moves_the_lin
             assert server.wait_connected(5.0)
             card = server.deliver("slash_commands", {"command": "/esign-flow", "text": "x"})
             assert card.ack is not None
-            assert card.ack.payload == {
-                "text": "流程 803719636976683872",
-                "blocks": [{"type": "divider"}],
-            }
+            assert card.ack.payload == CARD_ACK
             quiet = server.deliver("slash_commands", {"command": "/esign-flow", "text": "quiet"})
             assert quiet.ack is not None and not quiet.ack.payload
             # Slack's "disconnect" is not an envelope: the client's own thread opens the next
