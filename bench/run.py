@@ -44,6 +44,7 @@ from bench.servers import (  # noqa: E402
     subject_env,
 )
 from bench.socket_floor import SocketFloor  # noqa: E402
+from bench.stalled import StalledClients, stalled_lines  # noqa: E402
 from bench.stats import Result  # noqa: E402
 from bench.watch import WatchScenario, watch_lines  # noqa: E402
 
@@ -63,6 +64,7 @@ SCENARIOS = (
     "floor",
     "floor-2w",
     "floor-socket",
+    "stalled",
 )
 
 
@@ -211,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             "floor": Floor(bench, floor_sizes).one_worker,
             "floor-2w": Floor(bench, floor_sizes).two_workers,
             "floor-socket": SocketFloor(bench, floor_sizes).run,
+            "stalled": StalledClients(bench).run,
         }
         for name in SCENARIOS:
             if name in only:
@@ -236,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     targets = evaluate(results, cold_latency_ms=COLD_LATENCY * 1000)
     print()
     print(table(results))
-    extra = floor_lines(results) + watch_lines(results)
+    extra = floor_lines(results) + watch_lines(results) + stalled_lines(results)
     if extra:
         print()
         print("\n".join(extra))

@@ -1,6 +1,8 @@
-"""The Procfile's web process: the WSGI app behind granian (`python -m bot.cli serve`).
+"""The Procfile's web process: the bot behind granian (`python -m bot.cli serve`).
 
-granian parses HTTP in Rust and calls the app from one Python thread per worker. Every
+granian parses HTTP in Rust and calls the app (ASGI, `bot.asgi`) on one Python thread per
+worker, its event loop: a request's body is awaited there without holding it, so a slow client
+stalls nobody, and the routes then run on it one request after another. Every
 listener only acks and hands the rest to the background pools, so a request needs the GIL for
 a fraction of a millisecond and never waits on e签宝 or Slack; one thread then serves requests
 one after another with no thread waiting for the GIL another holds. More request threads made
@@ -27,7 +29,7 @@ from granian.log import LogLevels
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.wsgi import BotWsgi
+    from bot.asgi import BotAsgi
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,9 @@ def server_options(settings: Settings, workers: int) -> dict[str, Any]:
     return {
         "target": APP_FACTORY,
         "factory": True,
-        "interface": Interfaces.WSGI,
-        "websockets": False,  # WSGI has none; granian would say so at every start
+        # ASGI without lifespan: the app is built by the factory, drained by its own thread.
+        "interface": Interfaces.ASGINL,
+        "websockets": False,
         "address": settings.bind_host,
         "port": settings.port,
         "workers": workers,
@@ -79,17 +82,17 @@ def server_options(settings: Settings, workers: int) -> dict[str, Any]:
     }
 
 
-def serving_app() -> BotWsgi:
+def serving_app() -> BotAsgi:
     """granian's app factory, called once in each worker: the app, and its drain on exit."""
     # Imported here, not by the master process, which only manages the workers.
-    from bot.wsgi import create_app
+    from bot.asgi import create_app
 
     app = create_app()
     _drain_after_serving(app)
     return app
 
 
-def _drain_after_serving(app: BotWsgi) -> None:
+def _drain_after_serving(app: BotAsgi) -> None:
     # A stopping worker returns from its main thread once it no longer takes requests, and the
     # interpreter then waits for every non-daemon thread: this one delivers what was acked.
     main = threading.main_thread()

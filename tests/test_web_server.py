@@ -39,7 +39,7 @@ def test_granian_serves_the_bots_factory_where_the_settings_say() -> None:
     options = server_options(settings, 3)
     assert options["target"] == "bot.web_server:serving_app" and options["factory"] is True
     assert (options["address"], options["port"], options["workers"]) == ("127.0.0.1", 4321, 3)
-    assert options["interface"] == "wsgi" and options["log_level"] == "debug"
+    assert options["interface"] == "asginl" and options["log_level"] == "debug"
     assert options["blocking_threads"] == 1
     # Inside the platform's 30 s between SIGTERM and SIGKILL, after the drain's 20 s.
     assert web_server.DRAIN_SECONDS < options["workers_kill_timeout"] < 30
