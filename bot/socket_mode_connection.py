@@ -16,6 +16,7 @@ its public methods (`connect`, `send`, `check_state`) for what the worker needs 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -98,6 +99,18 @@ class LinkConnection(Connection):
                     f"Failed to send a message as the connection is no longer active "
                     f"(session_id: {self.session_id}, error: {exc})"
                 ) from exc
+
+    def disconnect(self) -> None:
+        """As the builtin, but first wake the reading thread: it holds the receive lock in a
+        recv() that closing alone would not end (for up to the 3 s receive timeout), so the
+        close, the switch to a new link and the new link's pongs would all wait for it."""
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                # The plain socket's shutdown, also under TLS: ssl's own would tear down the
+                # TLS state under the reading thread.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        super().disconnect()
 
     def give_up(self, reason: str) -> None:
         """Close this connection for `reason` (kept for the reconnect's log line)."""

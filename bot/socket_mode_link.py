@@ -319,6 +319,10 @@ class SocketModeLink(BaseSocketModeHandler):
         self.envelopes.remember(req.envelope_id, ack)
         try:
             client.send_message(ack)
+        except SlackClientNotConnectedError:
+            # No link to send it on: Slack delivers the envelope again on the next one, where
+            # the remembered ack answers it.
+            log.warning("Socket Mode: ack not sent, no open link", extra={"retry": "by Slack"})
         finally:
             self.envelopes.claim(req.envelope_id)
 
