@@ -73,14 +73,22 @@ def _serve(settings: Settings) -> int:
 def _socket_mode(settings: Settings) -> int:
     from slack_sdk.errors import SlackApiError
 
+    from bot.event_receipts import EventReceipts
     from bot.socket_mode_link import SocketModeLink
     from bot.startup_heap import freeze_startup_heap
+    from bot.worker_health import WorkerHealth
 
     if not settings.slack_app_token:
         print("SLACK_APP_TOKEN (xapp-…) is needed for Socket Mode.", file=sys.stderr)
         return 2
     runtime = create_runtime(settings, socket_mode=True)
-    handler = SocketModeLink(runtime.app, settings.slack_app_token.get_secret_value())
+    handler = SocketModeLink(
+        runtime.app,
+        settings.slack_app_token.get_secret_value(),
+        # Envelopes delivered again are answered once, across workers sharing the store.
+        receipts=EventReceipts(runtime.store),
+        ping_interval=settings.socket_mode_ping_interval,
+    )
     freeze_startup_heap()
     stop = threading.Event()
 
@@ -90,7 +98,7 @@ def _socket_mode(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        handler.connect()  # type: ignore[no-untyped-call]
+        handler.open()
     except SlackApiError as refusal:
         # apps.connections.open refused the token: retrying (or restarting) will not help.
         print(
@@ -98,16 +106,21 @@ def _socket_mode(settings: Settings) -> int:
             "app-level token (xapp-…) with the connections:write scope.",
             file=sys.stderr,
         )
-        handler.close()  # type: ignore[no-untyped-call]
+        handler.shut()
         runtime.close()
         return 2
     if handler.client.is_connected():
         log.info("connected to Slack in Socket Mode")
     else:
-        # slack_sdk logged why; its session monitor retries every ping interval.
-        log.warning("Socket Mode: not connected yet, retrying in the background")
+        log.warning("Socket Mode: not connected yet, retrying in the background with backoff")
+    health = None
+    if settings.worker_health_port is not None:
+        health = WorkerHealth(settings.bind_host, settings.worker_health_port, handler.client)
+        log.info("worker health on port %d (/healthz)", health.port)
     stop.wait()
-    handler.close()  # type: ignore[no-untyped-call]
+    if health is not None:
+        health.close()
+    handler.shut()
     runtime.close()
     return 0
 

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = Field(default=SLACK_API_URL, pattern=r"^https?://\S+/$")
+    #: Socket Mode: ping every this long; a link silent for two of them is replaced.
+    socket_mode_ping_interval: Annotated[float, Field(ge=0.1, le=60)] = 5.0
+    #: Socket Mode worker: serve GET /healthz on this port (unset: no endpoint).
+    worker_health_port: Annotated[int, Field(ge=0, le=65535)] | None = None
     port: Annotated[int, Field(ge=0, le=65535)] = 3000
     #: Interface the HTTP server listens on; platforms such as Heroku need all interfaces.
     bind_host: str = Field(default="0.0.0.0", pattern=r"^[0-9A-Za-z.:\-\[\]]+$")  # noqa: S104

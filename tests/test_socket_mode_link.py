@@ -12,7 +12,8 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.socket_mode.builtin.internals import _build_data_frame_for_sending
 
-from bot.socket_mode_link import FastMaskConnection, SocketModeLink, masked_text_frame
+from bot.socket_mode_connection import LinkConnection, masked_text_frame
+from bot.socket_mode_link import SocketModeLink
 from stand_ins.slack_playground.socket_mode import SocketModeServer
 from stand_ins.slack_sink import SlackSink
 
@@ -45,13 +46,13 @@ def test_every_connection_sends_without_nagle_and_acks_through_bolt(sink: SlackS
         sink.add_socket_urls(APP_TOKEN, [server.open_connection_url() for _ in range(2)])
         link = SocketModeLink(_link_app(sink), APP_TOKEN)
         try:
-            link.connect()
+            link.open()
             assert server.wait_connected(5.0)
             for attempt in range(2):  # the first connection, then a reconnect's
                 if attempt:
                     link.client.connect_to_new_endpoint(force=True)
                 session = link.client.current_session
-                assert isinstance(session, FastMaskConnection)
+                assert isinstance(session, LinkConnection)
                 assert session.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
                 delivery = server.deliver(
                     "slash_commands",
@@ -61,7 +62,7 @@ def test_every_connection_sends_without_nagle_and_acks_through_bolt(sink: SlackS
                 assert delivery.ack is not None
                 assert delivery.ack.payload == CARD_ACK
         finally:
-            link.close()
+            link.shut()
 
 
 def _unmask(frame: bytes) -> tuple[bytes, bytes]:
@@ -100,7 +101,7 @@ def test_acks_arrive_as_bolt_made_them_and_slacks_disconnect_still_moves_the_lin
         sink.add_socket_urls(APP_TOKEN, [server.open_connection_url() for _ in range(2)])
         link = SocketModeLink(_link_app(sink), APP_TOKEN)
         try:
-            link.connect()
+            link.open()
             assert server.wait_connected(5.0)
             card = server.deliver("slash_commands", {"command": "/esign-flow", "text": "x"})
             assert card.ack is not None
@@ -117,4 +118,4 @@ def test_acks_arrive_as_bolt_made_them_and_slacks_disconnect_still_moves_the_lin
             again = server.deliver("slash_commands", {"command": "/esign-flow", "text": "x"})
             assert again.ack is not None and again.ack.payload == card.ack.payload
         finally:
-            link.close()
+            link.shut()

@@ -10,6 +10,11 @@ as Slack does:
 - the app acknowledges with `{"envelope_id": ..., "payload"?: {...}}`; Slack waits 3 s;
 - `{"type": "disconnect", "reason": ...}` asks the app to reconnect on a fresh URL.
 
+And as Slack's network does, on demand: `disconnect` with any reason (`request_reconnect`), a
+link cut without a close frame or gone half-open (`use_faulty_network`, socket_network.py), an
+ack lost on its way (`lose_acks`), an envelope delivered again with `retry_attempt` and
+`retry_reason` (`redeliver`), and `apps.connections.open` failing (`fail_connection_opens`).
+
 The WebSocket protocol itself (handshake, framing, fragments, ping/pong, the closing handshake,
 protocol errors) is `websockets`'; this module plays Slack on top of it. Each ticket opens one
 connection, as Slack's do. No compression, no subprotocols, no TLS.
@@ -39,6 +44,8 @@ from websockets.protocol import State
 from websockets.sync.server import Server, ServerConnection, serve
 
 from .slack_requests import SlackExchange
+from .socket_network import FaultyNetwork
+from .web_api import ApiError
 from .workspace import APP_ID
 
 logger = logging.getLogger(__name__)
@@ -175,6 +182,13 @@ class SocketModeServer:
         self._pending: dict[str, _Pending] = {}
         self._acks: list[SocketAck] = []
         self._opened = 0
+        #: How long deliver() waits for an ack unless told.
+        self.ack_wait = DEFAULT_ACK_WAIT
+        self._network: FaultyNetwork | None = None
+        self._sent: dict[str, dict[str, Any]] = {}  # envelopes sent, by envelope_id
+        self._acks_to_lose = 0
+        self._open_failures: list[str] = []  # errors the next apps.connections.open calls get
+        self.connection_opens_refused = 0
 
     # ------------------------------------------------------------------ life cycle
 
@@ -224,6 +238,8 @@ class SocketModeServer:
             # up after a close frame (which websockets sends on a protocol error).
             if connection.protocol.state is not State.OPEN:
                 connection.close_socket()
+        if self._network is not None:
+            self._network.close()
         if self._server is None:
             self._socket.close()
             return
@@ -256,11 +272,36 @@ class SocketModeServer:
         return hmac.compare_digest(token.encode("utf-8"), self._app_token)
 
     def open_connection_url(self) -> str:
-        """A fresh single-use URL, as apps.connections.open answers."""
+        """A fresh single-use URL, as apps.connections.open answers (through the faulty
+        network once it is used); raises ApiError while failures are asked for."""
         ticket = secrets.token_urlsafe(18)
         with self._cond:
+            if self._open_failures:
+                self.connection_opens_refused += 1
+                raise ApiError(self._open_failures.pop(0))
             self._tickets.add(ticket)
-        return f"ws://{self._host}:{self.port}{LINK_PATH}?ticket={ticket}&app_id={self.app_id}"
+            port = self.port if self._network is None else self._network.port
+        return f"ws://{self._host}:{port}{LINK_PATH}?ticket={ticket}&app_id={self.app_id}"
+
+    # ------------------------------------------------------------------ faults on demand
+
+    def use_faulty_network(self) -> FaultyNetwork:
+        """Route the links opened from now on through a relay that can cut them or let them go
+        half-open (see socket_network.py)."""
+        with self._cond:
+            if self._network is None:
+                self._network = FaultyNetwork((self._host, self.port), self._host)
+            return self._network
+
+    def fail_connection_opens(self, times: int, error: str = "internal_error") -> None:
+        """Answer the next `times` apps.connections.open calls with `{"ok": false, error}`."""
+        with self._cond:
+            self._open_failures = [error] * times
+
+    def lose_acks(self, count: int = 1) -> None:
+        """Lose the next `count` acks on their way, as a link dying under them would."""
+        with self._cond:
+            self._acks_to_lose = count
 
     # ------------------------------------------------------------------ state
 
@@ -289,6 +330,11 @@ class SocketModeServer:
                 self._cond.wait(remaining)
             return bool(self._links)
 
+    def sent(self) -> list[str]:
+        """The envelope_id of every envelope sent, oldest first (redeliveries not repeated)."""
+        with self._cond:
+            return list(self._sent)
+
     def acks(self) -> list[SocketAck]:
         """Every ack received, in arrival order (unmatched ones included)."""
         with self._cond:
@@ -301,12 +347,28 @@ class SocketModeServer:
         envelope_type: str,
         payload: Mapping[str, Any],
         *,
-        timeout: float = DEFAULT_ACK_WAIT,
+        timeout: float | None = None,
     ) -> Delivery:
-        """Send one envelope on the newest link and wait for its ack (at most `timeout`)."""
-        message = envelope(envelope_type, payload)
-        envelope_id = message["envelope_id"]
+        """Send one envelope on the newest link and wait for its ack (at most `timeout`,
+        `ack_wait` by default)."""
+        return self._send_envelope(envelope(envelope_type, payload), timeout)
+
+    def redeliver(
+        self, envelope_id: str, *, retry_reason: str = "timeout", timeout: float | None = None
+    ) -> Delivery:
+        """Deliver an envelope sent before again, as Slack does when it saw no ack in time:
+        the same envelope_id and payload, `retry_attempt` one more, `retry_reason` set."""
         with self._cond:
+            earlier = dict(self._sent[envelope_id])
+        earlier["retry_attempt"] = int(earlier.get("retry_attempt") or 0) + 1
+        earlier["retry_reason"] = retry_reason
+        return self._send_envelope(earlier, timeout)
+
+    def _send_envelope(self, message: dict[str, Any], timeout: float | None) -> Delivery:
+        envelope_id, envelope_type = message["envelope_id"], message["type"]
+        timeout = self.ack_wait if timeout is None else timeout
+        with self._cond:
+            self._sent[envelope_id] = message
             link = self._links[-1] if self._links else None
             if link is None:
                 return Delivery(envelope_id, envelope_type, None, 0.0, "not_connected")
@@ -423,6 +485,10 @@ class SocketModeServer:
         payload = message.get("payload")
         received = time.perf_counter()
         with self._cond:
+            if self._acks_to_lose:
+                self._acks_to_lose -= 1
+                logger.info("Socket Mode: ack for %s lost on its way", message["envelope_id"])
+                return
             pending = self._pending.pop(message["envelope_id"], None)
             elapsed = None if pending is None else received - pending.sent_at
             ack = SocketAck(
