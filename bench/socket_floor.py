@@ -21,7 +21,7 @@ The bare app's ack tail holds a cluster at 40-55 ms that is the Socket Mode clie
 app's: slack_sdk's builtin client leaves Nagle's algorithm on (it sets TCP_NODELAY only behind
 a proxy), so with several acks in flight one can wait for the peer's delayed ACK of the
 previous one (up to 40 ms on Linux). Measured as it is, since it runs that client as shipped;
-the bot's link sets TCP_NODELAY (bot/socket_mode_link.py).
+the bot's link sets TCP_NODELAY (bot/socket_mode_connection.py).
 
 This sender costs about 0.6 ms of CPU per envelope in the bench process, twice what the bot
 spends answering one: at the bot's rates (2,000-3,000 a second) it needs more than one of the
