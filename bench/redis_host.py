@@ -50,8 +50,9 @@ class RedisProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def start(self, timeout: float = 10.0) -> RedisProcess:
-        self.port = free_port()
+    def start(self, timeout: float = 10.0, *, port: int | None = None) -> RedisProcess:
+        """On `port` (a restart keeps the one REDIS_URL names), else on a free one."""
+        self.port = port or free_port()
         command = [
             self._binary,
             "--port",

@@ -43,6 +43,7 @@ from bench.servers import (  # noqa: E402
     start_subject,
     subject_env,
 )
+from bench.soak import DEFAULT_MINUTES, DEFAULT_PNG, Soak, soak_lines  # noqa: E402
 from bench.socket_floor import SocketFloor  # noqa: E402
 from bench.stalled import StalledClients, stalled_lines  # noqa: E402
 from bench.stats import Result  # noqa: E402
@@ -66,6 +67,8 @@ SCENARIOS = (
     "floor-socket",
     "stalled",
 )
+#: Scenarios that run only when named in --only (too long for the full run).
+ON_REQUEST = ("soak",)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only",
         default=",".join(SCENARIOS),
-        help=f"comma-separated scenarios to run (default: all of {', '.join(SCENARIOS)})",
+        help=f"comma-separated scenarios to run (default: all of {', '.join(SCENARIOS)}; "
+        f"on request only: {', '.join(ON_REQUEST)})",
     )
     parser.add_argument(
         "--stand-ins",
@@ -119,6 +123,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--watch-flows", type=int, default=None, help="watched flows in the watch scenario"
     )
+    parser.add_argument(
+        "--soak-minutes",
+        type=float,
+        default=DEFAULT_MINUTES,
+        help=f"length of the soak scenario (default {DEFAULT_MINUTES:g})",
+    )
+    parser.add_argument(
+        "--soak-png", type=Path, default=DEFAULT_PNG, help="where the soak writes its plot"
+    )
     return parser
 
 
@@ -132,7 +145,7 @@ def _interrupt_on_sigterm() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     only = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = sorted(set(only) - set(SCENARIOS))
+    unknown = sorted(set(only) - set(SCENARIOS) - set(ON_REQUEST))
     if unknown:
         print(f"unknown scenario(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
@@ -214,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
             "floor-2w": Floor(bench, floor_sizes).two_workers,
             "floor-socket": SocketFloor(bench, floor_sizes).run,
             "stalled": StalledClients(bench).run,
+            "soak": Soak(bench, args.soak_minutes, args.soak_png).run,
         }
-        for name in SCENARIOS:
+        for name in (*SCENARIOS, *ON_REQUEST):
             if name in only:
                 say(f"scenario {name} ...")
                 results += runs[name]()
@@ -239,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     targets = evaluate(results, cold_latency_ms=COLD_LATENCY * 1000)
     print()
     print(table(results))
-    extra = floor_lines(results) + watch_lines(results) + stalled_lines(results)
+    extra = (
+        floor_lines(results) + watch_lines(results) + stalled_lines(results) + soak_lines(results)
+    )
     if extra:
         print()
         print("\n".join(extra))

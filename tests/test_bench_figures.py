@@ -1,5 +1,5 @@
-"""The benchmark's own arithmetic: busiest window, notices per flow, Redis command counts, and
-what the Socket Mode sender records."""
+"""The benchmark's own arithmetic: busiest window, notices per flow, Redis command counts, what
+the Socket Mode sender records, and the soak's schedule, growth and notice accounting."""
 
 from __future__ import annotations
 
@@ -12,6 +12,16 @@ from websockets.sync.client import connect
 
 from bench.loadgen import CHANNEL, USER, Requests
 from bench.redis_host import counts_between
+from bench.soak import warmup_seconds
+from bench.soak_figures import (
+    FAULT_KINDS,
+    WINDOW_SECONDS,
+    count_notices,
+    fault_schedule,
+    growth,
+    latency_series,
+    window_at,
+)
 from bench.socket_floor import SocketSender, command_payload
 from bench.stats import Result, summarize
 from bench.watch import max_in_window, per_minute, poll_intervals, tally_notices
@@ -172,3 +182,58 @@ def test_a_floor_round_runs_with_the_bench_processs_collector_held() -> None:
         assert not gc.isenabled()
         assert not any(isinstance(o, Cycle) for o in gc.get_objects())
     assert gc.isenabled()
+
+
+# --- the soak -------------------------------------------------------------------------------
+
+
+def test_a_short_soak_still_gets_every_fault_once() -> None:
+    windows = fault_schedule(180, warmup_seconds(180), 45)
+    assert [w.kind for w in windows] == list(FAULT_KINDS)
+    assert windows[0].start == 60
+    assert all(w.end <= 180 - 45 for w in windows)
+
+
+def test_a_long_soak_takes_turns_a_minute_apart() -> None:
+    windows = fault_schedule(1200, warmup_seconds(1200), 45)
+    assert warmup_seconds(1200) == 180
+    assert len(windows) == 16
+    assert [w.kind for w in windows[:5]] == [*FAULT_KINDS, FAULT_KINDS[0]]
+    assert all(w.end - w.start == WINDOW_SECONDS for w in windows)
+    assert windows[1].start - windows[0].start == 60
+    assert window_at(windows, 185) == FAULT_KINDS[0]
+    assert window_at(windows, 205) is None
+
+
+def test_no_room_for_faults() -> None:
+    assert fault_schedule(90, 60, 45) == []
+
+
+def test_growth_counts_from_the_first_sample_after_warm_up() -> None:
+    points = [(0.0, 50.0), (30.0, 100.0), (60.0, 104.0), (90.0, 112.0), (120.0, 108.0)]
+    found = growth(points, warmup=30)
+    assert found is not None
+    assert round(found.growth, 3) == 0.08
+    assert round(found.peak_growth, 3) == 0.12
+    assert found.flat
+    assert growth(points, warmup=100) is None  # one sample after warm-up is no trend
+
+
+def test_latency_per_sample_by_send_time() -> None:
+    series = latency_series([(1, 0.01), (2, 0.03), (31, 0.5)], [(2, 1.0)], every=30)
+    assert [(p.at, p.ack_p50, p.ack_p99, p.answer_p50) for p in series] == [
+        (30, 0.01, 0.03, 1.0),
+        (60, 0.5, 0.5, None),
+    ]
+
+
+def test_notices_told_once_lost_doubled_and_stray() -> None:
+    moved = ["A", "B", "C"]
+    notices = ["A", "C", "C", "D", None]
+    tally = count_notices(moved, notices, watched=["A", "B", "C", "D", "E"])
+    assert tally.expected == 3
+    assert tally.told_once == 1
+    assert tally.lost == ["B"]
+    assert tally.doubled == ["C"]
+    assert tally.extra == 1
+    assert tally.stray == 2  # D never moved; one notice names no flow
