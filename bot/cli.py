@@ -78,7 +78,10 @@ def _serve(settings: Settings) -> int:
 
 def _refused_start(settings: Settings) -> int | None:
     """The Socket Mode worker's checks before it builds anything: an exit code, or None."""
-    problem = worker_problem(settings)
+    try:
+        problem = worker_problem(settings)
+    except KeyboardInterrupt:  # stopped while waiting for Slack
+        return 130
     if problem is None:
         return None
     print(problem, file=sys.stderr)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import http.client
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,6 +39,8 @@ TRANSIENT_ERRORS = frozenset(
 #: One auth.test at start: long enough for a slow network, short enough not to stall a deploy.
 CHECK_TIMEOUT_SECONDS = 5.0
 FIRST_RETRY_SECONDS = 0.5
+UNREACHABLE = "Slack is unreachable (%s): staying up, and checking again every %s s at most"
+BACK = "Slack answers again: the bot token works"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,33 @@ def refusal_line(error: str) -> str:
     )
 
 
+def await_slack(api_url: str, token: str, *, recheck_seconds: float) -> TokenCheck:
+    """Ask Slack until it answers, accepting or refusing the token; says once that it is away.
+
+    For a process that can do nothing without Slack (the Socket Mode worker): it stays up and
+    waits instead of dying, so a Slack blip during a deploy does not take the bot down.
+    """
+    check = check_bot_token(api_url, token)
+    if check.outcome != "unreachable":
+        return check
+    log.warning(UNREACHABLE, check.detail, recheck_seconds)
+    delays = recheck_delays(recheck_seconds)
+    while check.outcome == "unreachable":
+        time.sleep(next(delays))
+        check = check_bot_token(api_url, token)
+    if check.outcome == "ok":
+        log.info(BACK)
+    return check
+
+
+def recheck_delays(most: float) -> Iterator[float]:
+    """Waits between checks while Slack is away: doubling from FIRST_RETRY_SECONDS to `most`."""
+    delay = min(FIRST_RETRY_SECONDS, most)
+    while True:
+        yield delay
+        delay = min(delay * 2, most)
+
+
 def _reason(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None)  # URLError wraps the socket error
     cause = reason if isinstance(reason, BaseException) else exc
@@ -155,22 +185,18 @@ class SlackPresence:
         self._stop.set()
 
     def _retry(self) -> None:
-        wait = FIRST_RETRY_SECONDS
-        while not self._stop.wait(min(wait, self._recheck)):
+        for delay in recheck_delays(self._recheck):
+            if self._stop.wait(delay):
+                return
             self._record(check_bot_token(self._api_url, self._token))
             if self._check.outcome != "unreachable":
                 return
-            wait *= 2
 
     def _record(self, check: TokenCheck) -> None:
         self._check = check
         if check.outcome == "refused":
             log.error(refusal_line(check.detail))
         elif check.outcome == "unreachable" and self._thread is None:
-            log.warning(
-                "Slack is unreachable (%s): serving anyway, and checking again every %s s at most",
-                check.detail,
-                self._recheck,
-            )
+            log.warning(UNREACHABLE, check.detail, self._recheck)
         elif check.outcome == "ok" and self._thread is not None:
-            log.info("Slack answers again: the bot token works")
+            log.info(BACK)

@@ -9,23 +9,28 @@ bot.slack_startup): the process starts and waits for it.
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import sqlite3
 from pathlib import Path
 
 from bot.settings import Settings
-from bot.slack_startup import check_bot_token, refusal_line
+from bot.slack_startup import await_slack, check_bot_token, refusal_line
 
 
 def serving_problem(settings: Settings) -> str | None:
     """The first thing that would stop the web process, as one line; None if none."""
-    return listen_problem(settings) or worker_problem(settings)
+    # Not waiting for an unreachable Slack: the workers start and wait for it (and say so).
+    return listen_problem(settings) or state_file_problem(settings) or bot_token_problem(settings)
 
 
 def worker_problem(settings: Settings) -> str | None:
-    """The first thing that would stop a Socket Mode worker, as one line; None if none."""
-    return state_file_problem(settings) or bot_token_problem(settings)
+    """The first thing that would stop a Socket Mode worker, as one line; None if none.
+
+    Waits while Slack is unreachable: the worker has nothing to serve without it.
+    """
+    return state_file_problem(settings) or bot_token_problem(settings, wait=True)
 
 
 def listen_problem(settings: Settings) -> str | None:
@@ -43,18 +48,27 @@ def listen_problem(settings: Settings) -> str | None:
         try:
             probe.bind(address)
         except OSError as exc:
+            # Which setting to fix: the address is not this machine's, or the port is taken.
+            name = "BIND_HOST" if exc.errno == errno.EADDRNOTAVAIL else "PORT"
             return (
-                f"PORT: cannot listen on {settings.bind_host} port {settings.port} "
-                f"({exc.strerror or exc}); check PORT and BIND_HOST."
+                f"{name}: cannot listen on {settings.bind_host} port {settings.port} "
+                f"({exc.strerror or exc})."
             )
     return None
 
 
-def bot_token_problem(settings: Settings) -> str | None:
-    """One line when Slack refuses SLACK_BOT_TOKEN; None when it accepts it or is unreachable."""
+def bot_token_problem(settings: Settings, *, wait: bool = False) -> str | None:
+    """One line when Slack refuses SLACK_BOT_TOKEN; None when it accepts it or (unless `wait`:
+    then until it answers) is unreachable."""
     if settings.slack_bot_token is None:
         return None
-    check = check_bot_token(settings.slack_api_url, settings.slack_bot_token.get_secret_value())
+    token = settings.slack_bot_token.get_secret_value()
+    if wait:
+        check = await_slack(
+            settings.slack_api_url, token, recheck_seconds=settings.slack_recheck_seconds
+        )
+    else:
+        check = check_bot_token(settings.slack_api_url, token)
     return refusal_line(check.detail) if check.outcome == "refused" else None
 
 
