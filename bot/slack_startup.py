@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +41,7 @@ TRANSIENT_ERRORS = frozenset(
 CHECK_TIMEOUT_SECONDS = 5.0
 FIRST_RETRY_SECONDS = 0.5
 UNREACHABLE = "Slack is unreachable (%s): staying up, and checking again every %s s at most"
+_ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
 BACK = "Slack answers again: the bot token works"
 
 
@@ -76,6 +78,8 @@ def check_bot_token(api_url: str, token: str, timeout: float = CHECK_TIMEOUT_SEC
         status = exc.response.status_code
         data = exc.response.data
         error = data.get("error") if isinstance(data, dict) else None
+        if not (isinstance(error, str) and _ERROR_CODE.fullmatch(error)):
+            error = None  # not Slack's answer (slack_sdk's note on a proxy's HTML page, say)
         if status >= 500 or status == 429 or not error or error in TRANSIENT_ERRORS:
             return TokenCheck("unreachable", f"HTTP {status}" + (f", {error}" if error else ""))
         return TokenCheck("refused", str(error))
