@@ -18,6 +18,7 @@ from bot.local_extra import install_hint, missing_local_modules
 from bot.logging_setup import configure_logging
 from bot.runtime import build_lookup_stack, create_runtime
 from bot.settings import ConfigError, Settings, load_settings
+from bot.start_checks import serving_problem, worker_problem
 
 log = logging.getLogger("esign_flow")
 
@@ -67,7 +68,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings) -> int:
     from bot.web_server import serve
 
+    # Checked once here, before granian starts workers that it would respawn on every failure.
+    problem = serving_problem(settings)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     return serve(settings)
+
+
+def _refused_start(settings: Settings) -> int | None:
+    """The Socket Mode worker's checks before it builds anything: an exit code, or None."""
+    try:
+        problem = worker_problem(settings)
+    except KeyboardInterrupt:  # stopped while waiting for Slack
+        return 130
+    if problem is None:
+        return None
+    print(problem, file=sys.stderr)
+    return 2
 
 
 def _socket_mode(settings: Settings) -> int:
@@ -81,6 +99,8 @@ def _socket_mode(settings: Settings) -> int:
     if not settings.slack_app_token:
         print("SLACK_APP_TOKEN (xapp-…) is needed for Socket Mode.", file=sys.stderr)
         return 2
+    if (refused := _refused_start(settings)) is not None:
+        return refused
     runtime = create_runtime(settings, socket_mode=True)
     handler = SocketModeLink(
         runtime.app,

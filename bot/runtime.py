@@ -34,6 +34,7 @@ from bot.replies import SlackReplies, response_url_guard
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_retries import slack_retry_handlers
+from bot.slack_startup import SlackPresence
 from bot.state_store import StateStore, open_state_store
 from bot.watch.callbacks import CallbackReceiver
 from bot.watch.notifier import SlackWatchNotifier
@@ -103,19 +104,27 @@ class Runtime:
     callbacks: CallbackReceiver
     history: PersonalHistory
     app: App
+    #: Whether Slack answers the bot token (None when there is no token).
+    slack: SlackPresence | None = None
 
     @property
     def simulated(self) -> bool:
         return self.stack.lookup.simulated
 
     def health(self) -> dict[str, str]:
-        """What /healthz adds to "ok": whether the shared state is reachable ("off" if unset)."""
+        """What /healthz adds to "ok": whether the shared state and Slack are reachable."""
         shared = self.stack.shared
-        return {"redis": shared.redis.status() if shared else "off"}
+        return {
+            "redis": shared.redis.status() if shared else "off",
+            # Still 200: a process waiting for Slack must not be restarted by a health check.
+            "slack": self.slack.status() if self.slack else "off",
+        }
 
     def close(self, timeout: float = 20.0) -> bool:
         """Finish the lookups already acked (within `timeout`), then release connections."""
         self.poller.stop()
+        if self.slack is not None:
+            self.slack.close()
         drained = self.work.drain(timeout)
         drained = self.views.drain(1.0) and drained  # a trigger is dead 3 s after the click
         self.history.flush()  # recent lookups still waiting to be written
@@ -263,10 +272,21 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
+    presence = None
+    bolt_options: dict[str, Any] = {"client": web_client}
+    if token is not None:
+        # Bolt would call auth.test here and raise if Slack is away; it gets the token and the
+        # bot's ids from `authorize` instead, and copies `client` (base URL, retries) per request.
+        presence = SlackPresence(
+            settings.slack_api_url, token, recheck_seconds=settings.slack_recheck_seconds
+        ).start()
+        bolt_client = WebClient(
+            base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
+        )
+        bolt_options = {"client": bolt_client, "authorize": presence.bolt_authorize()}
     app = App(
-        # The token reaches Bolt through `client`, which carries our base URL and retries.
         signing_secret=signing_secret,
-        client=web_client,
+        **bolt_options,
         request_verification_enabled=not socket_mode,
         # Listeners only ack and hand the slow part to the background pool, so they run in the
         # request's own thread: no hop to Bolt's listener pool and no polling for the ack.
@@ -291,7 +311,18 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
     handlers.register(app, services, policy)
     poller.start()
     return Runtime(
-        settings, stack, work, views, replies, store, watches, poller, callbacks, history, app
+        settings,
+        stack,
+        work,
+        views,
+        replies,
+        store,
+        watches,
+        poller,
+        callbacks,
+        history,
+        app,
+        presence,
     )
 
 

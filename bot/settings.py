@@ -5,9 +5,11 @@ Nothing else in the code base reads the environment.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Literal, Self
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
+import redis
 from pydantic import (
     BeforeValidator,
     Field,
@@ -31,6 +33,8 @@ APP_ID_PREFIXES: dict[str, tuple[str, ...]] = {
 }
 SLACK_API_URL = "https://slack.com/api/"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+#: Query options of a rediss:// URL that name files the client reads when it connects.
+REDIS_TLS_FILES = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_ca_path")
 
 PositiveSeconds = Annotated[float, Field(gt=0, le=600)]
 
@@ -39,6 +43,10 @@ def _comma_separated(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def _upper_case(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
 
 
 #: A list of Slack ids written as `T123,T456` in the environment.
@@ -84,6 +92,8 @@ class Settings(BaseSettings):
     socket_mode_ping_interval: Annotated[float, Field(ge=0.1, le=60)] = 5.0
     #: Socket Mode worker: serve GET /healthz on this port (unset: no endpoint).
     worker_health_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    #: Longest wait between two checks while Slack is unreachable (the first come sooner).
+    slack_recheck_seconds: Annotated[float, Field(gt=0, le=300)] = 30.0
     port: Annotated[int, Field(ge=0, le=65535)] = 3000
     #: Interface the HTTP server listens on; platforms such as Heroku need all interfaces.
     bind_host: str = Field(default="0.0.0.0", pattern=r"^[0-9A-Za-z.:\-\[\]]+$")  # noqa: S104
@@ -121,7 +131,9 @@ class Settings(BaseSettings):
     #: Web workers per web process (Heroku sets it per dyno size); needs REDIS_URL above 1.
     web_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
 
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper_case)
+    ] = "INFO"
 
     @field_validator("redis_url")
     @classmethod
@@ -137,6 +149,29 @@ class Settings(BaseSettings):
         if scheme not in REDIS_SCHEMES:
             # Only the scheme is named: the rest of the URL may hold the password.
             raise ValueError(f"must start with redis://, rediss:// or unix:// (not {scheme!r})")
+        try:
+            # Parses the options as the client will (it connects only later).
+            redis.ConnectionPool.from_url(value.get_secret_value())
+        except ValueError as exc:
+            # redis-py names the option, never its value.
+            raise ValueError(f"has a bad option ({exc})") from None
+        for option, paths in parse_qs(parts.query).items():
+            if option in REDIS_TLS_FILES and not all(os.access(p, os.R_OK) for p in paths):
+                raise ValueError(f"names a {option} file that cannot be read")
+        return value
+
+    @field_validator("slack_api_url", "esign_base_url")
+    @classmethod
+    def _url_parses(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 (parsed lazily: a bad port raises here)
+        except ValueError as exc:
+            raise ValueError(f"is not a URL ({exc})") from None
+        if not parts.hostname:
+            raise ValueError("is not a URL (no host)")
         return value
 
     @model_validator(mode="after")
@@ -223,10 +258,15 @@ def load_settings(**overrides: object) -> Settings:
     """
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f".env: is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f".env: cannot be read ({exc.strerror or exc})") from None
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_input=False, include_url=False):
             name = "_".join(str(part) for part in error["loc"]).upper()
             message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(f"{name}: {message}" if name else message)
-        raise ConfigError("Invalid settings:\n  " + "\n  ".join(problems)) from None
+            problems.append(f"Invalid setting {name}: {message}" if name else message)
+        # One line per bad setting: the first lines of a deploy's log are what people read.
+        raise ConfigError("\n".join(problems)) from None
