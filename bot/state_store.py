@@ -33,9 +33,9 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 SCHEMA_VERSION: Final = 1
-#: How long a SQLite write waits for another process's: writes are single short transactions
+#: Seconds a SQLite write waits for another process's: writes are single short transactions
 #: (milliseconds), so this only runs out when the disk itself stalls.
-SQLITE_BUSY_SECONDS: Final = 15.0
+SQLITE_BUSY: Final = 15.0
 #: Most recent lookups kept per person (the Home tab shows the latest ten).
 RECENT_PER_PERSON: Final = 10
 
@@ -103,7 +103,7 @@ class Watch:
 class PendingNotice:
     """A watch notice claimed but not yet wholly told: the Slack calls still to make.
 
-    Kept apart from its watch, so a watch that ends (a final status, an Unwatch elsewhere) still
+    Kept apart from its watch, so a watch that ends (a final status, or it expires) still
     tells what it found. `steps` are plain JSON objects, rendered when the change was found
     (bot.watch.notices says what they hold); each is removed once Slack has it.
     """
@@ -241,10 +241,7 @@ class SqliteStateStore:
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(
-                str(path),
-                timeout=SQLITE_BUSY_SECONDS,
-                check_same_thread=False,
-                isolation_level=None,
+                str(path), timeout=SQLITE_BUSY, check_same_thread=False, isolation_level=None
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             # Under WAL, NORMAL still keeps every commit through a killed process (only a power
@@ -385,6 +382,8 @@ class SqliteStateStore:
     def _claim(self, db: sqlite3.Connection, key: str, seconds: float) -> bool:
         now = self._clock()
         db.execute("DELETE FROM notices WHERE until<?", (now,))
+        # A lapsed lease is no lease; the outbox's (one per notice) would pile up otherwise.
+        db.execute("DELETE FROM leases WHERE until<?", (now,))
         claimed = db.execute("INSERT OR IGNORE INTO notices VALUES (?, ?)", (key, now + seconds))
         return claimed.rowcount > 0
 
