@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
+from urllib.error import URLError
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
@@ -57,12 +59,33 @@ CANNOT_POST_HERE = frozenset(
 )
 
 
+#: Statuses by which Slack says it did not act on the call: trying it again is safe.
+NOT_DONE_STATUSES = frozenset({429, 500, 502, 503})
+#: Errors in an answer that mean the same (Slack's own words for "later, please").
+NOT_DONE_ERRORS = frozenset({"ratelimited", "service_unavailable"})
+
+
+class Fate(StrEnum):
+    """What became of a Web API call, as far as the bot can know."""
+
+    DONE = "done"
+    #: Slack did not act on it (a 429 or 5xx answer, or no connection): safe to send again.
+    NOT_DONE = "not_done"
+    #: It was sent and no answer came (a timeout, a dropped connection): Slack may have acted.
+    UNKNOWN = "unknown"
+    #: Slack answered and refused it (a bad channel, no access): sending again changes nothing.
+    REFUSED = "refused"
+
+
 @dataclass(frozen=True, slots=True)
 class PostResult:
     ok: bool
     ts: str | None = None
     error: str | None = None
     channel: str | None = None
+    fate: Fate = Fate.DONE
+    #: Slack's Retry-After, in seconds, when it asked for one.
+    retry_after: float | None = None
 
     @property
     def not_allowed_here(self) -> bool:
@@ -91,6 +114,23 @@ class SlackReplies:
         self._client = client
         self._allow_response_url = allow_response_url
         self._hooks = hooks or ResponseUrlClient()
+
+    def without_retries(self, timeout: int) -> SlackReplies:
+        """The same Web API calls, each tried once and given up after `timeout` seconds, for a
+        caller that retries on its own schedule (watch notices): retries inside the call would
+        multiply its own."""
+        c = self._client
+        client = WebClient(
+            token=c.token,
+            base_url=c.base_url,
+            timeout=timeout,
+            ssl=c.ssl,
+            proxy=c.proxy,
+            headers=dict(c.headers),
+            logger=c.logger,
+            retry_handlers=[],
+        )
+        return SlackReplies(client, allow_response_url=self._allow_response_url, hooks=self._hooks)
 
     def respond(
         self,
@@ -155,12 +195,12 @@ class SlackReplies:
         try:
             response = self._client.conversations_open(users=user_id)
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or "unknown_error")
-            log.info("conversations.open refused", extra={"error": error})
-            return PostResult(ok=False, error=error)
+            failed = _api_error(exc)
+            log.info("conversations.open refused", extra={"error": failed.error})
+            return failed
         except (SlackClientError, OSError) as exc:
             log.warning("conversations.open failed", extra={"error": type(exc).__name__})
-            return PostResult(ok=False, error="request_failed")
+            return _request_failed(exc)
         channel = response.get("channel")
         channel_id = channel.get("id") if isinstance(channel, dict) else None
         if not isinstance(channel_id, str) or not channel_id:
@@ -226,10 +266,47 @@ class SlackReplies:
         try:
             response = call()
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or "unknown_error")
-            log.info(f"{method} refused", extra={"error": error, "channel": channel})
-            return PostResult(ok=False, error=error)
+            failed = _api_error(exc)
+            log.info(
+                f"{method} refused",
+                extra={"error": failed.error, "channel": channel, "status": failed.fate},
+            )
+            return failed
         except (SlackClientError, OSError) as exc:
             log.warning(f"{method} failed", extra={"error": type(exc).__name__})
-            return PostResult(ok=False, error="request_failed")
+            return _request_failed(exc)
         return PostResult(ok=True, ts=str(response.get("ts") or "") or None)
+
+
+def _api_error(exc: SlackApiError) -> PostResult:
+    """Slack answered, but not ok: a refusal, or (429, 5xx) a "not now"."""
+    response = exc.response
+    error = str(response.get("error") or "unknown_error")
+    if response.status_code in NOT_DONE_STATUSES or error in NOT_DONE_ERRORS:
+        return PostResult(
+            ok=False, error=error, fate=Fate.NOT_DONE, retry_after=_retry_after(response.headers)
+        )
+    if response.status_code >= 500:
+        # 504 and the like: a gateway gave up waiting, and Slack may still have acted.
+        return PostResult(ok=False, error=error, fate=Fate.UNKNOWN)
+    return PostResult(ok=False, error=error, fate=Fate.REFUSED)
+
+
+def _request_failed(exc: Exception) -> PostResult:
+    # urllib raises URLError only while connecting and sending; a timeout or a dropped
+    # connection while waiting for the answer comes as the bare OSError.
+    fate = Fate.NOT_DONE if isinstance(exc, URLError) else Fate.UNKNOWN
+    return PostResult(ok=False, error="request_failed", fate=fate)
+
+
+def _retry_after(headers: Any) -> float | None:
+    if not isinstance(headers, dict):
+        return None
+    for name, value in headers.items():
+        if str(name).lower() == "retry-after":
+            raw = value[0] if isinstance(value, list | tuple) and value else value
+            try:
+                return max(0.0, float(str(raw)))
+            except ValueError:
+                return None
+    return None

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 import redis
 
@@ -30,8 +30,12 @@ from bot.redis_state.health import SharedRedis
 from bot.redis_state.state import SharedState
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 SCHEMA_VERSION: Final = 1
+#: Seconds a SQLite write waits for another process's: writes are single short transactions
+#: (milliseconds), so this only runs out when the disk itself stalls.
+SQLITE_BUSY: Final = 15.0
 #: Most recent lookups kept per person (the Home tab shows the latest ten).
 RECENT_PER_PERSON: Final = 10
 
@@ -96,6 +100,43 @@ class Watch:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingNotice:
+    """A watch notice claimed but not yet wholly told: the Slack calls still to make.
+
+    Kept apart from its watch, so a watch that ends (a final status, or it expires) still
+    tells what it found. `steps` are plain JSON objects, rendered when the change was found
+    (bot.watch.notices says what they hold); each is removed once Slack has it.
+    """
+
+    #: The claim key: one per watch and change, so a change is queued once by any process.
+    key: str
+    watch_id: str
+    steps: list[dict[str, Any]]
+    created_at: float
+    next_attempt_at: float
+    give_up_at: float
+    attempts: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps({"v": SCHEMA_VERSION, **asdict(self)}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> PendingNotice | None:
+        data = _record(raw)
+        if data is None:
+            return None
+        try:
+            notice = cls(**data)
+        except TypeError:
+            _skipped("pending notice", raw)
+            return None
+        if not isinstance(notice.key, str) or not isinstance(notice.steps, list):
+            _skipped("pending notice", raw)
+            return None
+        return notice
+
+
+@dataclass(frozen=True, slots=True)
 class RecentLookup:
     flow_id: str
     #: e签宝's raw flow status when it was looked up ("" when the lookup failed).
@@ -156,6 +197,30 @@ class StateStore(Protocol):
         """True exactly once per key within `seconds`, whichever process asks first."""
         ...
 
+    def queue_notice(self, notice: PendingNotice, claim_seconds: float) -> bool:
+        """Claim `notice.key` (as claim_notice) and keep the notice until it is finished, in one
+        write: True for the one caller that queued it."""
+        ...
+
+    def due_notices(self, now: float, limit: int) -> list[PendingNotice]:
+        """Notices whose next attempt is due, each the oldest still pending for its watch (so a
+        watch's notices are told in order)."""
+        ...
+
+    def get_notice(self, key: str) -> PendingNotice | None: ...
+    def first_notice(self, watch_id: str) -> str | None:
+        """The key of the watch's oldest pending notice, the one to tell next."""
+        ...
+
+    def update_notice(self, notice: PendingNotice) -> bool:
+        """Rewrite a notice still pending; False once it is finished."""
+        ...
+
+    def finish_notice(self, key: str) -> None: ...
+    def drop_notices(self, watch_id: str) -> int:
+        """Forget a watch's pending notices (the person unwatched it); how many."""
+        ...
+
     def add_recent(self, user_id: str, lookup: RecentLookup) -> None: ...
     def recent(self, user_id: str) -> list[RecentLookup]: ...
     def clear_recent(self, user_id: str) -> None: ...
@@ -176,9 +241,12 @@ class SqliteStateStore:
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(
-                str(path), timeout=2.0, check_same_thread=False, isolation_level=None
+                str(path), timeout=SQLITE_BUSY, check_same_thread=False, isolation_level=None
             )
             self._db.execute("PRAGMA journal_mode=WAL")
+            # Under WAL, NORMAL still keeps every commit through a killed process (only a power
+            # cut can lose the last ones) and spares an fsync per write.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open the state file {path}: {exc}") from None
@@ -195,6 +263,11 @@ class SqliteStateStore:
             CREATE TABLE IF NOT EXISTS leases (
                 watch_id TEXT PRIMARY KEY, holder TEXT NOT NULL, until REAL NOT NULL);
             CREATE TABLE IF NOT EXISTS notices (key TEXT PRIMARY KEY, until REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS outbox (
+                key TEXT PRIMARY KEY, watch_id TEXT NOT NULL, created_at REAL NOT NULL,
+                next_attempt_at REAL NOT NULL, data TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS outbox_by_watch ON outbox (watch_id, created_at);
+            CREATE INDEX IF NOT EXISTS outbox_by_due ON outbox (next_attempt_at);
             CREATE TABLE IF NOT EXISTS recent (
                 user_id TEXT NOT NULL, flow_id TEXT NOT NULL, at REAL NOT NULL,
                 data TEXT NOT NULL, PRIMARY KEY (user_id, flow_id));
@@ -216,6 +289,22 @@ class SqliteStateStore:
         try:
             with self._lock:
                 return self._db.execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(str(exc)) from None
+
+    def _transaction(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Several statements as one short write: IMMEDIATE takes the write lock first (waiting
+        for it), so a read inside can never need an upgrade that fails as "locked"."""
+        try:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    done = work(self._db)
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+                return done
         except sqlite3.Error as exc:
             raise StoreUnavailable(str(exc)) from None
 
@@ -247,8 +336,11 @@ class SqliteStateStore:
         return found[0] if found else None
 
     def remove_watch(self, watch_id: str) -> bool:
-        self._run("DELETE FROM leases WHERE watch_id=?", (watch_id,))
-        return self._changed("DELETE FROM watches WHERE watch_id=?", (watch_id,)) > 0
+        def remove(db: sqlite3.Connection) -> bool:
+            db.execute("DELETE FROM leases WHERE watch_id=?", (watch_id,))
+            return db.execute("DELETE FROM watches WHERE watch_id=?", (watch_id,)).rowcount > 0
+
+        return self._transaction(remove)
 
     def watches_for_flow(self, flow_id: str) -> list[Watch]:
         return self._watches(self._run("SELECT data FROM watches WHERE flow_id=?", (flow_id,)))
@@ -285,22 +377,79 @@ class SqliteStateStore:
         return changed > 0
 
     def claim_notice(self, key: str, seconds: float) -> bool:
+        return self._transaction(lambda db: self._claim(db, key, seconds))
+
+    def _claim(self, db: sqlite3.Connection, key: str, seconds: float) -> bool:
         now = self._clock()
-        self._run("DELETE FROM notices WHERE until<?", (now,))
-        return (
-            self._changed("INSERT OR IGNORE INTO notices VALUES (?, ?)", (key, now + seconds)) > 0
+        db.execute("DELETE FROM notices WHERE until<?", (now,))
+        # A lapsed lease is no lease; the outbox's (one per notice) would pile up otherwise.
+        db.execute("DELETE FROM leases WHERE until<?", (now,))
+        claimed = db.execute("INSERT OR IGNORE INTO notices VALUES (?, ?)", (key, now + seconds))
+        return claimed.rowcount > 0
+
+    def queue_notice(self, notice: PendingNotice, claim_seconds: float) -> bool:
+        def queue(db: sqlite3.Connection) -> bool:
+            if not self._claim(db, notice.key, claim_seconds):
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?)",
+                (
+                    notice.key,
+                    notice.watch_id,
+                    notice.created_at,
+                    notice.next_attempt_at,
+                    notice.to_json(),
+                ),
+            )
+            return True
+
+        return self._transaction(queue)
+
+    def due_notices(self, now: float, limit: int) -> list[PendingNotice]:
+        rows = self._run(
+            "SELECT data FROM outbox AS o WHERE next_attempt_at<=? AND NOT EXISTS (SELECT 1 "
+            "FROM outbox AS p WHERE p.watch_id=o.watch_id AND (p.created_at<o.created_at OR "
+            "(p.created_at=o.created_at AND p.key<o.key))) ORDER BY next_attempt_at LIMIT ?",
+            (now, limit),
         )
+        return _notices(rows)
+
+    def get_notice(self, key: str) -> PendingNotice | None:
+        found = _notices(self._run("SELECT data FROM outbox WHERE key=?", (key,)))
+        return found[0] if found else None
+
+    def first_notice(self, watch_id: str) -> str | None:
+        rows = self._run(
+            "SELECT key FROM outbox WHERE watch_id=? ORDER BY created_at, key LIMIT 1", (watch_id,)
+        )
+        return str(rows[0][0]) if rows else None
+
+    def update_notice(self, notice: PendingNotice) -> bool:
+        changed = self._changed(
+            "UPDATE outbox SET next_attempt_at=?, data=? WHERE key=?",
+            (notice.next_attempt_at, notice.to_json(), notice.key),
+        )
+        return changed > 0
+
+    def finish_notice(self, key: str) -> None:
+        self._run("DELETE FROM outbox WHERE key=?", (key,))
+
+    def drop_notices(self, watch_id: str) -> int:
+        return self._changed("DELETE FROM outbox WHERE watch_id=?", (watch_id,))
 
     def add_recent(self, user_id: str, lookup: RecentLookup) -> None:
-        self._run(
-            "INSERT OR REPLACE INTO recent VALUES (?, ?, ?, ?)",
-            (user_id, lookup.flow_id, lookup.looked_up_at, lookup.to_json()),
-        )
-        self._run(
-            "DELETE FROM recent WHERE user_id=? AND flow_id NOT IN (SELECT flow_id FROM recent "
-            "WHERE user_id=? ORDER BY at DESC LIMIT ?)",
-            (user_id, user_id, RECENT_PER_PERSON),
-        )
+        def add(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR REPLACE INTO recent VALUES (?, ?, ?, ?)",
+                (user_id, lookup.flow_id, lookup.looked_up_at, lookup.to_json()),
+            )
+            db.execute(
+                "DELETE FROM recent WHERE user_id=? AND flow_id NOT IN (SELECT flow_id FROM "
+                "recent WHERE user_id=? ORDER BY at DESC LIMIT ?)",
+                (user_id, user_id, RECENT_PER_PERSON),
+            )
+
+        self._transaction(add)
 
     def recent(self, user_id: str) -> list[RecentLookup]:
         rows = self._run("SELECT data FROM recent WHERE user_id=? ORDER BY at DESC", (user_id,))
@@ -319,6 +468,10 @@ class SqliteStateStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _notices(rows: Iterable[Any]) -> list[PendingNotice]:
+    return [n for (data, *_) in rows if (n := PendingNotice.from_json(data)) is not None]
 
 
 def _language(value: object) -> Language | None:
@@ -446,6 +599,95 @@ class RedisStateStore:
     def claim_notice(self, key: str, seconds: float) -> bool:
         millis = max(1, int(seconds * 1000))
         return bool(self._do(lambda r: r.set(self._key("notice", key), "1", nx=True, px=millis)))
+
+    # The outbox: notices by key (a hash), when each is due (a sorted set), and each watch's
+    # pending ones in the order they were found (a sorted set per watch).
+    _QUEUE = """
+    if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+    redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+    redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+    redis.call('ZADD', KEYS[4], ARGV[5], ARGV[2])
+    return 1
+    """
+
+    def queue_notice(self, notice: PendingNotice, claim_seconds: float) -> bool:
+        script = self._shared.script(self._QUEUE)
+        keys = [
+            self._key("notice", notice.key),
+            self._key("outbox"),
+            self._key("outbox-due"),
+            self._key("outbox-of", notice.watch_id),
+        ]
+        args: list[str | float | int] = [
+            max(1, int(claim_seconds * 1000)),
+            notice.key,
+            notice.to_json(),
+            notice.next_attempt_at,
+            notice.created_at,
+        ]
+        return bool(self._do(lambda r: script(keys=keys, args=args, client=r)))
+
+    def _load_notices(self, keys: list[Any]) -> list[PendingNotice]:
+        if not keys:
+            return []
+        raws = self._do(lambda r: r.hmget(self._key("outbox"), keys))
+        return [n for raw in raws if raw is not None and (n := PendingNotice.from_json(raw))]
+
+    def due_notices(self, now: float, limit: int) -> list[PendingNotice]:
+        keys = self._do(lambda r: r.zrangebyscore(self._key("outbox-due"), "-inf", now, 0, limit))
+        due = self._load_notices(keys)
+        if not due:
+            return []
+
+        def firsts(r: redis.Redis) -> list[Any]:
+            pipe = r.pipeline(transaction=False)
+            for notice in due:
+                pipe.zrange(self._key("outbox-of", notice.watch_id), 0, 0)
+            return list(pipe.execute())
+
+        heads = [[_text(k) for k in head] for head in self._do(firsts)]
+        return [notice for notice, head in zip(due, heads, strict=True) if head == [notice.key]]
+
+    def get_notice(self, key: str) -> PendingNotice | None:
+        found = self._load_notices([key])
+        return found[0] if found else None
+
+    def first_notice(self, watch_id: str) -> str | None:
+        first = self._do(lambda r: r.zrange(self._key("outbox-of", watch_id), 0, 0))
+        return _text(first[0]) if first else None
+
+    _UPDATE_NOTICE = """
+    if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+    redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+    redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+    return 1
+    """
+
+    def update_notice(self, notice: PendingNotice) -> bool:
+        script = self._shared.script(self._UPDATE_NOTICE)
+        keys = [self._key("outbox"), self._key("outbox-due")]
+        args: list[str | float] = [notice.key, notice.to_json(), notice.next_attempt_at]
+        return bool(self._do(lambda r: script(keys=keys, args=args, client=r)))
+
+    def _forget(self, r: redis.Redis, notices: list[PendingNotice]) -> int:
+        if not notices:
+            return 0
+        pipe = r.pipeline(transaction=True)
+        for notice in notices:
+            pipe.hdel(self._key("outbox"), notice.key)
+            pipe.zrem(self._key("outbox-due"), notice.key)
+            pipe.zrem(self._key("outbox-of", notice.watch_id), notice.key)
+        return sum(int(done) for done in pipe.execute()[0::3])
+
+    def finish_notice(self, key: str) -> None:
+        notice = self.get_notice(key)
+        if notice is not None:
+            self._do(lambda r: self._forget(r, [notice]))
+
+    def drop_notices(self, watch_id: str) -> int:
+        keys = self._do(lambda r: r.zrange(self._key("outbox-of", watch_id), 0, -1))
+        notices = self._load_notices(keys)
+        return int(self._do(lambda r: self._forget(r, notices)))
 
     def add_recent(self, user_id: str, lookup: RecentLookup) -> None:
         key = self._key("recent", user_id)

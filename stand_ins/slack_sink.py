@@ -14,6 +14,11 @@ only for keys starting with `keep-` (the benchmark reads a card's buttons from o
 `post:D<user id>:None`. Every Web API call is also logged as (method, arrival time), for calls
 per minute (`api_calls`).
 
+Outages (`slack_down`): for a while, chat.postMessage and chat.update answer 503, or 429 with
+Retry-After, or hang: a hung call is recorded (Slack acted on it) but answered only after
+`hang_seconds`, later than a client waits, the ambiguous timeout after the send. The calls are
+logged either way (`api_calls`).
+
 Socket Mode: `apps.connections.open` answers with the URLs handed to `add_socket_urls` for the
 app-level token in its Authorization header, one per call, in order (each holds a single-use
 ticket of a Socket Mode server the caller runs, e.g. stand_ins.slack_playground's); a token it
@@ -28,7 +33,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qsl
 
 from stand_ins.http_server import LOOPBACK, LoopbackHTTPServer, QuietRequestHandler
@@ -41,6 +46,16 @@ BOT_ID = "B0BENCH"
 TEAM_ID = "T0BENCH"
 _FLOW_IN_HEADER = re.compile(r"\bFlow (\S+) ·")
 _ANSWERED = b"ok"
+OUTAGE_METHODS = frozenset({"chat.postMessage", "chat.update"})
+OutageMode = Literal["503", "429", "hang"]
+
+
+class Outage(NamedTuple):
+    mode: OutageMode
+    #: time.monotonic() when Slack is back.
+    until: float
+    retry_after: int
+    hang_seconds: float
 
 
 class Answer(NamedTuple):
@@ -92,6 +107,7 @@ class SlackSink:
         self._other_texts: Counter[str] = Counter()
         self._api_calls: list[tuple[str, float]] = []
         self._socket_urls: dict[str, deque[str]] = {}
+        self._outage: Outage | None = None
         self._server: _Server | None = None
 
     # --- life cycle -------------------------------------------------------------------------
@@ -145,6 +161,32 @@ class SlackSink:
             self._kept.clear()
             self._other_texts.clear()
             self._api_calls.clear()
+            self._outage = None
+
+    # --- outages ---------------------------------------------------------------------------
+
+    def slack_down(
+        self,
+        mode: OutageMode,
+        seconds: float,
+        *,
+        retry_after: int = 1,
+        hang_seconds: float = 15.0,
+    ) -> None:
+        """For `seconds` from now, answer chat.postMessage and chat.update as `mode` says."""
+        with self._lock:
+            self._outage = Outage(mode, time.monotonic() + seconds, retry_after, hang_seconds)
+
+    def slack_up(self) -> None:
+        with self._lock:
+            self._outage = None
+
+    def outage_for(self, method: str) -> Outage | None:
+        with self._lock:
+            outage = self._outage
+        if outage is None or method not in OUTAGE_METHODS or time.monotonic() >= outage.until:
+            return None
+        return outage
 
     # --- Socket Mode ------------------------------------------------------------------------
 
@@ -215,6 +257,10 @@ class _Handler(QuietRequestHandler):
     def _api(self, method: str, params: dict[str, Any], arrived: float) -> None:
         sink = self.server.sink
         sink.record_call(method, arrived)
+        outage = sink.outage_for(method)
+        if outage is not None and outage.mode != "hang":
+            self._refuse(outage)
+            return
         answer: dict[str, Any] = {"ok": True}
         if method == "auth.test":
             answer.update(
@@ -236,7 +282,25 @@ class _Handler(QuietRequestHandler):
         elif method == "conversations.open":
             user = str(params.get("users") or "").split(",")[0]
             answer.update(channel={"id": dm_channel(user)})
-        self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
+        if outage is not None:
+            time.sleep(outage.hang_seconds)  # acted on, answered after the client gave up
+        try:
+            self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
+        except OSError:
+            self.close_connection = True  # the client hung up meanwhile
+
+    def _refuse(self, outage: Outage) -> None:
+        if outage.mode == "429":
+            body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+            self.send_response(429)
+            self.send_header("Retry-After", str(outage.retry_after))
+        else:
+            body = json.dumps({"ok": False, "error": "service_unavailable"}).encode()
+            self.send_response(503)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _open_connection(self, arrived: float) -> None:
         """Socket Mode's apps.connections.open: the app-level token only in the header."""

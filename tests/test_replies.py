@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from bot.replies import response_url_guard
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
+
+from bot.replies import Fate, SlackReplies, response_url_guard
+from bot.slack_retries import slack_retry_handlers
+from stand_ins.slack_sink import SlackSink
+from tests.redis_server import free_port
 
 SLACK = response_url_guard("https://slack.com/api/")
 STAND_IN = response_url_guard("http://127.0.0.1:4567/api/")
@@ -72,3 +80,63 @@ def test_view_calls_report_refusals_and_failures_as_values() -> None:
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}/api/"
     unreachable = SlackReplies(WebClient(token="x", base_url=dead), allow_response_url=STAND_IN)
     assert unreachable.views_publish(VIEWER_USER_ID, {"type": "home"}).error == "request_failed"
+
+
+# --- what became of a Web API call, for callers that retry on their own -----------------------
+
+
+def _once(api_url: str, timeout: int = 5) -> SlackReplies:
+    client = WebClient(token="xoxb-test", base_url=api_url, retry_handlers=slack_retry_handlers())
+    return SlackReplies(client, allow_response_url=lambda _: False).without_retries(timeout)
+
+
+def _posts(sink: SlackSink) -> int:
+    return sum(1 for method, _ in sink.api_calls() if method == "chat.postMessage")
+
+
+def test_slack_saying_not_now_is_safe_to_send_again_and_is_sent_once(sink: SlackSink) -> None:
+    replies = _once(sink.api_url())
+    sink.slack_down("503", 30)
+    down = replies.post("C0SUPPORT", {"text": "hi"})
+    assert (down.ok, down.fate, down.retry_after) == (False, Fate.NOT_DONE, None)
+    sink.slack_down("429", 30, retry_after=7)
+    limited = replies.update("C0SUPPORT", "1.2", {"text": "hi"})
+    assert (limited.fate, limited.retry_after) == (Fate.NOT_DONE, 7.0)
+    assert _posts(sink) == 1  # no retries inside the call: the caller has its own
+    sink.slack_up()
+    assert replies.post("C0SUPPORT", {"text": "hi"}).ok
+
+
+def test_no_answer_after_sending_is_unknown_and_no_connection_is_not_done(
+    sink: SlackSink,
+) -> None:
+    sink.slack_down("hang", 30, hang_seconds=3)
+    hung = _once(sink.api_url(), timeout=1).post("C0SUPPORT", {"text": "hi"})
+    assert (hung.ok, hung.fate) == (False, Fate.UNKNOWN)
+    assert sink.answers()[-1].key == "post:C0SUPPORT:None"  # Slack had it all the same
+    closed = _once(f"http://127.0.0.1:{free_port()}/api/").post("C0SUPPORT", {"text": "hi"})
+    assert (closed.ok, closed.fate) == (False, Fate.NOT_DONE)
+
+
+def test_a_refusal_is_final() -> None:
+    class Refusing(WebClient):
+        def chat_postMessage(self, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
+            raise SlackApiError(
+                "refused",
+                SlackResponse(
+                    client=self,
+                    http_verb="POST",
+                    api_url="chat.postMessage",
+                    req_args={},
+                    data={"ok": False, "error": "channel_not_found"},
+                    headers={},
+                    status_code=200,
+                ),
+            )
+
+    refused = SlackReplies(Refusing(), allow_response_url=lambda _: False).post("C0", {"text": ""})
+    assert (refused.fate, refused.error, refused.not_allowed_here) == (
+        Fate.REFUSED,
+        "channel_not_found",
+        True,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from bot.redis_state.connection import redis_client
 from bot.redis_state.health import SharedRedis
 from bot.state_store import (
     RECENT_PER_PERSON,
+    PendingNotice,
     RecentLookup,
     RedisStateStore,
     SqliteStateStore,
@@ -117,6 +119,47 @@ def test_a_notice_is_claimed_exactly_once(store: StateStore) -> None:
     assert store.claim_notice("w1:ING->SUCCESS", 60)
     assert not store.claim_notice("w1:ING->SUCCESS", 60)
     assert store.claim_notice("w1:ING->FAIL", 60)
+
+
+def pending(key: str, watch_id: str, created_at: float, due: float) -> PendingNotice:
+    step = {"do": "post", "channel": "C0SUPPORT", "thread_ts": "1.2", "message": {"text": key}}
+    return PendingNotice(key, watch_id, [step], created_at, due, created_at + 3600)
+
+
+def test_a_notice_is_queued_once_and_kept_until_finished(store: StateStore) -> None:
+    first = pending("w1|a>b", "w1", 1000.0, 1000.0)
+    assert store.queue_notice(first, 60)
+    assert not store.queue_notice(pending("w1|a>b", "w1", 1001.0, 1001.0), 60)  # claimed
+    assert not store.claim_notice("w1|a>b", 60)
+    assert store.get_notice(first.key) == first
+    later = dataclasses.replace(first, steps=[], attempts=1, next_attempt_at=1010.0)
+    assert store.update_notice(later)
+    assert store.due_notices(1005.0, 10) == []
+    assert store.due_notices(1010.0, 10) == [later]
+    # Removing the watch (a final status) keeps its notice.
+    store.put_watch(watch())
+    store.remove_watch(watch().watch_id)
+    assert store.get_notice(first.key) == later
+    store.finish_notice(first.key)
+    assert store.get_notice(first.key) is None
+    assert not store.update_notice(later)  # never brought back
+    assert store.due_notices(1e12, 10) == []
+
+
+def test_a_watchs_notices_come_due_oldest_first(store: StateStore) -> None:
+    older = pending("w1|a>b", "w1", 1000.0, 1030.0)  # backing off
+    newer = pending("w1|b>c", "w1", 1005.0, 1005.0)
+    other = pending("w2|a>b", "w2", 1006.0, 1006.0)
+    for notice in (older, newer, other):
+        assert store.queue_notice(notice, 60)
+    assert store.due_notices(1010.0, 10) == [other]  # `newer` waits behind `older`
+    assert store.first_notice("w1") == older.key
+    assert [n.key for n in store.due_notices(1030.0, 10)] == [other.key, older.key]
+    store.finish_notice(older.key)
+    assert store.first_notice("w1") == newer.key
+    assert store.drop_notices("w1") == 1
+    assert store.first_notice("w1") is None
+    assert [n.key for n in store.due_notices(1e12, 10)] == [other.key]
 
 
 def test_recent_lookups_are_bounded_newest_first_and_clearable(store: StateStore) -> None:

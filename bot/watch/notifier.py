@@ -1,5 +1,10 @@
 """How a watch tells people: the posted card edited in place plus one reply in its thread, or a
-DM (with the fresh card) for a private card. Never broadcast to the channel."""
+DM (with the fresh card) for a private card. Never broadcast to the channel.
+
+A change's notice is rendered here as steps for the outbox (bot.watch.notices), which makes
+the calls through `send` and `open_dm`: tried once each, with a short timeout, since the outbox
+retries on its own schedule.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,18 @@ from bot.cards.outline import Watching
 from bot.cards.watch import render_watch_expired, render_watch_notice
 from bot.flow_cards import FlowCards, LookupOutcome
 from bot.flow_changes import Change
-from bot.replies import SlackReplies
+from bot.replies import Fate, PostResult, SlackReplies
 from bot.snapshot import FlowSnapshot
 from bot.state_store import Watch
+from bot.watch.notices import (
+    EDIT_CARD,
+    NOTICE_CALL_TIMEOUT,
+    POST_REPLY,
+    Step,
+    direct_message,
+    edit_card,
+    post_reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +35,12 @@ class SlackWatchNotifier:
     def __init__(self, cards: FlowCards, replies: SlackReplies) -> None:
         self._cards = cards
         self._replies = replies
+        self._once = replies.without_retries(NOTICE_CALL_TIMEOUT)
 
-    def moved(self, watch: Watch, snapshot: FlowSnapshot, found: list[Change], final: bool) -> None:
+    def compose(
+        self, watch: Watch, snapshot: FlowSnapshot, found: list[Change], final: bool
+    ) -> list[Step]:
+        """The Slack calls that tell this change, in order."""
         notice = render_watch_notice(
             watch.flow_id,
             found,
@@ -32,11 +50,26 @@ class SlackWatchNotifier:
         )
         card = self.card(watch, snapshot, watching=not final)
         if watch.private:
-            self._dm(watch, notice.followed_by(card))
-            return
+            return [direct_message(watch.user_id, notice.followed_by(card).to_message())]
         assert watch.card_channel is not None and watch.card_ts is not None  # noqa: S101
-        self._replies.update(watch.card_channel, watch.card_ts, card.to_message())
-        self._replies.post(watch.card_channel, notice.to_message(), thread_ts=watch.thread_ts)
+        return [
+            edit_card(watch.card_channel, watch.card_ts, card.to_message()),
+            post_reply(watch.card_channel, watch.thread_ts, notice.to_message()),
+        ]
+
+    def send(self, step: Step) -> PostResult:
+        channel, message = str(step.get("channel")), step.get("message")
+        if not isinstance(message, dict):
+            return PostResult(ok=False, error="no_message", fate=Fate.REFUSED)
+        if step.get("do") == EDIT_CARD:
+            return self._once.update(channel, str(step.get("ts")), message)
+        if step.get("do") == POST_REPLY:
+            thread_ts = step.get("thread_ts")
+            return self._once.post(channel, message, thread_ts=thread_ts and str(thread_ts))
+        return PostResult(ok=False, error="unknown_step", fate=Fate.REFUSED)
+
+    def open_dm(self, user_id: str) -> PostResult:
+        return self._once.open_dm(user_id)
 
     def expired(self, watch: Watch) -> None:
         note = render_watch_expired(

@@ -4,7 +4,8 @@ Every tick it takes the watches whose next look is due, leases each (so with sev
 on one Redis each watch is polled by one of them; a dead holder's lease runs out and another
 takes over), and runs the looks on a small pool of its own, so people's lookups never wait
 behind polls. Polls are paced to their own share of ESIGN_MAX_QPS: a poll that finds no room
-waits for the next tick.
+waits for the next tick. Each tick also hands the notices Slack has not taken yet, once due
+again, to threads of their own (bot.watch.notices: the lease and the back-off are there).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ TICK_SECONDS: Final = 1.0
 LEASE_SECONDS: Final = 60.0
 BATCH: Final = 50
 CALLBACK_THREADS: Final = 2
+NOTICE_THREADS: Final = 2
 
 
 class WatchPoller:
@@ -40,10 +42,12 @@ class WatchPoller:
         *,
         threads: int = 2,
         tick_seconds: float = TICK_SECONDS,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self._service = service
         self._pacer = pacer
         self._tick = tick_seconds
+        self._lease_seconds = lease_seconds
         self.holder = f"poller-{uuid.uuid4().hex[:12]}"
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="watch")
         # A callback's look is someone being told now: it never queues behind a pass of polls,
@@ -51,7 +55,12 @@ class WatchPoller:
         self._callbacks = ThreadPoolExecutor(
             max_workers=CALLBACK_THREADS, thread_name_prefix="watch-callback"
         )
+        # Slack calls, apart from e签宝's looks: a Slack that hangs never holds up the polls.
+        self._notices = ThreadPoolExecutor(
+            max_workers=NOTICE_THREADS, thread_name_prefix="watch-notice"
+        )
         self._in_flight: set[str] = set()
+        self._notices_in_flight: set[str] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="watch-poller", daemon=True)
@@ -66,6 +75,7 @@ class WatchPoller:
             self._thread.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._callbacks.shutdown(wait=False, cancel_futures=True)
+        self._notices.shutdown(wait=False, cancel_futures=True)
 
     def submit(self, job: object) -> None:
         """Run other watch work (a callback's looks) off the request thread, on threads of its
@@ -85,7 +95,7 @@ class WatchPoller:
             with self._lock:
                 if watch.watch_id in self._in_flight:
                     continue
-            if not self._service.lease(watch, self.holder, LEASE_SECONDS):
+            if not self._service.lease(watch, self.holder, self._lease_seconds):
                 continue  # another process polls this one
             try:
                 self._pacer.acquire(max(0.0, pass_ends - time.monotonic()))
@@ -97,12 +107,35 @@ class WatchPoller:
             started += 1
         return started
 
+    def retry_notices(self) -> int:
+        """Hand the notices due again to the notice threads; how many."""
+        handed = 0
+        for notice in self._service.due_notices(BATCH):
+            with self._lock:
+                if notice.key in self._notices_in_flight:
+                    continue
+                self._notices_in_flight.add(notice.key)
+            try:
+                self._notices.submit(self._deliver, notice.key)
+            except RuntimeError:
+                return handed  # shutting down
+            handed += 1
+        return handed
+
+    def _deliver(self, key: str) -> None:
+        try:
+            self._quietly(lambda: self._service.deliver_notice(key))
+        finally:
+            with self._lock:
+                self._notices_in_flight.discard(key)
+
     def _run(self) -> None:
         # A pass starts every tick. A pass that had work paced itself over its tick already,
         # so the next one follows at once; waiting a whole tick after it polled at half the
         # share.
         next_pass = time.monotonic() + self._tick
         while not self._stop.wait(max(0.0, next_pass - time.monotonic())):
+            self._quietly(self.retry_notices)
             self._quietly(self.tick)
             # Never a burst of passes to catch up after a slow one (a store that hung).
             next_pass = max(next_pass + self._tick, time.monotonic())

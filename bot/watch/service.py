@@ -3,7 +3,8 @@
 Each look at a watched flow goes through the same lookup as people's cards (cache, single
 flight, the e签宝 call budget, the circuit breaker). A look that fails is simply tried again
 later; only a real difference from what was seen last becomes a notice, and a notice is claimed
-in the state store first, so it is told exactly once whichever process (or callback) found it.
+and queued in the state store in one write, so it is told exactly once whichever process (or
+callback) found it, and kept until Slack has it (bot.watch.notices).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from bot.flow_changes import Change, changes, fingerprint, flow_state, is_final
 from bot.lookup import FlowLookup
 from bot.reply_target import ReplyTarget
 from bot.snapshot import FlowSnapshot
-from bot.state_store import StateStore, StoreUnavailable, Watch
+from bot.state_store import PendingNotice, StateStore, StoreUnavailable, Watch
+from bot.watch.notices import NoticeOutbox, NoticeSender, Step, deliver_quietly
 from bot.watch.schedule import poll_delay
 
 log = logging.getLogger(__name__)
@@ -42,10 +44,10 @@ class WatchLimits:
     first_poll_seconds: float = 30.0
 
 
-class WatchNotifier(Protocol):
-    def moved(
+class WatchNotifier(NoticeSender, Protocol):
+    def compose(
         self, watch: Watch, snapshot: FlowSnapshot, found: list[Change], final: bool
-    ) -> None: ...
+    ) -> list[Step]: ...
 
     def expired(self, watch: Watch) -> None: ...
 
@@ -130,6 +132,7 @@ class WatchService:
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
         self._next_store_warning = 0.0
+        self._outbox = NoticeOutbox(store, notifier, clock=clock, rng=self._rng)
 
     # --- people -------------------------------------------------------------------------
 
@@ -168,10 +171,16 @@ class WatchService:
             return None
 
     def stop(self, watch_id: str) -> Watch | None:
-        """The watch that was removed, or None when there was none (or the store is down)."""
+        """The watch that was removed, or None when there was none (or the store is down). A
+        notice still waiting for Slack goes too: the person asked to hear no more."""
+        return self._remove(watch_id, drop_notices=True)
+
+    def _remove(self, watch_id: str, *, drop_notices: bool) -> Watch | None:
         try:
             watch = self._store.get_watch(watch_id)
             if watch is not None and self._store.remove_watch(watch_id):
+                if drop_notices:
+                    self._store.drop_notices(watch_id)
                 return watch
         except StoreUnavailable as exc:
             self._store_trouble("could not stop a watch", exc)
@@ -211,6 +220,17 @@ class WatchService:
 
     def due(self, limit: int) -> list[Watch]:
         return self._safely(lambda: self._store.due_watches(self._clock(), limit))
+
+    def due_notices(self, limit: int) -> list[PendingNotice]:
+        """Notices Slack has not taken yet whose next attempt is due."""
+        try:
+            return self._outbox.due(limit)
+        except StoreUnavailable as exc:
+            self._store_trouble("could not read pending notices", exc)
+            return []
+
+    def deliver_notice(self, key: str) -> None:
+        deliver_quietly(self._outbox, key)
 
     def lease(self, watch: Watch, holder: str, seconds: float) -> bool:
         try:
@@ -255,10 +275,15 @@ class WatchService:
             new = flow_state(snapshot.outline)
             found = changes(watch.last_seen, new) if watch.last_seen else []
             final = is_final(new["status"])
+            queued = None
             if found:
                 key = f"{watch_id}|{fingerprint(watch.last_seen)}>{fingerprint(new)}"
-                if self._store.claim_notice(key, self.limits.max_hours * 3600 + 3600):
-                    self._notifier.moved(watch, snapshot, found, final)
+                steps = self._notifier.compose(watch, snapshot, found, final)
+                notice = self._outbox.new(key, watch_id, steps)
+                if self._store.queue_notice(notice, self.limits.max_hours * 3600 + 3600):
+                    queued = notice.key
+            # The watch moves on before the notice is sent: a process killed in between finds
+            # the notice queued (another process tells it), never the change to tell again.
             if final:
                 self._store.remove_watch(watch_id)
             elif found or not watch.last_seen:
@@ -271,11 +296,14 @@ class WatchService:
                 )
         except StoreUnavailable as exc:
             self._store_trouble("could not record a watched flow's state", exc)
+            return
+        if queued is not None:
+            self.deliver_notice(queued)
 
     # --- inside -------------------------------------------------------------------------
 
     def _expire(self, watch: Watch) -> None:
-        if self.stop(watch.watch_id) is not None:
+        if self._remove(watch.watch_id, drop_notices=False) is not None:
             self._notifier.expired(watch)
 
     def _reschedule(self, watch: Watch, step: int) -> None:

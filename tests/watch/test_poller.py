@@ -47,6 +47,9 @@ class DueService:
         with self.lock:
             self.checked += 1
 
+    def due_notices(self, limit: int) -> list[object]:
+        return []
+
 
 def test_one_tick_polls_at_the_shares_rate_not_just_its_burst() -> None:
     service = DueService()

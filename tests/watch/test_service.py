@@ -12,9 +12,11 @@ from bot.cards.watch import WatchRefusal
 from bot.esign.errors import EsignUnavailable
 from bot.esign.models import FlowOutline
 from bot.flow_changes import Change
+from bot.replies import Fate, PostResult
 from bot.reply_target import ReplyTarget
 from bot.snapshot import FlowSnapshot
 from bot.state_store import SqliteStateStore, Watch
+from bot.watch.notices import Step, post_reply
 from bot.watch.service import WatchLimits, WatchService, place_of
 
 FLOW = "803719636976683872"
@@ -53,12 +55,31 @@ class Lookup:
 
 
 class Notifier:
+    """Records the notices Slack took (`moves`); `slack` answers its calls, in order, then ok."""
+
     def __init__(self) -> None:
         self.moves: list[tuple[str, list[Change], bool]] = []
         self.expiries: list[str] = []
+        self.composed: dict[str, tuple[str, list[Change], bool]] = {}
+        self.slack: list[PostResult] = []
+        self.calls = 0
 
-    def moved(self, watch: Watch, snap: FlowSnapshot, found: list[Change], final: bool) -> None:
-        self.moves.append((watch.watch_id, found, final))
+    def compose(
+        self, watch: Watch, snap: FlowSnapshot, found: list[Change], final: bool
+    ) -> list[Step]:
+        token = f"notice-{len(self.composed)}"
+        self.composed[token] = (watch.watch_id, found, final)
+        return [post_reply("C0SUPPORT", watch.thread_ts, {"text": token})]
+
+    def send(self, step: Step) -> PostResult:
+        self.calls += 1
+        answer = self.slack.pop(0) if self.slack else PostResult(ok=True, ts="9.9")
+        if answer.ok:
+            self.moves.append(self.composed[step["message"]["text"]])
+        return answer
+
+    def open_dm(self, user_id: str) -> PostResult:
+        return PostResult(ok=True, channel=f"D{user_id}")
 
     def expired(self, watch: Watch) -> None:
         self.expiries.append(watch.watch_id)
@@ -66,13 +87,17 @@ class Notifier:
 
 @pytest.fixture
 def store(tmp_path: Path) -> SqliteStateStore:
-    return SqliteStateStore(tmp_path / "state.sqlite3")
+    # One clock for the store (leases, claims) and the services on it.
+    clock = [1000.0]
+    made = SqliteStateStore(tmp_path / "state.sqlite3", clock=lambda: clock[0])
+    made.clock = clock  # type: ignore[attr-defined]
+    return made
 
 
 def service(
     store: SqliteStateStore, lookup: Lookup, notifier: Notifier, **limits: Any
 ) -> WatchService:
-    clock = [1000.0]
+    clock: list[float] = store.clock  # type: ignore[attr-defined]
     made = WatchService(store, lookup, notifier, WatchLimits(**limits), clock=lambda: clock[0])  # type: ignore[arg-type]
     made.clock = clock  # type: ignore[attr-defined]
     return made
@@ -165,3 +190,113 @@ def test_a_watch_expires_with_a_note(store: SqliteStateStore) -> None:
     svc.check(watch)
     assert notifier.expiries == [watch.watch_id]
     assert store.get_watch(watch.watch_id) is None
+
+
+# --- Slack down while a notice is due ----------------------------------------------------------
+
+SLACK_DOWN = PostResult(ok=False, error="service_unavailable", fate=Fate.NOT_DONE)
+
+
+def _retry_due(svc: WatchService) -> int:
+    """What the poller does each tick: one attempt at each notice due again."""
+    due = svc.due_notices(50)
+    for notice in due:
+        svc.deliver_notice(notice.key)
+    return len(due)
+
+
+def test_a_notice_slack_failed_is_kept_and_told_once_slack_is_back(
+    store: SqliteStateStore,
+) -> None:
+    lookup, notifier = Lookup(), Notifier()
+    svc = service(store, lookup, notifier)
+    watch = start(svc)
+    notifier.slack = [SLACK_DOWN, SLACK_DOWN]
+    final = snapshot("SUCCESS", "SUCCESS")
+    svc.observe(watch.watch_id, final)
+    assert notifier.moves == [] and notifier.calls == 1
+    # The final status ended the watch; its notice stays.
+    assert store.get_watch(watch.watch_id) is None
+    # Within the back-off nothing is tried again, however often the poller looks.
+    assert _retry_due(svc) == 0
+    svc.clock[0] += 4.9  # type: ignore[attr-defined]
+    assert _retry_due(svc) == 0 and notifier.calls == 1
+    svc.clock[0] += 1.2  # type: ignore[attr-defined]
+    assert _retry_due(svc) == 1 and notifier.calls == 2  # Slack still down
+    svc.clock[0] += 9.0  # type: ignore[attr-defined]
+    assert _retry_due(svc) == 0  # the wait doubled
+    svc.clock[0] += 3.1  # type: ignore[attr-defined]
+    assert _retry_due(svc) == 1
+    assert [(found[0].new, last) for _, found, last in notifier.moves] == [("SUCCESS", True)]
+    svc.clock[0] += 600  # type: ignore[attr-defined]
+    assert _retry_due(svc) == 0 and len(notifier.moves) == 1
+
+
+def test_slacks_retry_after_is_honoured(store: SqliteStateStore) -> None:
+    lookup, notifier = Lookup(), Notifier()
+    svc = service(store, lookup, notifier)
+    watch = start(svc)
+    notifier.slack = [
+        PostResult(ok=False, error="ratelimited", fate=Fate.NOT_DONE, retry_after=30.0)
+    ]
+    svc.observe(watch.watch_id, snapshot("ING", "SUCCESS"))
+    svc.clock[0] += 29.0  # type: ignore[attr-defined]
+    assert _retry_due(svc) == 0
+    svc.clock[0] += 1.5  # type: ignore[attr-defined]
+    assert _retry_due(svc) == 1 and len(notifier.moves) == 1
+
+
+def test_a_post_that_may_have_reached_slack_is_not_sent_again(
+    store: SqliteStateStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    lookup, notifier = Lookup(), Notifier()
+    svc = service(store, lookup, notifier)
+    watch = start(svc)
+    notifier.slack = [PostResult(ok=False, error="request_failed", fate=Fate.UNKNOWN)]
+    svc.observe(watch.watch_id, snapshot("ING", "SUCCESS"))
+    svc.clock[0] += 3600  # type: ignore[attr-defined]
+    assert _retry_due(svc) == 0 and notifier.calls == 1
+    assert "not sent again" in caplog.text
+
+
+def test_a_notice_is_given_up_after_an_hour_with_a_warning(
+    store: SqliteStateStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    lookup, notifier = Lookup(), Notifier()
+    svc = service(store, lookup, notifier)
+    watch = start(svc)
+    notifier.slack = [SLACK_DOWN] * 100
+    svc.observe(watch.watch_id, snapshot("ING", "SUCCESS"))
+    for _ in range(100):
+        svc.clock[0] += 60  # type: ignore[attr-defined]
+        _retry_due(svc)
+    assert notifier.moves == [] and notifier.calls < 30  # backed off to minutes apart
+    assert store.due_notices(1e12, 10) == []
+    assert "gave up on a watch notice" in caplog.text
+
+
+def test_a_second_change_waits_behind_the_first_one_of_its_watch(
+    store: SqliteStateStore,
+) -> None:
+    lookup, notifier = Lookup(), Notifier()
+    svc = service(store, lookup, notifier)
+    watch = start(svc)
+    notifier.slack = [SLACK_DOWN]
+    svc.observe(watch.watch_id, snapshot("ING", "SUCCESS"))
+    svc.observe(watch.watch_id, snapshot("FAIL", "SUCCESS"))  # not tried before the first
+    assert notifier.calls == 1
+    svc.clock[0] += 10  # type: ignore[attr-defined]
+    _retry_due(svc)
+    _retry_due(svc)
+    assert [found[0].new for _, found, _ in notifier.moves] == ["SUCCESS", "FAIL"]
+
+
+def test_unwatching_drops_a_notice_still_waiting(store: SqliteStateStore) -> None:
+    lookup, notifier = Lookup(), Notifier()
+    svc = service(store, lookup, notifier)
+    watch = start(svc)
+    notifier.slack = [SLACK_DOWN]
+    svc.observe(watch.watch_id, snapshot("ING", "SUCCESS"))
+    assert svc.stop(watch.watch_id) is not None
+    svc.clock[0] += 60  # type: ignore[attr-defined]
+    assert _retry_due(svc) == 0 and notifier.moves == []
