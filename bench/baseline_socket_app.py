@@ -1,7 +1,7 @@
 """The floor for any Bolt bot in Socket Mode: ack the slash command, respond() a fixed text.
 
 The Socket Mode twin of bench/baseline_app.py, run the way the Procfile's `worker:` line runs
-the bot (`python -m bot.cli socket`): Bolt's SocketModeHandler with its defaults, that is
+the bot (`python -m bot.app.cli socket`): Bolt's SocketModeHandler with its defaults, that is
 slack_sdk's builtin Socket Mode client, connected with the app-level token:
 
     python -m bench.baseline_socket_app

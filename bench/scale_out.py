@@ -1,7 +1,7 @@
 """Scenario 7, scale-out: the bot on Redis with 2 granian workers against the bare Bolt app with
 2 workers, warm and cold; one e签宝 call per flow across the workers; then Redis killed.
 
-Both subjects run with `WEB_CONCURRENCY=2` and the same `REDIS_URL` (bot.web_server only
+Both subjects run with `WEB_CONCURRENCY=2` and the same `REDIS_URL` (bot.app.web.server only
 runs several workers when they can share state; the bare app never talks to Redis). A real
 `redis-server` is started on a free loopback port for the scenario and killed in its course.
 Redis traffic is read from `INFO commandstats` around each of the bot's rounds, divided by the

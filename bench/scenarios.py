@@ -25,8 +25,8 @@ from bench.hosts import StandIns
 from bench.loadgen import Client, Job, Outcome, Requests, Signer, drive
 from bench.servers import ROOT, Subject, procfile_command, start_subject, subject_env
 from bench.stats import Result, span, summarize
-from bot.settings import Settings
-from bot.slack_ids import ACTION_RECHECK
+from bot.app.settings import Settings
+from bot.slack.ids import ACTION_RECHECK
 from stand_ins.slack_sink import Answer
 
 #: The catalogue flow every benchmark flow is a copy of: the e签宝 docs' example, with sub-flows
@@ -93,7 +93,7 @@ QUICK = Sizes(
 
 @dataclass(frozen=True, slots=True)
 class BotSettings:
-    """The bot's defaults that the scenarios and targets depend on (from bot.settings)."""
+    """The bot's defaults that the scenarios and targets depend on (from bot.app.settings)."""
 
     cache_ttl: float
     max_qps: float

@@ -3,7 +3,7 @@
 Both run under granian, the Procfile's HTTP server, with the same environment; the bare app
 is served as a Bolt app needs: its acks wait in their threads (Bolt's 10 ms poll for the ack),
 so it gets the thread count a gunicorn gthread worker had (32), where the bot's listeners never
-wait and one thread serves it best (bot/web_server.py). PORT=0 lets the OS choose the port,
+wait and one thread serves it best (bot/app/web/server.py). PORT=0 lets the OS choose the port,
 which is then read from /proc (the listening socket of the master or a worker), so there is no
 pick-then-bind race.
 """

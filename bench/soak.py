@@ -55,7 +55,7 @@ from bench.soak_figures import (
 )
 from bench.stats import Result, ms, percentile, summarize
 from bench.watch import MOVED_TO, NOTICE_KEY_PREFIX, WATCH_TEMPLATE
-from bot.slack_ids import ACTION_RECHECK, SHORTCUT_LOOKUP_IN_MESSAGE
+from bot.slack.ids import ACTION_RECHECK, SHORTCUT_LOOKUP_IN_MESSAGE
 from stand_ins.slack_playground.slack_requests import interaction_body, message_action_payload
 from stand_ins.slack_playground.workspace import Channel, Message, User
 from stand_ins.slack_sink import Answer

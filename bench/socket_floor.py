@@ -1,7 +1,7 @@
 """Scenario 9s, the floor over Socket Mode: the Procfile's `worker:` against a bare Bolt app.
 
 The same rounds and targets as scenario 9 (bench/floor.py), with Slack's Socket Mode in place of
-signed HTTP: the bot runs as the Procfile's `worker:` line starts it (`python -m bot.cli
+signed HTTP: the bot runs as the Procfile's `worker:` line starts it (`python -m bot.app.cli
 socket`), the baseline is bench/baseline_socket_app.py (Bolt's SocketModeHandler, the same
 builtin Socket Mode client with the same defaults), both with the bench's settings plus an
 app-level token of their own and, as a Socket Mode worker in production, no signing secret.
@@ -21,7 +21,7 @@ The bare app's ack tail holds a cluster at 40-55 ms that is the Socket Mode clie
 app's: slack_sdk's builtin client leaves Nagle's algorithm on (it sets TCP_NODELAY only behind
 a proxy), so with several acks in flight one can wait for the peer's delayed ACK of the
 previous one (up to 40 ms on Linux). Measured as it is, since it runs that client as shipped;
-the bot's link sets TCP_NODELAY (bot/socket_mode_connection.py).
+the bot's link sets TCP_NODELAY (bot/app/socket_mode/connection.py).
 
 This sender costs about 0.6 ms of CPU per envelope in the bench process, twice what the bot
 spends answering one: at the bot's rates (2,000-3,000 a second) it needs more than one of the
@@ -184,8 +184,8 @@ def start_socket_subject(
 
 def baseline_socket_command(worker_argv: Sequence[str]) -> list[str]:
     """The baseline under the interpreter the Procfile's `worker:` line uses."""
-    if list(worker_argv[1:3]) != ["-m", "bot.cli"]:
-        raise LookupError(f"the Procfile's worker: line no longer runs bot.cli: {worker_argv}")
+    if list(worker_argv[1:3]) != ["-m", "bot.app.cli"]:
+        raise LookupError(f"the Procfile's worker: line no longer runs bot.app.cli: {worker_argv}")
     return [worker_argv[0], "-m", BASELINE_MODULE]
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from bench.scenarios import Bench
 from bench.servers import Subject
 from bench.stats import Result, summarize
-from bot.asgi import BODY_SECONDS
+from bot.app.web.asgi import BODY_SECONDS
 
 STALLED_COUNTS = (5, 50, 200)
 CONCURRENCY = 8

@@ -11,16 +11,17 @@ from collections.abc import Callable
 
 from slack_bolt import App, BoltContext, BoltResponse
 
-from bot.access import AccessPolicy
-from bot.audit import Requester, record_access_denied
 from bot.cards import refusal_words, render_refusal
-from bot.reply_target import ReplyTarget
-from bot.services import Services
-from bot.slack_ids import BLOCK_FLOW_IDS
-from bot.workflow_step import Fail
+from bot.delivery.audit import record_access_denied
+from bot.delivery.doors import Doors
+from bot.delivery.workflow_step import Fail
+from bot.slack.access import AccessPolicy
+from bot.slack.ids import BLOCK_FLOW_IDS
+from bot.slack.reply_target import ReplyTarget
+from bot.slack.requester import Requester
 
 
-def register(app: App, services: Services, policy: AccessPolicy) -> None:
+def register(app: App, doors: Doors, policy: AccessPolicy) -> None:
     if not policy.restricted:
         return
 
@@ -31,7 +32,7 @@ def register(app: App, services: Services, policy: AccessPolicy) -> None:
         # Bolt sets `fail` only for a workflow step's execution.
         fail = context.get("fail") if context.get("step_request") is not None else None
         return check_access(
-            context["requester"], context["reply_to"], next, services, policy, fail_step=fail
+            context["requester"], context["reply_to"], next, doors, policy, fail_step=fail
         )
 
 
@@ -39,7 +40,7 @@ def check_access(
     requester: Requester,
     reply_to: ReplyTarget,
     next: Callable[[], BoltResponse],
-    services: Services,
+    doors: Doors,
     policy: AccessPolicy,
     *,
     fail_step: Fail | None = None,
@@ -61,10 +62,10 @@ def check_access(
             headers={"content-type": "application/json; charset=utf-8"},
         )
     if fail_step is not None:
-        services.step.refuse(fail_step, refusal_words(refusal))
+        doors.step.refuse(fail_step, refusal_words(refusal))
     elif reply_to.response_url is not None:
-        services.delivery.tell(reply_to, note)
+        doors.delivery.tell(reply_to, note)
     elif reply_to.trigger_id is not None:
-        services.delivery.open_note(reply_to.trigger_id, note)
+        doors.delivery.open_note(reply_to.trigger_id, note)
     # Else (App Home opened): nowhere to say it; the audit line records the refusal.
     return BoltResponse(status=200, body="")

@@ -7,45 +7,45 @@ import re
 
 from slack_bolt import Ack, App
 
-from bot.audit import Requester
-from bot.button_value import ButtonValue
 from bot.cards import Notice, PublicAnswer, render_bad_button, render_notice
-from bot.reply_target import ReplyTarget
-from bot.services import Services
-from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
+from bot.delivery.doors import Doors
+from bot.slack.button_value import ButtonValue
+from bot.slack.ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
+from bot.slack.reply_target import ReplyTarget
+from bot.slack.requester import Requester
 from handlers.context import Click
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, doors: Doors) -> None:
     @app.action(ACTION_RECHECK)
     def on_recheck(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
-        handle_recheck(ack, services, requester, reply_to, click)
+        handle_recheck(ack, doors, requester, reply_to, click)
 
     @app.action(ACTION_SHARE)
     def on_share(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
-        handle_share(ack, services, requester, reply_to, click)
+        handle_share(ack, doors, requester, reply_to, click)
 
     @app.action(ACTION_WATCH)
     def on_watch(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
-        handle_watch(ack, services, requester, reply_to, click)
+        handle_watch(ack, doors, requester, reply_to, click)
 
     @app.action(ACTION_UNWATCH)
     def on_unwatch(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
-        handle_unwatch(ack, services, requester, reply_to, click)
+        handle_unwatch(ack, doors, requester, reply_to, click)
 
     # Registered last, so it only sees actions no listener above claimed: buttons from an older
     # version of the bot, or a crafted payload. The person still gets an answer.
     @app.action(re.compile(".*"))
     def on_unknown_action(ack: Ack, reply_to: ReplyTarget) -> None:
-        handle_unknown_action(ack, services, reply_to)
+        handle_unknown_action(ack, doors, reply_to)
 
 
 def handle_recheck(
-    ack: Ack, services: Services, requester: Requester, reply_to: ReplyTarget, click: Click
+    ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
 ) -> None:
-    value = _acked_value(ack, services, reply_to, click)
+    value = _acked_value(ack, doors, reply_to, click)
     if value is not None:
-        services.delivery.recheck(
+        doors.delivery.recheck(
             value.flow_id,
             requester=requester,
             reply_to=reply_to,
@@ -54,51 +54,49 @@ def handle_recheck(
 
 
 def handle_share(
-    ack: Ack, services: Services, requester: Requester, reply_to: ReplyTarget, click: Click
+    ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
 ) -> None:
-    value = _acked_value(ack, services, reply_to, click)
+    value = _acked_value(ack, doors, reply_to, click)
     if value is not None:
-        services.delivery.public_cards(
+        doors.delivery.public_cards(
             [value.flow_id], requester=requester, reply_to=reply_to, answer=PublicAnswer.SHARE
         )
 
 
 def handle_watch(
-    ack: Ack, services: Services, requester: Requester, reply_to: ReplyTarget, click: Click
+    ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
 ) -> None:
-    value = _acked_value(ack, services, reply_to, click)
+    value = _acked_value(ack, doors, reply_to, click)
     if value is not None:
-        services.delivery.watch(
+        doors.delivery.watch(
             value.flow_id, requester=requester, reply_to=reply_to, requested_by=value.requested_by
         )
 
 
 def handle_unwatch(
-    ack: Ack, services: Services, requester: Requester, reply_to: ReplyTarget, click: Click
+    ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
 ) -> None:
-    value = _acked_value(ack, services, reply_to, click)
+    value = _acked_value(ack, doors, reply_to, click)
     if value is None:
         return
     if reply_to.view is not None and reply_to.view.kind == "home":
         # The Home tab lists watches away from their cards: found by person, flow and thread.
-        services.home.unwatch(value.flow_id, requester, value.thread_ts)
+        doors.home.unwatch(value.flow_id, requester, value.thread_ts)
         return
-    services.delivery.unwatch(
+    doors.delivery.unwatch(
         value.flow_id, requester=requester, reply_to=reply_to, requested_by=value.requested_by
     )
 
 
-def handle_unknown_action(ack: Ack, services: Services, reply_to: ReplyTarget) -> None:
+def handle_unknown_action(ack: Ack, doors: Doors, reply_to: ReplyTarget) -> None:
     ack()
-    services.delivery.tell(reply_to, render_notice(Notice.UNSUPPORTED_BUTTON))
+    doors.delivery.tell(reply_to, render_notice(Notice.UNSUPPORTED_BUTTON))
 
 
-def _acked_value(
-    ack: Ack, services: Services, reply_to: ReplyTarget, click: Click
-) -> ButtonValue | None:
+def _acked_value(ack: Ack, doors: Doors, reply_to: ReplyTarget, click: Click) -> ButtonValue | None:
     """Ack, then the button's value; a value we did not make gets a note instead."""
     ack()
     if isinstance(click, ButtonValue):
         return click
-    services.delivery.tell(reply_to, render_bad_button(click))
+    doors.delivery.tell(reply_to, render_bad_button(click))
     return None

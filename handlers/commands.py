@@ -4,39 +4,39 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from bot.audit import Requester
 from bot.cards import Card, Notice, render_help, render_notice, render_request_problems
-from bot.flow_requests import parse_command_text
-from bot.reply_target import ReplyTarget
-from bot.services import Services
-from bot.slack_ids import COMMAND
+from bot.delivery.doors import Doors
+from bot.flows.ids import parse_command_text
+from bot.slack.ids import COMMAND
+from bot.slack.reply_target import ReplyTarget
+from bot.slack.requester import Requester
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, doors: Doors) -> None:
     @app.command(COMMAND)
     def on_command(
         ack: Ack, requester: Requester, reply_to: ReplyTarget, request_text: str | None
     ) -> None:
-        handle_command(ack, services, requester, reply_to, request_text)
+        handle_command(ack, doors, requester, reply_to, request_text)
 
 
 def handle_command(
     ack: Ack,
-    services: Services,
+    doors: Doors,
     requester: Requester,
     reply_to: ReplyTarget,
     request_text: str | None,
 ) -> None:
-    request = parse_command_text(request_text, cap=services.max_ids)
+    request = parse_command_text(request_text, cap=doors.max_ids)
     if request.wants_help:
         ack(**render_help(COMMAND).to_message())
         return
     if request.verb == "watching":
         ack()
-        services.delivery.list_watches(requester=requester, reply_to=reply_to)
+        doors.delivery.list_watches(requester=requester, reply_to=reply_to)
         return
     problems = render_request_problems(
-        request.rejected, over_cap=request.over_cap, cap=services.max_ids
+        request.rejected, over_cap=request.over_cap, cap=doors.max_ids
     )
     if not request.flow_ids:
         ack(**(problems or render_notice(Notice.NO_FLOW_ID_GIVEN)).to_message())
@@ -47,7 +47,7 @@ def handle_command(
     if request.verb is None:
         # A cached flow's card rides on the ack, so it lands with it; problems take its place
         # there (the response_url takes only five posts).
-        now = services.delivery.private_cards(
+        now = doors.delivery.private_cards(
             request.flow_ids,
             requester=requester,
             reply_to=reply_to,
@@ -58,11 +58,9 @@ def handle_command(
     _ack_with(ack, problems)
     if request.verb == "watch":
         for flow_id in request.flow_ids:
-            services.delivery.watch(
-                flow_id, requester=requester, reply_to=reply_to, requested_by=None
-            )
+            doors.delivery.watch(flow_id, requester=requester, reply_to=reply_to, requested_by=None)
     else:
-        services.delivery.unwatch_flows(request.flow_ids, requester=requester, reply_to=reply_to)
+        doors.delivery.unwatch_flows(request.flow_ids, requester=requester, reply_to=reply_to)
 
 
 def _ack_with(ack: Ack, card: Card | None) -> None:

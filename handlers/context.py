@@ -24,17 +24,17 @@ from typing import Any
 from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
-from bot.audit import Requester
-from bot.button_value import ButtonValue, ButtonValueError
+from bot.delivery.workflow_step import StepRequest
 from bot.esign.errors import InvalidFlowId
 from bot.esign.flow_id import validate_flow_id
-from bot.reply_target import ReplyTarget, ViewRef
-from bot.slack_ids import (
+from bot.slack.button_value import ButtonValue, ButtonValueError
+from bot.slack.ids import (
     ACTION_FLOW_IDS,
     BLOCK_FLOW_IDS,
     STEP_INPUT_FLOW_ID,
 )
-from bot.workflow_step import StepRequest
+from bot.slack.reply_target import ReplyTarget, ViewRef
+from bot.slack.requester import Requester
 from handlers.payload import field, in_direct_message, text_field
 
 #: A button press: the value our card put in the button, or why it is not one of ours.

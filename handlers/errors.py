@@ -14,23 +14,23 @@ import secrets
 from slack_bolt import App, BoltContext, BoltResponse
 
 from bot.cards import render_incident
-from bot.reply_target import ReplyTarget
-from bot.services import Services
+from bot.delivery.doors import Doors
+from bot.slack.reply_target import ReplyTarget
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, doors: Doors) -> None:
     @app.error
     def on_error(error: Exception, context: BoltContext) -> BoltResponse:
-        return handle_error(error, context.get("reply_to"), services)
+        return handle_error(error, context.get("reply_to"), doors)
 
 
 def new_incident_id() -> str:
     return secrets.token_hex(4)
 
 
-def handle_error(error: Exception, reply_to: object, services: Services) -> BoltResponse:
+def handle_error(error: Exception, reply_to: object, doors: Doors) -> BoltResponse:
     incident = new_incident_id()
     log.error(
         "a Slack request failed in the bot",
@@ -43,5 +43,5 @@ def handle_error(error: Exception, reply_to: object, services: Services) -> Bolt
     if reply_to.ack_is_shown:
         return BoltResponse(status=200, body=note.to_message())
     if reply_to.response_url is not None:
-        services.delivery.tell(reply_to, note)
+        doors.delivery.tell(reply_to, note)
     return BoltResponse(status=200, body="")

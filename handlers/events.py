@@ -8,22 +8,22 @@ from collections.abc import Callable
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
-from bot.services import Services
+from bot.delivery.doors import Doors
 from handlers.context import SlackEvent
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, services: Services) -> None:
-    app.use(OncePerEvent(services))
+def register(app: App, doors: Doors) -> None:
+    app.use(OncePerEvent(doors))
 
 
 class OncePerEvent(Middleware):
     """A class rather than a decorated function: it runs on every request, and Bolt calls a
     class without building kwargs for it."""
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, doors: Doors) -> None:
+        self._services = doors
 
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
@@ -32,9 +32,9 @@ class OncePerEvent(Middleware):
 
 
 def handle_event_once(
-    slack_event: SlackEvent | None, next: Callable[[], BoltResponse], services: Services
+    slack_event: SlackEvent | None, next: Callable[[], BoltResponse], doors: Doors
 ) -> BoltResponse | None:
-    if slack_event is None or services.events.first_delivery(slack_event.event_id):
+    if slack_event is None or doors.events.first_delivery(slack_event.event_id):
         return next()
     log.info(
         "dropped an event delivered again",

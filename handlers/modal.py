@@ -11,55 +11,53 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from bot.audit import Requester
 from bot.cards.modal import modal_input_error, modal_missing_ids, render_modal_waiting
-from bot.flow_requests import parse_command_text
-from bot.reply_target import ReplyTarget
-from bot.services import Services
-from bot.slack_ids import BLOCK_FLOW_IDS, SHORTCUT_CHECK_FLOW, VIEW_CHECK_FLOW
+from bot.delivery.doors import Doors
+from bot.flows.ids import parse_command_text
+from bot.slack.ids import BLOCK_FLOW_IDS, SHORTCUT_CHECK_FLOW, VIEW_CHECK_FLOW
+from bot.slack.reply_target import ReplyTarget
+from bot.slack.requester import Requester
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, doors: Doors) -> None:
     @app.shortcut(SHORTCUT_CHECK_FLOW)
     def on_global_shortcut(ack: Ack, requester: Requester, reply_to: ReplyTarget) -> None:
-        handle_global_shortcut(ack, services, requester, reply_to)
+        handle_global_shortcut(ack, doors, requester, reply_to)
 
     @app.view(VIEW_CHECK_FLOW)
     def on_modal_submission(
         ack: Ack, requester: Requester, reply_to: ReplyTarget, request_text: str | None
     ) -> None:
-        handle_modal_submission(ack, services, requester, reply_to, request_text)
+        handle_modal_submission(ack, doors, requester, reply_to, request_text)
 
 
 def handle_global_shortcut(
-    ack: Ack, services: Services, requester: Requester, reply_to: ReplyTarget
+    ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget
 ) -> None:
     ack()
-    services.delivery.open_modal(reply_to.trigger_id, user_id=requester.user_id)
+    doors.delivery.open_modal(reply_to.trigger_id, user_id=requester.user_id)
 
 
 def handle_modal_submission(
     ack: Ack,
-    services: Services,
+    doors: Doors,
     requester: Requester,
     reply_to: ReplyTarget,
     request_text: str | None,
 ) -> None:
-    language = services.home.language(requester.user_id)
-    request = parse_command_text(request_text, cap=services.max_ids)
+    language = doors.home.language(requester.user_id)
+    request = parse_command_text(request_text, cap=doors.max_ids)
     problem = modal_input_error(
-        request.rejected, over_cap=request.over_cap, cap=services.max_ids, language=language
+        request.rejected, over_cap=request.over_cap, cap=doors.max_ids, language=language
     )
     if problem is None and not request.flow_ids:
         problem = modal_missing_ids(language)
     if problem is not None:
         ack(response_action="errors", errors={BLOCK_FLOW_IDS: problem})
         return
-    cached = services.delivery.cached_modal(
-        request.flow_ids, requester=requester, reply_to=reply_to
-    )
+    cached = doors.delivery.cached_modal(request.flow_ids, requester=requester, reply_to=reply_to)
     if cached is not None:
         ack(response_action="update", view=cached)
         return
     ack(response_action="update", view=render_modal_waiting(request.flow_ids, language))
-    services.delivery.modal_cards(request.flow_ids, requester=requester, reply_to=reply_to)
+    doors.delivery.modal_cards(request.flow_ids, requester=requester, reply_to=reply_to)

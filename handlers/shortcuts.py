@@ -9,39 +9,39 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from bot.audit import Requester
 from bot.cards import Notice, PublicAnswer, render_notice, render_request_problems
-from bot.flow_requests import find_flow_ids
-from bot.reply_target import ReplyTarget
-from bot.services import Services
-from bot.slack_ids import SHORTCUT_LOOKUP_IN_MESSAGE
+from bot.delivery.doors import Doors
+from bot.flows.ids import find_flow_ids
+from bot.slack.ids import SHORTCUT_LOOKUP_IN_MESSAGE
+from bot.slack.reply_target import ReplyTarget
+from bot.slack.requester import Requester
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, doors: Doors) -> None:
     @app.shortcut(SHORTCUT_LOOKUP_IN_MESSAGE)
     def on_message_shortcut(
         ack: Ack, requester: Requester, reply_to: ReplyTarget, request_text: str | None
     ) -> None:
-        handle_message_shortcut(ack, services, requester, reply_to, request_text)
+        handle_message_shortcut(ack, doors, requester, reply_to, request_text)
 
 
 def handle_message_shortcut(
     ack: Ack,
-    services: Services,
+    doors: Doors,
     requester: Requester,
     reply_to: ReplyTarget,
     request_text: str | None,
 ) -> None:
     ack()
-    request = find_flow_ids(request_text, cap=services.max_ids)
+    request = find_flow_ids(request_text, cap=doors.max_ids)
     if not request.flow_ids or reply_to.channel_id is None:
-        services.delivery.tell(reply_to, render_notice(Notice.NO_FLOW_ID_IN_MESSAGE))
+        doors.delivery.tell(reply_to, render_notice(Notice.NO_FLOW_ID_IN_MESSAGE))
         return
     problems = render_request_problems(
-        request.rejected, over_cap=request.over_cap, cap=services.max_ids
+        request.rejected, over_cap=request.over_cap, cap=doors.max_ids
     )
     if problems is not None:
-        services.delivery.tell(reply_to, problems)
-    services.delivery.public_cards(
+        doors.delivery.tell(reply_to, problems)
+    doors.delivery.public_cards(
         request.flow_ids, requester=requester, reply_to=reply_to, answer=PublicAnswer.THREAD
     )

@@ -9,28 +9,28 @@ from __future__ import annotations
 
 from slack_bolt import App, Complete, Fail
 
-from bot.audit import Requester
-from bot.services import Services
-from bot.slack_ids import FUNCTION_CHECK_FLOW
-from bot.workflow_step import StepRequest
+from bot.delivery.doors import Doors
+from bot.delivery.workflow_step import StepRequest
+from bot.slack.ids import FUNCTION_CHECK_FLOW
+from bot.slack.requester import Requester
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, doors: Doors) -> None:
     @app.function(FUNCTION_CHECK_FLOW)
     def on_check_flow_step(
         requester: Requester, step_request: StepRequest | None, complete: Complete, fail: Fail
     ) -> None:
-        handle_check_flow_step(services, requester, step_request, complete, fail)
+        handle_check_flow_step(doors, requester, step_request, complete, fail)
 
 
 def handle_check_flow_step(
-    services: Services,
+    doors: Doors,
     requester: Requester,
     step_request: StepRequest | None,
     complete: Complete,
     fail: Fail,
 ) -> None:
-    services.step.run(
+    doors.step.run(
         step_request or StepRequest(execution_id=None, flow_id=None),
         requester=requester,
         complete=complete,

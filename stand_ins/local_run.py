@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from bot.runtime import create_runtime
-from bot.settings import Settings
-from bot.wsgi import BotWsgi
+from bot.app.runtime import create_runtime
+from bot.app.settings import Settings
+from bot.app.web.wsgi import BotWsgi
 from stand_ins.esign_simulator import SAMPLE_FLOWS
 from stand_ins.http_server import WsgiServerThread
 from stand_ins.slack_playground import Playground

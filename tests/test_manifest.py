@@ -13,16 +13,15 @@ import yaml
 from slack_bolt import App, BoltRequest, BoltResponse
 
 import handlers
-from bot.background import BackgroundWork
-from bot.delivery import CardDelivery
+from bot.delivery.background import BackgroundWork
+from bot.delivery.doors import Doors
+from bot.delivery.flow_cards import FlowCards
+from bot.delivery.home import HomeTab, PersonalHistory
+from bot.delivery.messages import CardDelivery
+from bot.delivery.workflow_step import FlowStep
 from bot.esign.models import FlowOutline
-from bot.event_receipts import EventReceipts
-from bot.flow_cards import FlowCards
-from bot.home import HomeTab, PersonalHistory
-from bot.lookup import FlowLookup
-from bot.replies import SlackReplies, response_url_guard
-from bot.services import Services
-from bot.slack_ids import (
+from bot.flows.cache import FlowLookup
+from bot.slack.ids import (
     ACTION_HOME_CLEAR,
     ACTION_HOME_LANGUAGE,
     ACTION_HOME_OPEN_MODAL,
@@ -39,8 +38,9 @@ from bot.slack_ids import (
     STEP_OUTPUTS,
     VIEW_CHECK_FLOW,
 )
-from bot.state_store import SqliteStateStore
-from bot.workflow_step import FlowStep
+from bot.slack.replies import SlackReplies, response_url_guard
+from bot.state.event_receipts import EventReceipts
+from bot.state.sqlite_store import SqliteStateStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT.parent / "shared" / "schemas" / "slack-app-manifest.schema.json"
@@ -91,7 +91,7 @@ def _registered_app() -> App:
     history = PersonalHistory(SqliteStateStore(":memory:"))
     handlers.register(
         app,
-        Services(
+        Doors(
             delivery,
             home=HomeTab(history, cards, replies, work),
             step=FlowStep(cards, replies, work),
@@ -184,7 +184,7 @@ def test_the_steps_outputs_are_the_manifests() -> None:
     from datetime import UTC, datetime
 
     from bot.cards.step import step_outputs
-    from bot.snapshot import FlowSnapshot
+    from bot.flows.snapshot import FlowSnapshot
 
     outline = FlowOutline.model_validate({"flowId": "803719636976683872", "flowStatus": "ING"})
     now = datetime.now(UTC)

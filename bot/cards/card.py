@@ -8,10 +8,10 @@ from typing import Any, Final, Literal
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
-from bot.button_value import ButtonValue, ButtonValueError
 from bot.cards.limits import TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import truncate
-from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
+from bot.slack.button_value import ButtonValue, ButtonValueError
+from bot.slack.ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
 
 #: One card per message, so a fixed id is unique within it and stays put across Recheck updates.
 ACTIONS_BLOCK_ID: Final = "esign_flow_actions"

@@ -25,12 +25,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.button_value import ButtonValue
+from bot.cards.labels import flow_status_label
 from bot.cards.limits import ID_LIMIT
 from bot.cards.mrkdwn import code
-from bot.labels import flow_status_label
 from bot.language import LANGUAGES, Language, pick
-from bot.slack_ids import (
+from bot.slack.button_value import ButtonValue
+from bot.slack.ids import (
     ACTION_HOME_CLEAR,
     ACTION_HOME_LANGUAGE,
     ACTION_HOME_OPEN_MODAL,
@@ -38,7 +38,7 @@ from bot.slack_ids import (
     ACTION_UNWATCH,
     COMMAND,
 )
-from bot.state_store import RecentLookup, Watch
+from bot.state.records import RecentLookup, Watch
 
 MAX_WATCHES_SHOWN: Final = 40
 LANGUAGE_BLOCK_ID: Final = "esign_flow_home_language_block"

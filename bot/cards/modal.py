@@ -27,7 +27,7 @@ from bot.cards.limits import ID_LIMIT
 from bot.cards.mrkdwn import code
 from bot.cards.notes import EXAMPLE_FLOW_ID
 from bot.language import Language, pick
-from bot.slack_ids import (
+from bot.slack.ids import (
     ACTION_ALSO_POST,
     ACTION_FLOW_IDS,
     BLOCK_ALSO_POST,

@@ -14,7 +14,7 @@ from typing import Final
 
 from slack_sdk.models.messages import DateLink
 
-from bot.slack_ids import SLACK_USER_ID
+from bot.slack.ids import SLACK_USER_ID
 
 ELLIPSIS: Final = "…"
 #: Shown where a value is missing (no time, no context id).

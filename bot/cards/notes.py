@@ -9,11 +9,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from bot.access import Refusal
-from bot.button_value import ButtonValueError
 from bot.cards.card import Card
 from bot.cards.notices import render_note
-from bot.slack_ids import COMMAND
+from bot.slack.access import Refusal
+from bot.slack.button_value import ButtonValueError
+from bot.slack.ids import COMMAND
 
 EXAMPLE_FLOW_ID: Final = "803719636976683872"
 

@@ -21,7 +21,7 @@ from bot.esign.errors import (
     InvalidFlowId,
     RateLimited,
 )
-from bot.slack_ids import COMMAND
+from bot.slack.ids import COMMAND
 
 TITLE_LIMIT: Final = 150
 DETAIL_LIMIT: Final = 1_500

@@ -28,6 +28,13 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.cards.card import Card, RenderedBlock, flow_actions
+from bot.cards.labels import (
+    Label,
+    flow_status_label,
+    sub_flow_status_label,
+    sub_flow_type_label,
+    subject_label,
+)
 from bot.cards.limits import ID_LIMIT, TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import (
     as_utc,
@@ -42,15 +49,8 @@ from bot.cards.mrkdwn import (
     units,
 )
 from bot.esign.models import FlowOutline, FlowStatus, RelatedFlow, SubFlow, SubFlowStatus
-from bot.labels import (
-    Label,
-    flow_status_label,
-    sub_flow_status_label,
-    sub_flow_type_label,
-    subject_label,
-)
+from bot.flows.snapshot import FlowSnapshot
 from bot.language import Language, pick
-from bot.snapshot import FlowSnapshot
 
 #: Slack allows 50 blocks; the related-flow sections stop well before that.
 MAX_RELATED_SECTIONS: Final = 20

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from bot.cards.labels import flow_status_label
 from bot.esign.errors import EsignError, EsignUnavailable, FlowNotFound, InvalidFlowId
 from bot.esign.models import FlowStatus, SubFlow, SubFlowStatus
-from bot.labels import flow_status_label
-from bot.snapshot import FlowSnapshot
+from bot.flows.snapshot import FlowSnapshot
 
 FINAL_STATUSES: Final = frozenset({FlowStatus.SUCCESS, FlowStatus.FAIL})
 #: Workflow Builder shows a failed step's message to the workflow's owner; keep it short.

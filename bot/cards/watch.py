@@ -13,13 +13,13 @@ from typing import Final
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.cards.card import Card, flow_actions
+from bot.cards.labels import flow_status_label, sub_flow_status_label, sub_flow_type_label
 from bot.cards.limits import ID_LIMIT, TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import code, escape, mention, truncate
 from bot.cards.notices import render_note
 from bot.cards.outline import label_mrkdwn
-from bot.flow_changes import Change
-from bot.labels import flow_status_label, sub_flow_status_label, sub_flow_type_label
-from bot.slack_ids import COMMAND
+from bot.flows.changes import Change
+from bot.slack.ids import COMMAND
 
 #: A notice lists at most this many changes, then says how many more there were.
 MAX_CHANGE_LINES: Final = 12

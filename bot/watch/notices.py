@@ -22,8 +22,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
-from bot.replies import Fate, PostResult
-from bot.state_store import PendingNotice, StateStore, StoreUnavailable
+from bot.slack.replies import Fate, PostResult
+from bot.state.records import PendingNotice, StateStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Final
 
 from bot.esign.errors import RateLimited
 from bot.esign.rate_limit import CallPacer
-from bot.state_store import Watch
+from bot.state.records import Watch
 from bot.watch.service import WatchService
 
 log = logging.getLogger(__name__)

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
-from bot.audit import Requester
 from bot.cards.watch import WatchRefusal
 from bot.esign.errors import EsignError
-from bot.flow_changes import Change, changes, fingerprint, flow_state, is_final
-from bot.lookup import FlowLookup
-from bot.reply_target import ReplyTarget
-from bot.snapshot import FlowSnapshot
-from bot.state_store import PendingNotice, StateStore, StoreUnavailable, Watch
+from bot.flows.cache import FlowLookup
+from bot.flows.changes import Change, changes, fingerprint, flow_state, is_final
+from bot.flows.snapshot import FlowSnapshot
+from bot.slack.reply_target import ReplyTarget
+from bot.slack.requester import Requester
+from bot.state.records import PendingNotice, StateStore, StoreUnavailable, Watch
 from bot.watch.notices import NoticeOutbox, NoticeSender, Step, deliver_quietly
 from bot.watch.schedule import poll_delay
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from bot.slack_ids import FUNCTION_CHECK_FLOW, SHORTCUT_CHECK_FLOW
+from bot.slack.ids import FUNCTION_CHECK_FLOW, SHORTCUT_CHECK_FLOW
 
 from .slack_requests import VERIFICATION_TOKEN, SlackExchange, action_ts
 from .surfaces import Execution, View

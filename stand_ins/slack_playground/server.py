@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Literal
 from wsgiref.types import WSGIApplication
 
-from bot.slack_ids import COMMAND, SHORTCUT_LOOKUP_IN_MESSAGE
+from bot.slack.ids import COMMAND, SHORTCUT_LOOKUP_IN_MESSAGE
 from stand_ins.http_server import WsgiServerThread
 
 from .doors import Doors, event_body

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from bot.esign.models import FlowStatus, ObjectType, SubFlowStatus, SubFlowType
-from bot.labels import (
+from bot.cards.labels import (
     UNKNOWN_EMOJI,
     Label,
     flow_status_label,
@@ -15,6 +14,7 @@ from bot.labels import (
     sub_flow_type_label,
     subject_label,
 )
+from bot.esign.models import FlowStatus, ObjectType, SubFlowStatus, SubFlowType
 
 SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
 HAN = re.compile(r"[\u4e00-\u9fff]")

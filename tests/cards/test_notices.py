@@ -28,7 +28,7 @@ from bot.esign.errors import (
     UnexpectedResponse,
     gateway_hint,
 )
-from bot.slack_ids import ACTION_RECHECK, COMMAND
+from bot.slack.ids import ACTION_RECHECK, COMMAND
 
 FLOW_ID = "803719636976683872"
 

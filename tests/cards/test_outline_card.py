@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from bot.button_value import ButtonValue
 from bot.cards import ACTIONS_BLOCK_ID, Card, OutlineBodies, render_outline
+from bot.cards.labels import flow_status_label, sub_flow_status_label, sub_flow_type_label
 from bot.cards.mrkdwn import code, date_token, escape, human_age, plain, truncate
 from bot.cards.outline import Watching, progress
 from bot.esign.models import FlowOutline, FlowStatus, SubFlowStatus, SubFlowType
-from bot.labels import flow_status_label, sub_flow_status_label, sub_flow_type_label
-from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
-from bot.snapshot import FlowSnapshot
+from bot.flows.snapshot import FlowSnapshot
+from bot.slack.button_value import ButtonValue
+from bot.slack.ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
 from stand_ins.esign_simulator.catalogue import DOC_EXAMPLE_ID, catalogue_outline
 
 # --- Slack's Block Kit limits, checked on the serialized message --------------------------------

@@ -8,17 +8,17 @@ from typing import Any
 
 import pytest
 
-from bot.button_value import ButtonValue
 from bot.cards import render_outline
 from bot.cards.home import render_home
+from bot.cards.labels import flow_status_label
 from bot.cards.modal import (
     modal_input_error,
     render_check_modal,
     render_modal_cards,
     render_modal_waiting,
 )
-from bot.labels import flow_status_label
-from bot.slack_ids import (
+from bot.slack.button_value import ButtonValue
+from bot.slack.ids import (
     ACTION_ALSO_POST,
     ACTION_FLOW_IDS,
     ACTION_HOME_RECHECK,
@@ -27,7 +27,7 @@ from bot.slack_ids import (
     BLOCK_FLOW_IDS,
     VIEW_CHECK_FLOW,
 )
-from bot.state_store import RecentLookup, Watch
+from bot.state.records import RecentLookup, Watch
 from tests.cards.test_outline_card import doc_example, render, snapshot
 
 FLOW = "803719636976683872"

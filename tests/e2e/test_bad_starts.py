@@ -32,7 +32,7 @@ from tests.e2e.conftest import (
 
 REFUSED_TOKEN = "xoxb-0000-refused-by-slack-e2e"
 APP_TOKEN = "xapp-1-A0PLAYGRND-1-e2ebadstarts"
-CLI = [sys.executable, "-m", "bot.cli"]
+CLI = [sys.executable, "-m", "bot.app.cli"]
 #: Entry points that serve Slack: the web process, the Socket Mode worker, and bare `esign-bot`.
 ENTRY_POINTS = {"serve": ["serve"], "socket": ["socket"], "esign-bot": []}
 START_TIMEOUT = 30.0

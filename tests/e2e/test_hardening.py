@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from bot.slack_ids import ACTION_RECHECK, SHORTCUT_LOOKUP_IN_MESSAGE
+from bot.slack.ids import ACTION_RECHECK, SHORTCUT_LOOKUP_IN_MESSAGE
 from stand_ins.esign_simulator import EsignSimulator, Fault
 from stand_ins.slack_playground import Message, Playground
 from tests.e2e.conftest import BotProcess, start_bot

@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable
 
-from bot.slack_ids import (
+from bot.slack.ids import (
     ACTION_HOME_RECHECK,
     ACTION_RECHECK,
     ACTION_UNWATCH,

@@ -41,7 +41,7 @@ def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             # Outside the checkout: a developer's .env with real credentials is never read.
-            [sys.executable, "-m", "bot.cli"],
+            [sys.executable, "-m", "bot.app.cli"],
             cwd=log_path.parent,
             env=env,
             stdout=log,

@@ -33,7 +33,7 @@ def test_a_moving_sample_flow_is_watched_to_its_end_in_the_page(tmp_path: Any) -
     base = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli"], cwd=tmp_path, env=env, stdout=log, stderr=log
+            [sys.executable, "-m", "bot.app.cli"], cwd=tmp_path, env=env, stdout=log, stderr=log
         )
     page = httpx.Client(base_url=base, headers={"Origin": base}, timeout=10)
     try:

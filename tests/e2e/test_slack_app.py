@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, ACTION_WATCH
+from bot.slack.ids import ACTION_RECHECK, ACTION_SHARE, ACTION_WATCH
 from stand_ins.esign_simulator import EsignSimulator, Fault
 from stand_ins.slack_playground import COLLEAGUE_USER_ID, Playground
 from tests.e2e.conftest import CACHE_TTL, cards

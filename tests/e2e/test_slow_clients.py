@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.asgi import BODY_SECONDS
+from bot.app.web.asgi import BODY_SECONDS
 from stand_ins.esign_simulator import EsignSimulator
 from stand_ins.slack_playground import Playground
 from tests.e2e.conftest import BotProcess, cards, start_bot

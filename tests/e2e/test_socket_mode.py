@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from bot.slack_ids import ACTION_RECHECK, BLOCK_FLOW_IDS
+from bot.slack.ids import ACTION_RECHECK, BLOCK_FLOW_IDS
 from stand_ins.esign_simulator import EsignSimulator
 from stand_ins.slack_playground import VIEWER_USER_ID, Playground
 from tests.e2e.conftest import (

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.slack_ids import ACTION_RECHECK, ACTION_UNWATCH, ACTION_WATCH
+from bot.slack.ids import ACTION_RECHECK, ACTION_UNWATCH, ACTION_WATCH
 from stand_ins.esign_simulator import EsignSimulator, catalogue_outline
 from stand_ins.esign_simulator.scripted import sign_callback
 from stand_ins.slack_playground import Message, Playground

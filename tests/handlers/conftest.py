@@ -1,4 +1,4 @@
-"""Listener tests: each listener called as Bolt calls it, with a fake ack, fake services and
+"""Listener tests: each listener called as Bolt calls it, with a fake ack, fake doors and
 the typed context the middleware would have built; no server, no Slack, no e签宝."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from bot.audit import Requester
 from bot.cards import Card
-from bot.event_receipts import EventReceipts
+from bot.delivery.doors import Doors
+from bot.delivery.workflow_step import StepRequest
 from bot.language import Language
-from bot.reply_target import ReplyTarget
-from bot.services import Services
-from bot.workflow_step import StepRequest
+from bot.slack.reply_target import ReplyTarget
+from bot.slack.requester import Requester
+from bot.state.event_receipts import EventReceipts
 
 FLOW = "803719636976683872"
 OTHER_FLOW = "802965095964494307"
@@ -153,8 +153,8 @@ def delivery(journal: Journal) -> FakeDelivery:
 
 
 @pytest.fixture
-def services(journal: Journal, delivery: FakeDelivery) -> Services:
-    return Services(
+def doors(journal: Journal, delivery: FakeDelivery) -> Doors:
+    return Doors(
         delivery=delivery,  # type: ignore[arg-type]
         home=FakeHome(journal),  # type: ignore[arg-type]
         step=FakeStep(journal),  # type: ignore[arg-type]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.button_value import BadThreadPart, ButtonValue
 from bot.cards import PublicAnswer
-from bot.reply_target import ReplyTarget
-from bot.services import Services
+from bot.delivery.doors import Doors
+from bot.slack.button_value import BadThreadPart, ButtonValue
+from bot.slack.reply_target import ReplyTarget
 from handlers.actions import (
     handle_recheck,
     handle_share,
@@ -23,10 +23,10 @@ POSTED_CARD = ReplyTarget(
 
 
 def test_recheck_refreshes_the_flow_and_keeps_the_cards_requester(
-    ack: FakeAck, services: Services, journal: Journal
+    ack: FakeAck, doors: Doors, journal: Journal
 ) -> None:
     click = ButtonValue(FLOW, THREAD, "U0ORIGINAL")
-    handle_recheck(ack, services, ASKER, POSTED_CARD, click)
+    handle_recheck(ack, doors, ASKER, POSTED_CARD, click)
     assert journal.names() == ["ack", "recheck"]
     assert journal.only("recheck") == {
         "flow_id": FLOW,
@@ -36,8 +36,8 @@ def test_recheck_refreshes_the_flow_and_keeps_the_cards_requester(
     }
 
 
-def test_share_posts_the_flow_publicly(ack: FakeAck, services: Services, journal: Journal) -> None:
-    handle_share(ack, services, ASKER, PRIVATE_CARD, ButtonValue(FLOW))
+def test_share_posts_the_flow_publicly(ack: FakeAck, doors: Doors, journal: Journal) -> None:
+    handle_share(ack, doors, ASKER, PRIVATE_CARD, ButtonValue(FLOW))
     assert journal.names() == ["ack", "public_cards"]
     assert journal.only("public_cards") == {
         "flow_ids": [FLOW],
@@ -48,11 +48,11 @@ def test_share_posts_the_flow_publicly(ack: FakeAck, services: Services, journal
 
 
 def test_a_button_value_we_did_not_make_is_acked_and_explained(
-    ack: FakeAck, services: Services, journal: Journal
+    ack: FakeAck, doors: Doors, journal: Journal
 ) -> None:
     for handle in (handle_recheck, handle_share):
         journal.events.clear()
-        handle(ack, services, ASKER, PRIVATE_CARD, BadThreadPart())
+        handle(ack, doors, ASKER, PRIVATE_CARD, BadThreadPart())
         assert journal.names() == ["ack", "tell"]
         told = journal.only("tell")
         assert "That button did not carry a flow id" in told["text"]
@@ -60,19 +60,19 @@ def test_a_button_value_we_did_not_make_is_acked_and_explained(
 
 
 def test_an_unknown_button_is_acked_and_answered(
-    ack: FakeAck, services: Services, journal: Journal
+    ack: FakeAck, doors: Doors, journal: Journal
 ) -> None:
-    handle_unknown_action(ack, services, PRIVATE_CARD)
+    handle_unknown_action(ack, doors, PRIVATE_CARD)
     assert journal.names() == ["ack", "tell"]
     assert "That button is not supported" in journal.only("tell")["text"]
 
 
 def test_watch_and_unwatch_act_on_the_cards_flow_and_requester(
-    ack: FakeAck, services: Services, journal: Journal
+    ack: FakeAck, doors: Doors, journal: Journal
 ) -> None:
     click = ButtonValue(FLOW, THREAD, "U0ORIGINAL")
-    handle_watch(ack, services, ASKER, POSTED_CARD, click)
-    handle_unwatch(ack, services, ASKER, POSTED_CARD, click)
+    handle_watch(ack, doors, ASKER, POSTED_CARD, click)
+    handle_unwatch(ack, doors, ASKER, POSTED_CARD, click)
     assert journal.names() == ["ack", "watch", "ack", "unwatch"]
     for name in ("watch", "unwatch"):
         assert journal.only(name) == {
@@ -82,5 +82,5 @@ def test_watch_and_unwatch_act_on_the_cards_flow_and_requester(
             "requested_by": "U0ORIGINAL",
         }
     journal.events.clear()
-    handle_watch(ack, services, ASKER, PRIVATE_CARD, BadThreadPart())
+    handle_watch(ack, doors, ASKER, PRIVATE_CARD, BadThreadPart())
     assert journal.names() == ["ack", "tell"]

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from bot.audit import Requester
-from bot.button_value import BadRequesterPart, ButtonValue, MalformedButtonValue
-from bot.reply_target import ReplyTarget, ViewRef
-from bot.workflow_step import StepRequest
+from bot.delivery.workflow_step import StepRequest
+from bot.slack.button_value import BadRequesterPart, ButtonValue, MalformedButtonValue
+from bot.slack.reply_target import ReplyTarget, ViewRef
+from bot.slack.requester import Requester
 from handlers.context import ListenerContext, SlackEvent, read_context
 from tests.handlers.conftest import FLOW, HOOK
 

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from bot.reply_target import ReplyTarget
-from bot.services import Services
+from bot.delivery.doors import Doors
+from bot.slack.reply_target import ReplyTarget
 from handlers.errors import handle_error
 from tests.handlers.conftest import HOOK, Journal
 
@@ -21,11 +21,11 @@ def _logged_incidents(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_a_failed_command_shows_the_incident_id_on_the_ack(
-    services: Services, journal: Journal, caplog: pytest.LogCaptureFixture
+    doors: Doors, journal: Journal, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR):
         response = handle_error(
-            RuntimeError("boom"), ReplyTarget(response_url=HOOK, ack_is_shown=True), services
+            RuntimeError("boom"), ReplyTarget(response_url=HOOK, ack_is_shown=True), doors
         )
     assert response.status == 200
     text = json.loads(response.body)["text"]
@@ -37,21 +37,21 @@ def test_a_failed_command_shows_the_incident_id_on_the_ack(
 
 
 def test_a_failed_click_is_told_through_the_response_url(
-    services: Services, journal: Journal, caplog: pytest.LogCaptureFixture
+    doors: Doors, journal: Journal, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR):
-        response = handle_error(ValueError("x"), ReplyTarget(response_url=HOOK), services)
+        response = handle_error(ValueError("x"), ReplyTarget(response_url=HOOK), doors)
     assert response.status == 200 and response.body == ""
     shown = INCIDENT.search(journal.only("tell")["text"])
     assert shown is not None and _logged_incidents(caplog) == [shown.group(1)]
 
 
 def test_without_a_reply_address_the_failure_is_only_logged(
-    services: Services, journal: Journal, caplog: pytest.LogCaptureFixture
+    doors: Doors, journal: Journal, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR):
-        assert handle_error(KeyError("k"), None, services).status == 200
-        assert handle_error(KeyError("k"), ReplyTarget(), services).status == 200
+        assert handle_error(KeyError("k"), None, doors).status == 200
+        assert handle_error(KeyError("k"), ReplyTarget(), doors).status == 200
     assert journal.names() == []
     assert len(_logged_incidents(caplog)) == 2
 
@@ -81,15 +81,15 @@ def test_the_handler_is_wired_into_the_app_for_any_listener() -> None:
         request_verification_enabled=False,
         process_before_response=True,
     )
-    from bot.event_receipts import EventReceipts
+    from bot.state.event_receipts import EventReceipts
 
-    services = Services(
+    doors = Doors(
         delivery=_BrokenDelivery(),  # type: ignore[arg-type]
         home=None,  # type: ignore[arg-type]
         step=None,  # type: ignore[arg-type]
         events=EventReceipts(None),
     )
-    handlers.register(app, services)
+    handlers.register(app, doors)
     body = urlencode(
         {
             "command": "/esign-flow",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.event_receipts import EventReceipts
-from bot.services import Services
-from bot.state_store import SqliteStateStore
+from bot.delivery.doors import Doors
+from bot.state.event_receipts import EventReceipts
+from bot.state.sqlite_store import SqliteStateStore
 from handlers.context import SlackEvent
 from handlers.events import handle_event_once
 
 
-def test_a_retried_event_is_dropped(services: Services) -> None:
+def test_a_retried_event_is_dropped(doors: Doors) -> None:
     handled: list[str] = []
 
     def next_() -> None:  # type: ignore[return]
@@ -17,13 +17,13 @@ def test_a_retried_event_is_dropped(services: Services) -> None:
 
     first = SlackEvent("Ev1", "app_home_opened", tab="home")
     again = SlackEvent("Ev1", "app_home_opened", tab="home", retry_num=1)
-    assert handle_event_once(first, next_, services) is None  # type: ignore[arg-type]
-    response = handle_event_once(again, next_, services)  # type: ignore[arg-type]
+    assert handle_event_once(first, next_, doors) is None  # type: ignore[arg-type]
+    response = handle_event_once(again, next_, doors)  # type: ignore[arg-type]
     assert response is not None and response.status == 200
     assert handled == ["handled"]
     # Not an event, or an event without an id: always handled.
-    handle_event_once(None, next_, services)  # type: ignore[arg-type]
-    handle_event_once(SlackEvent(None, "app_home_opened"), next_, services)  # type: ignore[arg-type]
+    handle_event_once(None, next_, doors)  # type: ignore[arg-type]
+    handle_event_once(SlackEvent(None, "app_home_opened"), next_, doors)  # type: ignore[arg-type]
     assert handled == ["handled"] * 3
 
 

@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.slack_ids import ACTION_RECHECK, ACTION_SHARE, COMMAND, SHORTCUT_LOOKUP_IN_MESSAGE
+from bot.slack.ids import ACTION_RECHECK, ACTION_SHARE, COMMAND, SHORTCUT_LOOKUP_IN_MESSAGE
 from stand_ins.http_server import WsgiServerThread
 from stand_ins.slack_playground import Message, Playground
 from stand_ins.slack_playground.slack_requests import RequestSigner, block_actions_payload

@@ -15,12 +15,13 @@ import pytest
 
 from bot.esign.models import FlowOutline
 from bot.esign.rate_limit import CallRateLimiter
-from bot.flow_changes import Change, flow_state
-from bot.redis_state.connection import redis_client
-from bot.redis_state.health import SharedRedis
-from bot.replies import PostResult
-from bot.snapshot import FlowSnapshot
-from bot.state_store import RedisStateStore, Watch
+from bot.flows.changes import Change, flow_state
+from bot.flows.snapshot import FlowSnapshot
+from bot.slack.replies import PostResult
+from bot.state.records import Watch
+from bot.state.redis_store import RedisStateStore
+from bot.state.shared.connection import redis_client
+from bot.state.shared.health import SharedRedis
 from bot.watch.notices import Step, post_reply
 from bot.watch.poller import WatchPoller
 from bot.watch.service import WatchLimits, WatchService
@@ -36,9 +37,9 @@ LIMITS = WatchLimits(first_poll_seconds=0.5)
 STUCK_POLLER = f"""
 import sys, threading
 from bot.esign.rate_limit import CallRateLimiter
-from bot.redis_state.connection import redis_client
-from bot.redis_state.health import SharedRedis
-from bot.state_store import RedisStateStore
+from bot.state.shared.connection import redis_client
+from bot.state.shared.health import SharedRedis
+from bot.state.redis_store import RedisStateStore
 from bot.watch.poller import WatchPoller
 from bot.watch.service import WatchLimits, WatchService
 

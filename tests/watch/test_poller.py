@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.esign.rate_limit import CallRateLimiter
-from bot.state_store import StateStore, StoreUnavailable, Watch
+from bot.state.records import StateStore, StoreUnavailable, Watch
 from bot.watch.poller import WatchPoller
 from bot.watch.service import WatchLimits, WatchService
 

@@ -7,15 +7,16 @@ from typing import Any
 
 import pytest
 
-from bot.audit import Requester
 from bot.cards.watch import WatchRefusal
 from bot.esign.errors import EsignUnavailable
 from bot.esign.models import FlowOutline
-from bot.flow_changes import Change
-from bot.replies import Fate, PostResult
-from bot.reply_target import ReplyTarget
-from bot.snapshot import FlowSnapshot
-from bot.state_store import SqliteStateStore, Watch
+from bot.flows.changes import Change
+from bot.flows.snapshot import FlowSnapshot
+from bot.slack.replies import Fate, PostResult
+from bot.slack.reply_target import ReplyTarget
+from bot.slack.requester import Requester
+from bot.state.records import Watch
+from bot.state.sqlite_store import SqliteStateStore
 from bot.watch.notices import Step, post_reply
 from bot.watch.service import WatchLimits, WatchService, place_of
 

@@ -1,0 +1,168 @@
+"""`esign-bot`: run the bot (the local playground when Slack is not configured), serve it over
+HTTP or Socket Mode, look a flow up from a terminal, or run the e签宝 simulator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from bot.app.local_extra import install_hint, missing_local_modules
+from bot.app.logs import configure_logging
+from bot.app.runtime import build_lookup_stack, create_runtime
+from bot.app.settings import ConfigError, Settings, load_settings
+from bot.app.start_checks import serving_problem, worker_problem
+from bot.cards.terminal import card_to_text
+from bot.slack.requester import Requester
+
+log = logging.getLogger("esign_flow")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="esign-bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot; with no Slack settings, the local playground")
+    commands.add_parser("serve", help="HTTP mode (the Procfile's web process)")
+    commands.add_parser("socket", help="Socket Mode (the Procfile's worker process)")
+    check = commands.add_parser("check", help="look flows up from a terminal")
+    check.add_argument("flow_ids", nargs="+", metavar="flowId")
+    check.add_argument("--json", action="store_true", help="print Block Kit, ready for Builder")
+    commands.add_parser(
+        "simulator", help="run the local e签宝 simulator (see `esign-bot simulator --help`)"
+    )
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["simulator"]:
+        # The simulator has its own options; it is a stand-in, not part of the bot.
+        from stand_ins.esign_simulator.cli import run_simulator
+
+        return run_simulator(argv[1:])
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.secret_values())
+    if args.command == "check":
+        return _check(settings, args.flow_ids, as_json=args.json)
+    if args.command == "serve":
+        return _serve(settings)
+    if args.command == "socket":
+        return _socket_mode(settings)
+    if not settings.slack_configured:
+        missing = missing_local_modules()
+        if missing:
+            print(install_hint(missing), file=sys.stderr)
+            return 2
+        from stand_ins.local_run import run_local
+
+        return run_local(settings)
+    return _socket_mode(settings) if settings.slack_app_token else _serve(settings)
+
+
+def _serve(settings: Settings) -> int:
+    from bot.app.web.server import serve
+
+    # Checked once here, before granian starts workers that it would respawn on every failure.
+    problem = serving_problem(settings)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    return serve(settings)
+
+
+def _refused_start(settings: Settings) -> int | None:
+    """The Socket Mode worker's checks before it builds anything: an exit code, or None."""
+    try:
+        problem = worker_problem(settings)
+    except KeyboardInterrupt:  # stopped while waiting for Slack
+        return 130
+    if problem is None:
+        return None
+    print(problem, file=sys.stderr)
+    return 2
+
+
+def _socket_mode(settings: Settings) -> int:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.app.socket_mode.health import WorkerHealth
+    from bot.app.socket_mode.link import SocketModeLink
+    from bot.app.startup_heap import freeze_startup_heap
+    from bot.state.event_receipts import EventReceipts
+
+    if not settings.slack_app_token:
+        print("SLACK_APP_TOKEN (xapp-…) is needed for Socket Mode.", file=sys.stderr)
+        return 2
+    if (refused := _refused_start(settings)) is not None:
+        return refused
+    runtime = create_runtime(settings, socket_mode=True)
+    handler = SocketModeLink(
+        runtime.app,
+        settings.slack_app_token.get_secret_value(),
+        # Envelopes delivered again are answered once, across workers sharing the store.
+        receipts=EventReceipts(runtime.store),
+        ping_interval=settings.socket_mode_ping_interval,
+    )
+    freeze_startup_heap()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        handler.open()
+    except SlackApiError as refusal:
+        # apps.connections.open refused the token: retrying (or restarting) will not help.
+        print(
+            f"Slack refused SLACK_APP_TOKEN ({refusal.response.get('error')}): it must be the "
+            "app-level token (xapp-…) with the connections:write scope.",
+            file=sys.stderr,
+        )
+        handler.shut()
+        runtime.close()
+        return 2
+    if handler.client.is_connected():
+        log.info("connected to Slack in Socket Mode")
+    else:
+        log.warning("Socket Mode: not connected yet, retrying in the background with backoff")
+    health = None
+    if settings.worker_health_port is not None:
+        health = WorkerHealth(settings.bind_host, settings.worker_health_port, handler.client)
+        log.info("worker health on port %d (/healthz)", health.port)
+    stop.wait()
+    if health is not None:
+        health.close()
+    handler.shut()
+    runtime.close()
+    return 0
+
+
+def _check(settings: Settings, flow_ids: list[str], *, as_json: bool) -> int:
+    stack = build_lookup_stack(settings)
+    failed = False
+    try:
+        for flow_id in flow_ids:
+            outcome = stack.cards.look_up(
+                flow_id, requester=Requester(None, None, None), trigger="cli"
+            )
+            failed = failed or outcome.snapshot is None
+            card = stack.cards.render(outcome, ephemeral=False)
+            if as_json:
+                print(json.dumps({"blocks": card.to_message()["blocks"]}, ensure_ascii=False))
+            else:
+                print(card_to_text(card))
+    finally:
+        stack.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,336 @@
+"""The composition root: builds the e签宝 client, the lookup, the Slack app and their pools.
+
+With no e签宝 credentials configured the bot answers from the built-in simulator, started
+in-process, and says so loudly; with credentials it never does.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from slack_bolt import App
+from slack_sdk import WebClient
+
+import handlers
+from bot.app.settings import Settings
+from bot.app.slack_presence import SlackPresence
+from bot.delivery.background import BackgroundWork
+from bot.delivery.doors import Doors
+from bot.delivery.flow_cards import FlowCards
+from bot.delivery.home import HomeTab, PersonalHistory
+from bot.delivery.messages import CardDelivery
+from bot.delivery.watches import SlackWatchNotifier
+from bot.delivery.workflow_step import FlowStep
+from bot.esign.callbacks import CALLBACK_PATH
+from bot.esign.circuit_breaker import CircuitBreaker
+from bot.esign.client import EsignClient, RetryPolicy
+from bot.esign.rate_limit import CallPacer, CallRateLimiter, window_budget
+from bot.esign.signing import SignatureAuth
+from bot.esign.token_auth import TokenAuth
+from bot.flows.cache import FlowLookup
+from bot.slack.access import AccessPolicy, UsergroupMembers
+from bot.slack.replies import SlackReplies, response_url_guard
+from bot.slack.retries import slack_retry_handlers
+from bot.state.event_receipts import EventReceipts
+from bot.state.records import StateStore
+from bot.state.shared.engine import SharedState, open_shared_state
+from bot.state.store import open_state_store
+from bot.watch.callbacks import CallbackReceiver
+from bot.watch.poller import POLL_SHARE, WatchPoller
+from bot.watch.service import WatchLimits, WatchService
+
+log = logging.getLogger(__name__)
+
+#: Bolt's listeners only ack and hand over, so a small pool is plenty.
+BOLT_LISTENER_THREADS = 8
+#: views.open calls at once: a person's click each, rare and short.
+VIEW_THREADS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class EsignEndpoint:
+    base_url: str
+    app_id: str
+    app_secret: str
+    simulated: bool
+
+
+def build_esign_client(
+    settings: Settings, endpoint: EsignEndpoint, shared: SharedState | None = None
+) -> EsignClient:
+    auth: httpx.Auth
+    if settings.esign_auth_mode == "token":
+        auth = TokenAuth(
+            endpoint.app_id,
+            endpoint.app_secret,
+            base_url=endpoint.base_url,
+            share=shared.tokens() if shared else None,
+        )
+    else:
+        auth = SignatureAuth(endpoint.app_id, endpoint.app_secret)
+    rate, burst = window_budget(settings.esign_max_qps)
+    pacer: CallPacer = CallRateLimiter(per_second=rate, burst=burst)
+    if shared is not None:
+        pacer = shared.call_budget(rate, fallback=pacer, burst=burst)
+    return EsignClient(
+        endpoint.base_url,
+        auth,
+        connect_timeout=settings.esign_connect_timeout,
+        read_timeout=settings.esign_read_timeout,
+        retry=RetryPolicy(max_retries=settings.esign_max_retries, deadline=settings.esign_deadline),
+        max_connections=settings.lookup_workers,
+        # Per process on purpose (see the README): each process sees its own calls fail.
+        breaker=CircuitBreaker(
+            failure_threshold=settings.esign_breaker_failures,
+            cooldown=settings.esign_breaker_cooldown,
+        ),
+        rate_limiter=pacer,
+    )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    stack: LookupStack
+    work: BackgroundWork
+    views: BackgroundWork
+    replies: SlackReplies
+    store: StateStore
+    watches: WatchService
+    poller: WatchPoller
+    callbacks: CallbackReceiver
+    history: PersonalHistory
+    app: App
+    #: Whether Slack answers the bot token (None when there is no token).
+    slack: SlackPresence | None = None
+
+    @property
+    def simulated(self) -> bool:
+        return self.stack.lookup.simulated
+
+    def health(self) -> dict[str, str]:
+        """What /healthz adds to "ok": whether the shared state and Slack are reachable."""
+        shared = self.stack.shared
+        return {
+            "redis": shared.redis.status() if shared else "off",
+            # Still 200: a process waiting for Slack must not be restarted by a health check.
+            "slack": self.slack.status() if self.slack else "off",
+        }
+
+    def close(self, timeout: float = 20.0) -> bool:
+        """Finish the lookups already acked (within `timeout`), then release connections."""
+        self.poller.stop()
+        if self.slack is not None:
+            self.slack.close()
+        drained = self.work.drain(timeout)
+        drained = self.views.drain(1.0) and drained  # a trigger is dead 3 s after the click
+        self.history.flush()  # recent lookups still waiting to be written
+        if not drained:
+            log.warning(
+                "shutdown: gave up waiting for lookups in flight", extra={"timeout": timeout}
+            )
+        else:
+            # Only once no lookup is still answering: closing under a post would break it.
+            self.replies.close()
+        self.store.close()
+        self.stack.close()
+        return drained
+
+
+def esign_endpoint(settings: Settings, closers: list[Any]) -> EsignEndpoint:
+    if settings.esign_configured:
+        assert settings.esign_app_id and settings.esign_app_secret  # noqa: S101 (narrowing)
+        doubt = settings.esign_env_doubt()
+        if doubt:
+            log.warning(doubt)
+        return EsignEndpoint(
+            settings.esign_url,
+            settings.esign_app_id,
+            settings.esign_app_secret.get_secret_value(),
+            simulated=False,
+        )
+    # Imported here so that a production process with credentials never loads the stand-in.
+    from stand_ins.esign_simulator import EsignSimulator
+
+    # Its scripted flows tell this bot when they end, as e签宝 would tell a deployed one.
+    simulator = EsignSimulator(
+        callback_url=f"http://127.0.0.1:{settings.port}{CALLBACK_PATH}",
+        script_seconds=settings.simulated_flow_seconds,
+    ).start()
+    closers.append(simulator.stop)
+    log.warning(
+        "NO e签宝 CREDENTIALS (ESIGN_APP_ID / ESIGN_APP_SECRET): answering from the built-in "
+        "e签宝 SIMULATOR at %s. Every card says 'simulated e签宝 data'.",
+        simulator.base_url,
+    )
+    return EsignEndpoint(simulator.base_url, simulator.app_id, simulator.app_secret, True)
+
+
+@dataclass(frozen=True, slots=True)
+class LookupStack:
+    """Everything needed to turn a flow id into a card, without Slack (also `esign-bot check`)."""
+
+    esign: EsignClient
+    lookup: FlowLookup
+    cards: FlowCards
+    closers: list[Any]
+    endpoint: EsignEndpoint
+    shared: SharedState | None = None
+
+    def close(self) -> None:
+        self.esign.close()
+        if self.shared is not None:
+            self.shared.close()
+        for close in reversed(self.closers):
+            close()
+
+
+def shared_state(settings: Settings, endpoint: EsignEndpoint) -> SharedState | None:
+    """Redis-backed state when REDIS_URL is set, except with the built-in simulator: each
+    process has its own, so its tokens and flows mean nothing to another process."""
+    if settings.redis_url is None:
+        return None
+    if endpoint.simulated:
+        log.warning("REDIS_URL is set but the built-in e签宝 simulator is per process: not sharing")
+        return None
+    return open_shared_state(
+        settings.redis_url.get_secret_value(),
+        env=settings.esign_env,
+        app_id=endpoint.app_id,
+        recheck_seconds=settings.redis_recheck_seconds,
+        lookup_deadline=settings.esign_deadline,
+    )
+
+
+def build_lookup_stack(settings: Settings) -> LookupStack:
+    closers: list[Any] = []
+    endpoint = esign_endpoint(settings, closers)
+    shared = shared_state(settings, endpoint)
+    esign = build_esign_client(settings, endpoint, shared)
+    lookup = FlowLookup(
+        esign,
+        ttl_seconds=settings.cache_ttl_seconds,
+        max_flows=settings.cache_max_flows,
+        simulated=endpoint.simulated,
+        shared=shared.outlines(settings.cache_ttl_seconds) if shared else None,
+    )
+    return LookupStack(esign, lookup, FlowCards(lookup), closers, endpoint, shared)
+
+
+def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
+    stack = build_lookup_stack(settings)
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    web_client = WebClient(
+        token=token, base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
+    )
+    work = BackgroundWork(settings.lookup_workers)
+    views = BackgroundWork(VIEW_THREADS, name="views")
+    store = open_state_store(settings.state_db_path, stack.shared)
+    replies = SlackReplies(
+        web_client, allow_response_url=response_url_guard(settings.slack_api_url)
+    )
+    notifier = SlackWatchNotifier(stack.cards, replies)
+    watches = WatchService(
+        store,
+        stack.lookup,
+        notifier,
+        WatchLimits(
+            max_hours=settings.watch_max_hours,
+            per_channel=settings.watch_max_per_channel,
+            total=settings.watch_max_total,
+            first_poll_seconds=settings.watch_first_poll_seconds,
+        ),
+    )
+    poller = WatchPoller(watches, poll_pacer(settings, stack.shared))
+    callbacks = CallbackReceiver(
+        watches,
+        app_id=stack.endpoint.app_id,
+        app_secret=stack.endpoint.app_secret,
+        run_later=poller.submit,
+    )
+    history = PersonalHistory(store)
+    stack.cards.remember_in(history)
+    doors = Doors(
+        delivery=CardDelivery(
+            stack.cards,
+            replies,
+            work,
+            watches,
+            notifier,
+            languages=history,
+            max_ids=settings.max_ids_per_command,
+            views=views,
+        ),
+        home=HomeTab(history, stack.cards, replies, work, watches, notifier),
+        step=FlowStep(stack.cards, replies, work),
+        events=EventReceipts(store),
+        max_ids=settings.max_ids_per_command,
+    )
+    signing_secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    presence = None
+    bolt_options: dict[str, Any] = {"client": web_client}
+    if token is not None:
+        # Bolt would call auth.test here and raise if Slack is away; it gets the token and the
+        # bot's ids from `authorize` instead, and copies `client` (base URL, retries) per request.
+        presence = SlackPresence(
+            settings.slack_api_url, token, recheck_seconds=settings.slack_recheck_seconds
+        ).start()
+        bolt_client = WebClient(
+            base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
+        )
+        bolt_options = {"client": bolt_client, "authorize": presence.bolt_authorize()}
+    app = App(
+        signing_secret=signing_secret,
+        **bolt_options,
+        request_verification_enabled=not socket_mode,
+        # Listeners only ack and hand the slow part to the background pool, so they run in the
+        # request's own thread: no hop to Bolt's listener pool and no polling for the ack.
+        process_before_response=True,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=BOLT_LISTENER_THREADS, thread_name_prefix="bolt"
+        ),
+        logger=logging.getLogger("slack_bolt.App"),
+    )
+    group_members = None
+    if settings.allowed_usergroup_ids:
+        group_members = UsergroupMembers(web_client)
+        group_members.warm(settings.allowed_usergroup_ids)
+        stack.closers.append(group_members.close)
+    policy = AccessPolicy(
+        team_ids=settings.allowed_team_ids,
+        channel_ids=settings.allowed_channel_ids,
+        user_ids=settings.allowed_user_ids,
+        usergroup_ids=settings.allowed_usergroup_ids,
+        group_members=group_members,
+    )
+    handlers.register(app, doors, policy)
+    poller.start()
+    return Runtime(
+        settings,
+        stack,
+        work,
+        views,
+        replies,
+        store,
+        watches,
+        poller,
+        callbacks,
+        history,
+        app,
+        presence,
+    )
+
+
+def poll_pacer(settings: Settings, shared: SharedState | None) -> CallPacer:
+    """Watches' polls get their own share of ESIGN_MAX_QPS (across processes with Redis)."""
+    rate, burst = window_budget(max(settings.esign_max_qps * POLL_SHARE, 0.1))
+    local = CallRateLimiter(per_second=rate, burst=burst)
+    if shared is None:
+        return local
+    return shared.call_budget(rate, fallback=local, burst=burst, name="watch-polls")

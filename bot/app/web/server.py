@@ -1,0 +1,114 @@
+"""The Procfile's web process: the bot behind granian (`python -m bot.app.cli serve`).
+
+granian parses HTTP in Rust and calls the app (ASGI, `bot.app.web.asgi`) on one Python thread per
+worker, its event loop: a request's body is awaited there without holding it, so a slow client
+stalls nobody, and the routes then run on it one request after another. Every
+listener only acks and hands the rest to the background pools, so a request needs the GIL for
+a fraction of a millisecond and never waits on e签宝 or Slack; one thread then serves requests
+one after another with no thread waiting for the GIL another holds. More request threads made
+the tail worse, not better: runnable threads queue for the GIL and are switched in 5 ms steps
+(bench/RESULTS.md, "One request thread"). The only waits left on that thread are the state
+stores (Redis, SQLite), local and bounded by their timeouts.
+
+The number of workers is `WEB_CONCURRENCY` (Heroku's convention), but only when the workers can
+share their state through Redis (`REDIS_URL`, a real e签宝): otherwise the TTL cache, the
+one-call-per-flow guarantee, the token and the call budget live in one process's memory, and
+a second worker would split them, so the bot runs one and says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from granian import Granian
+from granian.constants import Interfaces
+from granian.log import LogLevels
+
+from bot.app.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.app.web.asgi import BotAsgi
+
+log = logging.getLogger(__name__)
+
+#: Python threads calling the app, per worker (see above for why one).
+REQUEST_THREADS = 1
+#: Heroku-style platforms send SIGKILL 30 s after SIGTERM: a worker that has not finished
+#: delivering acked lookups by then is stopped by granian first, so the exit stays clean.
+WORKER_KILL_SECONDS = 28
+#: How long a stopping worker waits for acked lookups to deliver their cards.
+DRAIN_SECONDS = 20.0
+#: Slack's requests come from its edge over keep-alive connections; a new request thread after
+#: every idle spell would cost a thread start on the next ack.
+THREAD_IDLE_SECONDS = 600
+APP_FACTORY = "bot.app.web.server:serving_app"
+
+
+def worker_count(settings: Settings) -> tuple[int, str | None]:
+    """How many workers to run, and a warning when that is fewer than asked for."""
+    asked = settings.web_concurrency
+    if asked == 1 or (settings.redis_configured and settings.esign_configured):
+        return asked, None
+    if settings.redis_configured:
+        missing = "the built-in e签宝 simulator is per process"
+    else:
+        missing = "REDIS_URL is not set"
+    return 1, (
+        f"WEB_CONCURRENCY={asked} but {missing}: running 1 worker, since more would each keep "
+        "their own cache, e签宝 token and call budget. Set REDIS_URL to run several."
+    )
+
+
+def server_options(settings: Settings, workers: int) -> dict[str, Any]:
+    """Everything granian is told, from the bot's settings."""
+    return {
+        "target": APP_FACTORY,
+        "factory": True,
+        # ASGI without lifespan: the app is built by the factory, drained by its own thread.
+        "interface": Interfaces.ASGINL,
+        "websockets": False,
+        "address": settings.bind_host,
+        "port": settings.port,
+        "workers": workers,
+        "blocking_threads": REQUEST_THREADS,
+        "blocking_threads_idle_timeout": THREAD_IDLE_SECONDS,
+        "workers_kill_timeout": WORKER_KILL_SECONDS,
+        # A worker that dies is replaced, as a process manager would.
+        "respawn_failed_workers": True,
+        "log_level": LogLevels(settings.log_level.lower()),
+        "log_access": False,
+    }
+
+
+def serving_app() -> BotAsgi:
+    """granian's app factory, called once in each worker: the app, and its drain on exit."""
+    # Imported here, not by the master process, which only manages the workers.
+    from bot.app.web.asgi import create_app
+
+    app = create_app()
+    _drain_after_serving(app)
+    return app
+
+
+def _drain_after_serving(app: BotAsgi) -> None:
+    # A stopping worker returns from its main thread once it no longer takes requests, and the
+    # interpreter then waits for every non-daemon thread: this one delivers what was acked.
+    main = threading.main_thread()
+
+    def drain() -> None:
+        main.join()
+        app.shutdown(DRAIN_SECONDS)
+
+    threading.Thread(target=drain, name="drain-on-exit", daemon=False).start()
+
+
+def serve(settings: Settings) -> int:
+    """Run the web process until it is told to stop (SIGTERM, SIGINT)."""
+    workers, fewer = worker_count(settings)
+    server = Granian(**server_options(settings, workers))
+    if fewer:
+        log.warning(fewer)
+    server.serve()
+    return 0

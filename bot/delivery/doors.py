@@ -1,0 +1,24 @@
+"""The doors, as the Slack-facing handlers are handed them (built by the composition root): how
+an answer reaches a person from each way in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.delivery.home import HomeTab
+from bot.delivery.messages import CardDelivery
+from bot.delivery.workflow_step import FlowStep
+from bot.state.event_receipts import EventReceipts
+
+
+@dataclass(frozen=True, slots=True)
+class Doors:
+    delivery: CardDelivery
+    #: The Home tab: recent lookups, watches, language (and publishing it).
+    home: HomeTab
+    #: The Workflow Builder step "Check e签宝 flow".
+    step: FlowStep
+    #: Drops an Events API delivery Slack sends again.
+    events: EventReceipts
+    #: Most flow ids looked up for one command or message (Slack allows 5 response_url posts).
+    max_ids: int = 5

@@ -1,0 +1,221 @@
+"""Each person's own corner: their recent lookups, language and watches, and their Home tab.
+
+`PersonalHistory` is the only way the listeners and the delivery path reach those records in the
+state store; none of its methods raises, because a store that is down (Redis restarting, a
+locked SQLite file) must cost a person their history, never their answer. `HomeTab` draws and
+publishes the Home tab after the ack, on the background pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from cachetools import TTLCache
+
+from bot.cards.home import render_home
+from bot.delivery.background import BackgroundWork
+from bot.delivery.flow_cards import FlowCards
+from bot.delivery.watches import SlackWatchNotifier
+from bot.language import Language
+from bot.slack.replies import SlackReplies
+from bot.slack.requester import Requester
+from bot.state.records import RecentLookup, StateStore, StoreUnavailable, Watch
+from bot.watch.service import WatchService
+
+log = logging.getLogger(__name__)
+
+#: How long a burst of lookups may gather before it is written as one batch.
+FLUSH_SECONDS = 0.5
+#: A language chosen in another process shows within this long (this process's own at once).
+LANGUAGE_CACHE_SECONDS = 30.0
+
+
+class PersonalHistory:
+    """Recent lookups are written behind the answer (coalesced, on a thread of their own) and
+    languages are read through a short cache: the card a person waits for never waits on the
+    store. Anything that reads the history first writes what is pending, so it is never stale.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        flush_seconds: float = FLUSH_SECONDS,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._flush_seconds = flush_seconds
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[str, str], RecentLookup] = {}
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._languages: TTLCache[str, Language] = TTLCache(
+            maxsize=4096, ttl=LANGUAGE_CACHE_SECONDS
+        )
+
+    def record(self, user_id: str, flow_id: str, status: str) -> None:
+        with self._lock:
+            self._pending[(user_id, flow_id)] = RecentLookup(flow_id, status, self._clock())
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_behind, name="recent-lookups", daemon=True
+                )
+                self._writer.start()
+        self._wake.set()
+
+    def flush(self) -> None:
+        """Write every pending lookup now (before a read, and at shutdown)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for (user_id, _), lookup in pending.items():
+            try:
+                self._store.add_recent(user_id, lookup)
+            except StoreUnavailable as exc:
+                log.warning("could not remember a recent lookup", extra={"error": str(exc)})
+
+    def _write_behind(self) -> None:
+        while True:
+            self._wake.wait()
+            # A moment's grace lets a burst of lookups become one write per person and flow.
+            time.sleep(self._flush_seconds)
+            self._wake.clear()
+            self.flush()
+
+    def recent(self, user_id: str) -> list[RecentLookup]:
+        self.flush()
+        try:
+            return self._store.recent(user_id)
+        except StoreUnavailable as exc:
+            log.warning("could not read recent lookups", extra={"error": str(exc)})
+            return []
+
+    def clear(self, user_id: str) -> bool:
+        self.flush()
+        try:
+            self._store.clear_recent(user_id)
+        except StoreUnavailable as exc:
+            log.warning("could not clear recent lookups", extra={"error": str(exc)})
+            return False
+        return True
+
+    def language(self, user_id: str | None) -> Language:
+        """The person's chosen language; "both" when none was chosen or the store is down."""
+        if user_id is None:
+            return "both"
+        with self._lock:
+            cached = self._languages.get(user_id)
+        if cached is not None:
+            return cached
+        try:
+            language = self._store.language(user_id) or "both"
+        except StoreUnavailable as exc:
+            log.warning("could not read a language preference", extra={"error": str(exc)})
+            return "both"
+        with self._lock:
+            self._languages[user_id] = language
+        return language
+
+    def known_language(self, user_id: str | None) -> Language | None:
+        """The person's language when this process knows it without asking the store (an ack
+        may use it); None otherwise."""
+        if user_id is None:
+            return "both"
+        with self._lock:
+            return self._languages.get(user_id)
+
+    def set_language(self, user_id: str, language: Language) -> bool:
+        try:
+            self._store.set_language(user_id, language)
+        except StoreUnavailable as exc:
+            log.warning("could not save a language preference", extra={"error": str(exc)})
+            return False
+        with self._lock:
+            self._languages[user_id] = language
+        return True
+
+    def watches(self, user_id: str) -> list[Watch] | None:
+        """The person's active watches, or None when the store could not say."""
+        try:
+            return self._store.watches_of_user(user_id)
+        except StoreUnavailable as exc:
+            log.warning("could not read watches", extra={"error": str(exc)})
+            return None
+
+
+class HomeTab:
+    """Publishes a person's Home tab (views.publish), always from the records as they are now."""
+
+    def __init__(
+        self,
+        history: PersonalHistory,
+        cards: FlowCards,
+        replies: SlackReplies,
+        work: BackgroundWork,
+        watches: WatchService | None = None,
+        notifier: SlackWatchNotifier | None = None,
+    ) -> None:
+        self._history = history
+        self._cards = cards
+        self._replies = replies
+        self._work = work
+        self._watches = watches
+        self._notifier = notifier
+
+    def language(self, user_id: str | None) -> Language:
+        return self._history.language(user_id)
+
+    def opened(self, user_id: str | None) -> None:
+        self._later(user_id, lambda: None)
+
+    def recheck(self, flow_id: str, requester: Requester) -> None:
+        """Look the flow up again (its entry moves to the top with the new status), redraw."""
+        self._later(
+            requester.user_id,
+            lambda: self._cards.look_up(flow_id, requester=requester, trigger="home_recheck"),
+        )
+
+    def unwatch(self, flow_id: str, requester: Requester, thread_ts: str | None) -> None:
+        """Unwatch from the Home tab: the watch stops, its posted card offers Watch again, and
+        the tab is redrawn without it."""
+        user_id = requester.user_id
+        if user_id is None or self._watches is None:
+            return
+        watches, notifier = self._watches, self._notifier
+
+        def stop() -> None:
+            stopped = watches.stop_mine(flow_id, user_id=user_id, thread_ts=thread_ts)
+            if stopped is not None and notifier is not None:
+                notifier.restore(stopped)
+
+        self._later(user_id, stop)
+
+    def clear(self, user_id: str | None) -> None:
+        if user_id is not None:
+            self._later(user_id, lambda: self._history.clear(user_id))
+
+    def choose_language(self, user_id: str | None, language: Language) -> None:
+        if user_id is not None:
+            self._later(user_id, lambda: self._history.set_language(user_id, language))
+
+    def publish(self, user_id: str) -> bool:
+        view = render_home(
+            self._history.recent(user_id),
+            self._history.watches(user_id),
+            language=self._history.language(user_id),
+        )
+        return self._replies.views_publish(user_id, view).ok
+
+    def _later(self, user_id: str | None, change: Callable[[], object]) -> None:
+        if user_id is None:
+            return
+
+        def job() -> None:
+            change()
+            self.publish(user_id)
+
+        if not self._work.submit(job):
+            log.warning("Home tab not published while shutting down")
