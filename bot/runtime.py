@@ -33,6 +33,7 @@ from bot.redis_state.state import SharedState, open_shared_state
 from bot.replies import SlackReplies, response_url_guard
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack_locale import SlackLocales
 from bot.slack_retries import slack_retry_handlers
 from bot.slack_startup import SlackPresence
 from bot.state_store import StateStore, open_state_store
@@ -251,7 +252,7 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         app_secret=stack.endpoint.app_secret,
         run_later=poller.submit,
     )
-    history = PersonalHistory(store)
+    history = PersonalHistory(store, locale_of=SlackLocales(web_client))
     stack.cards.remember_in(history)
     services = Services(
         delivery=CardDelivery(

@@ -7,10 +7,12 @@ note on how to let the bot in.
 
 from __future__ import annotations
 
+from functools import partial
+
 from slack_bolt import Ack, App
 
 from bot.audit import Requester
-from bot.cards import Notice, PublicAnswer, render_notice, render_request_problems
+from bot.cards import Notice, PublicAnswer, render_notice, request_problems_note
 from bot.flow_requests import find_flow_ids
 from bot.reply_target import ReplyTarget
 from bot.services import Services
@@ -35,13 +37,17 @@ def handle_message_shortcut(
     ack()
     request = find_flow_ids(request_text, cap=services.max_ids)
     if not request.flow_ids or reply_to.channel_id is None:
-        services.delivery.tell(reply_to, render_notice(Notice.NO_FLOW_ID_IN_MESSAGE))
+        services.delivery.tell(
+            reply_to,
+            partial(render_notice, Notice.NO_FLOW_ID_IN_MESSAGE),
+            user_id=requester.user_id,
+        )
         return
-    problems = render_request_problems(
+    problems = request_problems_note(
         request.rejected, over_cap=request.over_cap, cap=services.max_ids
     )
     if problems is not None:
-        services.delivery.tell(reply_to, problems)
+        services.delivery.tell(reply_to, problems, user_id=requester.user_id)
     services.delivery.public_cards(
         request.flow_ids, requester=requester, reply_to=reply_to, answer=PublicAnswer.THREAD
     )
