@@ -24,3 +24,12 @@ def pick(en: str, zh: str, language: Language, separator: str = " ") -> str:
     if language == "zh":
         return zh
     return f"{en}{separator}{zh}"
+
+
+def language_of_locale(locale: str | None) -> Language:
+    """The language for someone who never chose one, from their Slack locale ("zh-CN",
+    "zh-TW", "en-US", …): 中文 for any Chinese locale, both for the rest (and for no locale),
+    since the bot only speaks English and 中文 and both still reads for an English reader."""
+    if locale is not None and locale.lower().replace("_", "-").split("-")[0] == "zh":
+        return "zh"
+    return "both"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 
 from slack_bolt import App, BoltContext, BoltResponse
 
@@ -49,23 +50,27 @@ def check_access(
     if refusal is None:
         return next()
     record_access_denied(requester)
-    note = render_refusal(refusal)
+    note = partial(render_refusal, refusal)
     # Middleware that stops the chain answers Slack itself: the ack is this response. A slash
-    # command shows that body to the person; other payloads get the note after the ack.
+    # command shows that body to the person; other payloads get the note after the ack. What
+    # an ack carries is in a language known now: nothing may be asked before it.
     if reply_to.ack_is_shown:
-        return BoltResponse(status=200, body=note.to_message())
+        ack_note = note(doors.delivery.ack_language(requester.user_id))
+        return BoltResponse(status=200, body=ack_note.to_message())
     if reply_to.form_submission:
-        errors = {"response_action": "errors", "errors": {BLOCK_FLOW_IDS: refusal_words(refusal)}}
+        words = refusal_words(refusal, doors.delivery.ack_language(requester.user_id))
+        errors = {"response_action": "errors", "errors": {BLOCK_FLOW_IDS: words}}
         return BoltResponse(
             status=200,
             body=json.dumps(errors, ensure_ascii=False),
             headers={"content-type": "application/json; charset=utf-8"},
         )
     if fail_step is not None:
+        # Workflow Builder shows it to the workflow's owner, not to whoever ran it: both.
         doors.step.refuse(fail_step, refusal_words(refusal))
     elif reply_to.response_url is not None:
-        doors.delivery.tell(reply_to, note)
+        doors.delivery.tell(reply_to, note, user_id=requester.user_id)
     elif reply_to.trigger_id is not None:
-        doors.delivery.open_note(reply_to.trigger_id, note)
+        doors.delivery.open_note(reply_to.trigger_id, note, user_id=requester.user_id)
     # Else (App Home opened): nowhere to say it; the audit line records the refusal.
     return BoltResponse(status=200, body="")

@@ -4,6 +4,7 @@ Watch and Unwatch start and stop telling the thread (or the person) when the flo
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from slack_bolt import Ack, App
 
@@ -36,14 +37,14 @@ def register(app: App, doors: Doors) -> None:
     # Registered last, so it only sees actions no listener above claimed: buttons from an older
     # version of the bot, or a crafted payload. The person still gets an answer.
     @app.action(re.compile(".*"))
-    def on_unknown_action(ack: Ack, reply_to: ReplyTarget) -> None:
-        handle_unknown_action(ack, doors, reply_to)
+    def on_unknown_action(ack: Ack, requester: Requester, reply_to: ReplyTarget) -> None:
+        handle_unknown_action(ack, doors, requester, reply_to)
 
 
 def handle_recheck(
     ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
 ) -> None:
-    value = _acked_value(ack, doors, reply_to, click)
+    value = _acked_value(ack, doors, requester, reply_to, click)
     if value is not None:
         doors.delivery.recheck(
             value.flow_id,
@@ -56,7 +57,7 @@ def handle_recheck(
 def handle_share(
     ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
 ) -> None:
-    value = _acked_value(ack, doors, reply_to, click)
+    value = _acked_value(ack, doors, requester, reply_to, click)
     if value is not None:
         doors.delivery.public_cards(
             [value.flow_id], requester=requester, reply_to=reply_to, answer=PublicAnswer.SHARE
@@ -66,7 +67,7 @@ def handle_share(
 def handle_watch(
     ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
 ) -> None:
-    value = _acked_value(ack, doors, reply_to, click)
+    value = _acked_value(ack, doors, requester, reply_to, click)
     if value is not None:
         doors.delivery.watch(
             value.flow_id, requester=requester, reply_to=reply_to, requested_by=value.requested_by
@@ -76,7 +77,7 @@ def handle_watch(
 def handle_unwatch(
     ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
 ) -> None:
-    value = _acked_value(ack, doors, reply_to, click)
+    value = _acked_value(ack, doors, requester, reply_to, click)
     if value is None:
         return
     if reply_to.view is not None and reply_to.view.kind == "home":
@@ -88,15 +89,21 @@ def handle_unwatch(
     )
 
 
-def handle_unknown_action(ack: Ack, doors: Doors, reply_to: ReplyTarget) -> None:
+def handle_unknown_action(
+    ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget
+) -> None:
     ack()
-    doors.delivery.tell(reply_to, render_notice(Notice.UNSUPPORTED_BUTTON))
+    doors.delivery.tell(
+        reply_to, partial(render_notice, Notice.UNSUPPORTED_BUTTON), user_id=requester.user_id
+    )
 
 
-def _acked_value(ack: Ack, doors: Doors, reply_to: ReplyTarget, click: Click) -> ButtonValue | None:
+def _acked_value(
+    ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
+) -> ButtonValue | None:
     """Ack, then the button's value; a value we did not make gets a note instead."""
     ack()
     if isinstance(click, ButtonValue):
         return click
-    doors.delivery.tell(reply_to, render_bad_button(click))
+    doors.delivery.tell(reply_to, partial(render_bad_button, click), user_id=requester.user_id)
     return None

@@ -28,21 +28,23 @@ def handle_command(
     request_text: str | None,
 ) -> None:
     request = parse_command_text(request_text, cap=doors.max_ids)
+    # The ack carries words only in a language known now; nothing may be asked before it.
+    language = doors.delivery.ack_language(requester.user_id)
     if request.wants_help:
-        ack(**render_help(COMMAND).to_message())
+        ack(**render_help(COMMAND, language).to_message())
         return
     if request.verb == "watching":
         ack()
         doors.delivery.list_watches(requester=requester, reply_to=reply_to)
         return
     problems = render_request_problems(
-        request.rejected, over_cap=request.over_cap, cap=doors.max_ids
+        request.rejected, over_cap=request.over_cap, cap=doors.max_ids, language=language
     )
     if not request.flow_ids:
-        ack(**(problems or render_notice(Notice.NO_FLOW_ID_GIVEN)).to_message())
+        ack(**(problems or render_notice(Notice.NO_FLOW_ID_GIVEN, language)).to_message())
         return
     if reply_to.response_url is None:
-        ack(**render_notice(Notice.NO_REPLY_ADDRESS).to_message())
+        ack(**render_notice(Notice.NO_REPLY_ADDRESS, language).to_message())
         return
     if request.verb is None:
         # A cached flow's card rides on the ack, so it lands with it; problems take its place

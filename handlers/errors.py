@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from functools import partial
 
 from slack_bolt import App, BoltContext, BoltResponse
 
 from bot.cards import render_incident
 from bot.delivery.doors import Doors
 from bot.slack.reply_target import ReplyTarget
+from bot.slack.requester import Requester
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +25,18 @@ log = logging.getLogger(__name__)
 def register(app: App, doors: Doors) -> None:
     @app.error
     def on_error(error: Exception, context: BoltContext) -> BoltResponse:
-        return handle_error(error, context.get("reply_to"), doors)
+        return handle_error(
+            error, context.get("reply_to"), doors, requester=context.get("requester")
+        )
 
 
 def new_incident_id() -> str:
     return secrets.token_hex(4)
 
 
-def handle_error(error: Exception, reply_to: object, doors: Doors) -> BoltResponse:
+def handle_error(
+    error: Exception, reply_to: object, doors: Doors, *, requester: object = None
+) -> BoltResponse:
     incident = new_incident_id()
     log.error(
         "a Slack request failed in the bot",
@@ -39,9 +45,11 @@ def handle_error(error: Exception, reply_to: object, doors: Doors) -> BoltRespon
     )
     if not isinstance(reply_to, ReplyTarget):
         return BoltResponse(status=200, body="")
-    note = render_incident(incident)
+    user_id = requester.user_id if isinstance(requester, Requester) else None
+    note = partial(render_incident, incident)
     if reply_to.ack_is_shown:
-        return BoltResponse(status=200, body=note.to_message())
+        ack_note = note(doors.delivery.ack_language(user_id))
+        return BoltResponse(status=200, body=ack_note.to_message())
     if reply_to.response_url is not None:
-        doors.delivery.tell(reply_to, note)
+        doors.delivery.tell(reply_to, note, user_id=user_id)
     return BoltResponse(status=200, body="")

@@ -45,7 +45,8 @@ def handle_modal_submission(
     reply_to: ReplyTarget,
     request_text: str | None,
 ) -> None:
-    language = doors.home.language(requester.user_id)
+    # The ack carries the refusal or the wait: in a language known now, never looked up first.
+    language = doors.delivery.ack_language(requester.user_id)
     request = parse_command_text(request_text, cap=doors.max_ids)
     problem = modal_input_error(
         request.rejected, over_cap=request.over_cap, cap=doors.max_ids, language=language

@@ -7,9 +7,11 @@ note on how to let the bot in.
 
 from __future__ import annotations
 
+from functools import partial
+
 from slack_bolt import Ack, App
 
-from bot.cards import Notice, PublicAnswer, render_notice, render_request_problems
+from bot.cards import Notice, PublicAnswer, render_notice, request_problems_note
 from bot.delivery.doors import Doors
 from bot.flows.ids import find_flow_ids
 from bot.slack.ids import SHORTCUT_LOOKUP_IN_MESSAGE
@@ -35,13 +37,15 @@ def handle_message_shortcut(
     ack()
     request = find_flow_ids(request_text, cap=doors.max_ids)
     if not request.flow_ids or reply_to.channel_id is None:
-        doors.delivery.tell(reply_to, render_notice(Notice.NO_FLOW_ID_IN_MESSAGE))
+        doors.delivery.tell(
+            reply_to,
+            partial(render_notice, Notice.NO_FLOW_ID_IN_MESSAGE),
+            user_id=requester.user_id,
+        )
         return
-    problems = render_request_problems(
-        request.rejected, over_cap=request.over_cap, cap=doors.max_ids
-    )
+    problems = request_problems_note(request.rejected, over_cap=request.over_cap, cap=doors.max_ids)
     if problems is not None:
-        doors.delivery.tell(reply_to, problems)
+        doors.delivery.tell(reply_to, problems, user_id=requester.user_id)
     doors.delivery.public_cards(
         request.flow_ids, requester=requester, reply_to=reply_to, answer=PublicAnswer.THREAD
     )

@@ -66,6 +66,7 @@ def test_manifest_limits_and_scopes() -> None:
         "chat:write",
         "chat:write.public",
         "im:write",  # a watch on a private card sends its notices by DM
+        "users:read",  # the Slack locale of someone who never chose a language
     }
     for shortcut in data["features"]["shortcuts"]:
         assert len(shortcut["description"]) <= 150

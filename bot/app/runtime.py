@@ -33,6 +33,7 @@ from bot.esign.signing import SignatureAuth
 from bot.esign.token_auth import TokenAuth
 from bot.flows.cache import FlowLookup
 from bot.slack.access import AccessPolicy, UsergroupMembers
+from bot.slack.locales import SlackLocales
 from bot.slack.replies import SlackReplies, response_url_guard
 from bot.slack.retries import slack_retry_handlers
 from bot.state.event_receipts import EventReceipts
@@ -252,7 +253,7 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         app_secret=stack.endpoint.app_secret,
         run_later=poller.submit,
     )
-    history = PersonalHistory(store)
+    history = PersonalHistory(store, locale_of=SlackLocales(web_client))
     stack.cards.remember_in(history)
     doors = Doors(
         delivery=CardDelivery(

@@ -15,12 +15,20 @@ from bot.cards.notes import (
     render_notice,
     render_refusal,
 )
-from bot.cards.notices import render_error, render_help, render_note, render_request_problems
+from bot.cards.notices import (
+    Note,
+    render_error,
+    render_help,
+    render_note,
+    render_request_problems,
+    request_problems_note,
+)
 from bot.cards.outline import OutlineBodies, Watching, render_outline
 
 __all__ = [
     "ACTIONS_BLOCK_ID",
     "Card",
+    "Note",
     "Notice",
     "OutlineBodies",
     "PublicAnswer",
@@ -36,4 +44,5 @@ __all__ = [
     "render_outline",
     "render_refusal",
     "render_request_problems",
+    "request_problems_note",
 ]

@@ -1,11 +1,12 @@
-"""Short cards: a failed lookup, the help text, and one-line notes.
+"""Short cards: a failed lookup, the help text, and one-line notes, in English, 中文 or both.
 
-Error cards show the error's own title and detail, never `repr()` or a traceback: those are
+Error cards show the error's title and detail, never `repr()` or a traceback: those are
 written for the person in Slack, and the rest belongs in the logs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
@@ -14,17 +15,24 @@ from bot.cards.card import Card, flow_actions
 from bot.cards.limits import ID_LIMIT, TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import code, escape, mention, truncate
 from bot.esign.errors import (
+    EsignBusinessError,
     EsignError,
     EsignUnavailable,
     FlowNotFound,
     GatewayRejected,
     InvalidFlowId,
     RateLimited,
+    UnexpectedResponse,
 )
+from bot.language import Language, pick
 from bot.slack.ids import COMMAND
+
+#: A note not yet put into words: rendered once the reader's language is known.
+Note = Callable[[Language], "Card"]
 
 TITLE_LIMIT: Final = 150
 DETAIL_LIMIT: Final = 1_500
+EXAMPLE_FLOW_ID: Final = "803719636976683872"
 
 # Checked in order, so a subclass (CircuitOpen under EsignUnavailable) may share its parent's.
 _ERROR_EMOJI: Final[tuple[tuple[type[EsignError], str], ...]] = (
@@ -35,6 +43,17 @@ _ERROR_EMOJI: Final[tuple[tuple[type[EsignError], str], ...]] = (
     (EsignUnavailable, ":electric_plug:"),
 )
 DEFAULT_ERROR_EMOJI: Final = ":warning:"
+#: The 中文 of each error's title (the English is the error's own `title`); checked in order.
+_ERROR_TITLES_ZH: Final[tuple[tuple[type[EsignError], str], ...]] = (
+    (FlowNotFound, "找不到该流程"),
+    (InvalidFlowId, "不是有效的流程 ID"),
+    (GatewayRejected, "e签宝 拒绝了机器人的凭证"),
+    (RateLimited, "e签宝 正在限流"),
+    (EsignUnavailable, "e签宝 暂时没有响应"),
+    (UnexpectedResponse, "e签宝 的回复无法解读"),
+    (EsignBusinessError, "e签宝 返回了错误"),
+)
+DEFAULT_ERROR_TITLE_ZH: Final = "e签宝 查询失败"
 NOTE_EMOJI: Final = ":information_source:"
 
 
@@ -45,27 +64,39 @@ def error_emoji(error: EsignError) -> str:
     return DEFAULT_ERROR_EMOJI
 
 
+def error_title_zh(error: EsignError) -> str:
+    for kind, title in _ERROR_TITLES_ZH:
+        if isinstance(error, kind):
+            return title
+    return DEFAULT_ERROR_TITLE_ZH
+
+
 def render_error(
     error: EsignError,
     *,
     flow_id: str | None = None,
     thread_ts: str | None = None,
     requested_by: str | None = None,
+    language: Language = "both",
 ) -> Card:
-    # Titles are ours, but details quote e签宝's messages: escape both all the same.
-    title = escape(error.title, TITLE_LIMIT) or "e签宝 lookup failed"
+    # Titles are ours, but details quote e签宝's messages: escape both all the same. The detail
+    # stays as written: it often quotes e签宝 itself, which no table here could translate.
+    title = escape(
+        pick(error.title or "e签宝 lookup failed", error_title_zh(error), language, " · "),
+        TITLE_LIMIT,
+    )
     detail = escape(error.detail or "", DETAIL_LIMIT, keep_newlines=True)
     body = f"{error_emoji(error)} *{title}*"
     if detail:
         body += f"\n{detail}"
     facts: list[str] = []
     if error.code is not None:
-        facts.append(f"e签宝 code {error.code}")
+        facts.append(_fact(f"e签宝 code {error.code}", f"e签宝 错误码 {error.code}", language))
     if flow_id:
-        facts.append(f"flow {code(flow_id, ID_LIMIT)}")
+        facts.append(_fact("flow", "流程", language) + f" {code(flow_id, ID_LIMIT)}")
     who = mention(requested_by)
     if who is not None:
-        facts.append(f"requested by {who}")
+        facts.append(_fact(f"requested by {who}", f"{who} 查询", language))
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=body))]
     if facts:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(facts))]))
@@ -80,42 +111,67 @@ def render_error(
 
     top = title
     if flow_id:
-        top += f" (flow {escape(flow_id, ID_LIMIT)})"
+        top += f" ({_fact('flow', '流程', language)} {escape(flow_id, ID_LIMIT)})"
     if error.code is not None:
-        top += f" — e签宝 code {error.code}"
+        top += f" — {_fact('e签宝 code', 'e签宝 错误码', language)} {error.code}"
     return Card(text=_top(top), blocks=blocks)
 
 
-def render_help(command: str = COMMAND) -> Card:
+def _fact(en: str, zh: str, language: Language) -> str:
+    """A short label beside an id or a number: one language is enough when both are read."""
+    return zh if language == "zh" else en
+
+
+def render_help(command: str = COMMAND, language: Language = "both") -> Card:
     cmd = code(command, 40)
-    usage = "\n".join(
+    flow = code(f"{command} <flowId>", 80)
+    several = code(f"{command} <flowId> <flowId> …", 80)
+    watch = code(f"{command} watch <flowId>", 80)
+    unwatch = code(f"{command} unwatch <flowId>", 80)
+    watching = code(f"{command} watching", 60)
+    help_ = code(f"{command} help", 60)
+    usage_en = "\n".join(
         [
             "*Look up an e签宝 identity verification flow (认证流程)*",
-            f"• {code(f'{command} <flowId>', 80)} — show where the flow stands, sub-flow by "
-            "sub-flow (only you see the answer; *Share* posts it to the channel).",
-            f"• {code(f'{command} <flowId> <flowId> …', 80)} — several flows at once, separated "
-            "by spaces.",
-            f"• {code(f'{command} watch <flowId>', 80)} — tell me (by DM) when the flow moves; "
-            f"{code(f'{command} unwatch <flowId>', 80)} stops it, "
-            f"{code(f'{command} watching', 60)} lists this channel's watches. "
-            "*Watch* on a posted card tells its thread instead.",
-            f"• {cmd} or {code(f'{command} help', 60)} — this help.",
-            "A flow id is a long number such as `803719636976683872`.",
+            f"• {flow} — show where the flow stands, sub-flow by sub-flow (only you see the "
+            "answer; *Share* posts it to the channel).",
+            f"• {several} — several flows at once, separated by spaces.",
+            f"• {watch} — tell me (by DM) when the flow moves; {unwatch} stops it, "
+            f"{watching} lists this channel's watches. *Watch* on a posted card tells its "
+            "thread instead.",
+            f"• {cmd} or {help_} — this help.",
+            f"A flow id is a long number such as `{EXAMPLE_FLOW_ID}`.",
         ]
     )
-    shortcut = (
+    usage_zh = "\n".join(
+        [
+            "*查询 e签宝 认证流程*",
+            f"• {flow} — 逐个子流程显示该流程的进展（只有你能看到；点 *Share* 发到频道）。",
+            f"• {several} — 一次查询多个流程，用空格分隔。",
+            f"• {watch} — 流程有变化时私信通知你；{unwatch} 取消，"
+            f"{watching} 列出本频道关注的流程。在频道卡片上点 *Watch* 则在话题中通知。",
+            f"• {cmd} 或 {help_} — 显示本帮助。",
+            f"流程 ID 是一串长数字，例如 `{EXAMPLE_FLOW_ID}`。",
+        ]
+    )
+    shortcut_en = (
         ":thread: In a thread, slash commands do not work: open the *⋯ More actions* menu on a "
         "message that mentions a flow id and pick the e签宝 flow shortcut; the answer goes "
         "to that thread."
     )
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=usage)),
-        ContextBlock(elements=[MarkdownTextObject(text=shortcut)]),
-    ]
-    return Card(
-        text=_top(f"How to use {escape(command, 40)}: {escape(command, 40)} &lt;flowId&gt;"),
-        blocks=blocks,
+    shortcut_zh = (
+        ":thread: 话题中不能用斜杠命令：在提到流程 ID 的消息上打开 *⋯ 更多操作* 菜单，"
+        "选择 e签宝 流程快捷方式，回答会发到该话题。"
     )
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=pick(usage_en, usage_zh, language, "\n\n"))),
+        ContextBlock(
+            elements=[MarkdownTextObject(text=pick(shortcut_en, shortcut_zh, language, "\n"))]
+        ),
+    ]
+    name = escape(command, 40)
+    top = pick(f"How to use {name}", f"{name} 用法", language, " · ")
+    return Card(text=_top(f"{top}: {name} &lt;flowId&gt;"), blocks=blocks)
 
 
 def render_note(title: str, detail: str) -> Card:
@@ -130,28 +186,64 @@ def render_note(title: str, detail: str) -> Card:
     return Card(text=_top(top), blocks=[SectionBlock(text=MarkdownTextObject(text=body))])
 
 
+def render_note_in(language: Language, en: tuple[str, str], zh: tuple[str, str]) -> Card:
+    """A note given as (title, detail) in English and in 中文, in the reader's language; both
+    titles on one line and both details one under the other when the reader reads both."""
+    if language == "en":
+        return render_note(*en)
+    if language == "zh":
+        return render_note(*zh)
+    return render_note(f"{en[0]} · {zh[0]}", f"{en[1]}\n{zh[1]}")
+
+
 def _top(text: str) -> str:
     return truncate(text, TOP_TEXT_LIMIT)
 
 
-def render_request_problems(rejected: list[str], *, over_cap: int, cap: int) -> Card | None:
+def render_request_problems(
+    rejected: list[str], *, over_cap: int, cap: int, language: Language = "both"
+) -> Card | None:
     """What part of a request was not looked up, or None when all of it was."""
     lines = []
     if rejected:
         shown = ", ".join(code(token, ID_LIMIT) for token in rejected)
         lines.append(
-            f"Not flow ids, skipped: {shown}. A flow id is a long number such as "
-            "`803719636976683872`."
+            pick(
+                f"Not flow ids, skipped: {shown}. A flow id is a long number such as "
+                f"`{EXAMPLE_FLOW_ID}`.",
+                f"不是流程 ID，已跳过：{shown}。流程 ID 是一串长数字，例如 `{EXAMPLE_FLOW_ID}`。",
+                language,
+                "\n",
+            )
         )
     if over_cap:
         lines.append(
-            f"Only the first {cap} flow ids are looked up at a time; {over_cap} more were left out."
+            pick(
+                f"Only the first {cap} flow ids are looked up at a time; "
+                f"{over_cap} more were left out.",
+                f"一次只查询前 {cap} 个流程 ID；其余 {over_cap} 个未查询。",
+                language,
+                "\n",
+            )
         )
     if not lines:
         return None
-    title = "Some of that was not looked up"
+    title = pick("Some of that was not looked up", "部分内容未查询", language, " · ")
     body = f"{NOTE_EMOJI} *{title}*\n" + "\n".join(lines)
     return Card(
         text=_top(f"{title}: " + " ".join(lines)),
         blocks=[SectionBlock(text=MarkdownTextObject(text=body))],
     )
+
+
+def request_problems_note(rejected: list[str], *, over_cap: int, cap: int) -> Note | None:
+    """`render_request_problems` waiting for its reader's language; None when nothing is wrong."""
+    if not rejected and not over_cap:
+        return None
+
+    def note(language: Language) -> Card:
+        card = render_request_problems(rejected, over_cap=over_cap, cap=cap, language=language)
+        assert card is not None  # noqa: S101 (there is a problem to tell, checked above)
+        return card
+
+    return note

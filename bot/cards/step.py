@@ -15,6 +15,7 @@ from bot.cards.labels import flow_status_label
 from bot.esign.errors import EsignError, EsignUnavailable, FlowNotFound, InvalidFlowId
 from bot.esign.models import FlowStatus, SubFlow, SubFlowStatus
 from bot.flows.snapshot import FlowSnapshot
+from bot.language import Language, pick
 
 FINAL_STATUSES: Final = frozenset({FlowStatus.SUCCESS, FlowStatus.FAIL})
 #: Workflow Builder shows a failed step's message to the workflow's owner; keep it short.
@@ -50,29 +51,54 @@ def sub_flows_summary(sub_flows: Sequence[SubFlow]) -> str:
 
 
 def step_failure_message(
-    error: EsignError | None, *, flow_id: str | None, restarting: bool = False
+    error: EsignError | None,
+    *,
+    flow_id: str | None,
+    restarting: bool = False,
+    language: Language = "both",
 ) -> str:
-    """Why the step could not check the flow, in words the workflow's owner can act on."""
+    """Why the step could not check the flow, in words the workflow's owner can act on (both
+    languages unless told: Workflow Builder shows it to whoever owns the workflow)."""
     shown = (flow_id or "").strip()[:64]
+    en, zh = _failure_words(error, shown, restarting=restarting)
+    return pick(en, zh, language, "\n")[:FAILURE_LIMIT]
+
+
+def _failure_words(error: EsignError | None, shown: str, *, restarting: bool) -> tuple[str, str]:
     if restarting:
-        text = "The e签宝 flow bot was restarting and did not check the flow. Run the step again."
-    elif isinstance(error, InvalidFlowId):
-        text = (
+        return (
+            "The e签宝 flow bot was restarting and did not check the flow. Run the step again.",
+            "e签宝 流程机器人正在重启，没有查询该流程。请再运行一次此步骤。",
+        )
+    if isinstance(error, InvalidFlowId):
+        if not shown:
+            return (
+                "The step got no flow id: set its flow_id input to the flow to check.",
+                "此步骤没有收到流程 ID：请把 flow_id 输入设为要查询的流程。",
+            )
+        return (
             f"'{shown}' is not an e签宝 flow id. A flow id is a long number such as "
-            "803719636976683872: check what the step's flow_id input is set to."
-            if shown
-            else "The step got no flow id: set its flow_id input to the flow to check."
+            "803719636976683872: check what the step's flow_id input is set to.",
+            f"“{shown}”不是 e签宝 流程 ID。流程 ID 是一串长数字，例如 803719636976683872："
+            "请检查此步骤的 flow_id 输入。",
         )
-    elif isinstance(error, FlowNotFound):
-        text = (
+    if isinstance(error, FlowNotFound):
+        return (
             f"e签宝 does not know flow {shown}. Check the id, and that it was created with "
-            "this app in this environment."
+            "this app in this environment.",
+            f"e签宝 找不到流程 {shown}。请检查 ID，以及它是否由本应用在此环境中创建。",
         )
-    elif isinstance(error, EsignUnavailable):
-        text = "e签宝 is not answering just now, so flow {0} was not checked. Try again later."
-        text = text.format(shown)
-    elif error is not None:
-        text = f"Could not check flow {shown}: {error.title}. {error.detail}"
-    else:
-        text = f"Could not check flow {shown}: something went wrong on the bot's side."
-    return text[:FAILURE_LIMIT]
+    if isinstance(error, EsignUnavailable):
+        return (
+            f"e签宝 is not answering just now, so flow {shown} was not checked. Try again later.",
+            f"e签宝 暂时没有响应，流程 {shown} 未查询。请稍后再试。",
+        )
+    if error is not None:
+        return (
+            f"Could not check flow {shown}: {error.title}. {error.detail}",
+            f"无法查询流程 {shown}：{error.detail}",
+        )
+    return (
+        f"Could not check flow {shown}: something went wrong on the bot's side.",
+        f"无法查询流程 {shown}：机器人出错了。",
+    )

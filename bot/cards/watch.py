@@ -16,9 +16,10 @@ from bot.cards.card import Card, flow_actions
 from bot.cards.labels import flow_status_label, sub_flow_status_label, sub_flow_type_label
 from bot.cards.limits import ID_LIMIT, TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import code, escape, mention, truncate
-from bot.cards.notices import render_note
+from bot.cards.notices import render_note_in
 from bot.cards.outline import label_mrkdwn
 from bot.flows.changes import Change
+from bot.language import Language, pick
 from bot.slack.ids import COMMAND
 
 #: A notice lists at most this many changes, then says how many more there were.
@@ -94,19 +95,30 @@ class WatchRefusal(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
-def render_watch_refusal(refusal: WatchRefusal, *, flow_id: str, limit: int = 0) -> Card:
+def render_watch_refusal(
+    refusal: WatchRefusal, *, flow_id: str, limit: int = 0, language: Language = "both"
+) -> Card:
     if refusal is WatchRefusal.CHANNEL_LIMIT:
-        detail = (
+        en = (
             f"This channel already watches {limit} flows, the most allowed. Unwatch one "
             f"(`{COMMAND} watching` lists them) and try again."
         )
+        zh = (
+            f"本频道已关注 {limit} 个流程，已达上限。请先取消关注一个"
+            f"（`{COMMAND} watching` 可列出），再试一次。"
+        )
     elif refusal is WatchRefusal.TOTAL_LIMIT:
-        detail = f"The bot already watches {limit} flows, the most it allows. Try again later."
+        en = f"The bot already watches {limit} flows, the most it allows. Try again later."
+        zh = f"机器人已关注 {limit} 个流程，已达上限。请稍后再试。"
     elif refusal is WatchRefusal.FINAL:
-        detail = f"Flow {flow_id} has already ended, so there is nothing to wait for."
+        en = f"Flow {flow_id} has already ended, so there is nothing to wait for."
+        zh = f"流程 {flow_id} 已结束，无需再关注。"
     else:
-        detail = "The bot could not save the watch just now. Please try again in a minute."
-    return render_note(f"Not watching flow {flow_id}", detail)
+        en = "The bot could not save the watch just now. Please try again in a minute."
+        zh = "机器人暂时无法保存关注。请一分钟后再试。"
+    return render_note_in(
+        language, (f"Not watching flow {flow_id}", en), (f"未关注流程 {flow_id}", zh)
+    )
 
 
 def render_watch_expired(flow_id: str, *, hours: float, watcher: str | None) -> Card:
@@ -122,33 +134,52 @@ def render_watch_expired(flow_id: str, *, hours: float, watcher: str | None) -> 
     )
 
 
-def render_unwatched(flow_id: str, *, count: int) -> Card:
+def render_unwatched(flow_id: str, *, count: int, language: Language = "both") -> Card:
     if count == 0:
-        return render_note(
-            f"Flow {flow_id} was not being watched here",
-            f"`{COMMAND} watching` lists the flows watched in this channel.",
+        return render_note_in(
+            language,
+            (
+                f"Flow {flow_id} was not being watched here",
+                f"`{COMMAND} watching` lists the flows watched in this channel.",
+            ),
+            (f"此处没有关注流程 {flow_id}", f"`{COMMAND} watching` 可列出本频道关注的流程。"),
         )
-    return render_note(
-        f"Stopped watching flow {flow_id}",
-        "No more notices will come for it. 已取消关注。",
+    return render_note_in(
+        language,
+        (f"Stopped watching flow {flow_id}", "No more notices will come for it."),
+        (f"已取消关注流程 {flow_id}", "不会再收到它的通知。"),
     )
 
 
-def render_watch_list(entries: Sequence[tuple[str, str | None, bool]]) -> Card:
+def render_watch_list(
+    entries: Sequence[tuple[str, str | None, bool]], language: Language = "both"
+) -> Card:
     """`(flow id, watcher, by DM)` for each watch in the channel (and the person's own)."""
     if not entries:
-        return render_note(
-            "No flows are watched here",
-            f"Press Watch on a card, or run `{COMMAND} watch <flowId>`.",
+        return render_note_in(
+            language,
+            (
+                "No flows are watched here",
+                f"Press Watch on a card, or run `{COMMAND} watch <flowId>`.",
+            ),
+            ("此处没有关注的流程", f"在卡片上点 Watch，或运行 `{COMMAND} watch <流程ID>`。"),
         )
-    lines = [f":eyes: *Watched flows 关注中的流程* ({len(entries)})"]
+    title = pick("Watched flows", "关注中的流程", language)
+    lines = [f":eyes: *{title}* ({len(entries)})"]
     for flow_id, watcher, by_dm in entries[:40]:
-        who = mention(watcher) or "someone"
-        where = "by DM" if by_dm else "in a thread"
+        who = mention(watcher) or pick("someone", "某人", language)
+        if by_dm:
+            where = pick("by DM", "私信", language)
+        else:
+            where = pick("in a thread", "话题中", language)
         lines.append(f"• {code(flow_id, ID_LIMIT)} — {who}, {where}")
     if len(entries) > 40:
-        lines.append(f"_…and {len(entries) - 40} more_")
+        more = len(entries) - 40
+        lines.append("_" + pick(f"…and {more} more", f"…另有 {more} 个", language) + "_")
+    top = pick(
+        f"{len(entries)} watched e签宝 flows", f"关注中的 e签宝 流程：{len(entries)} 个", language
+    )
     return Card(
-        text=truncate(f"{len(entries)} watched e签宝 flows", TOP_TEXT_LIMIT),
+        text=truncate(top, TOP_TEXT_LIMIT),
         blocks=[SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))],
     )

@@ -140,10 +140,11 @@ class FlowCards:
                     flow_id=outcome.flow_id,
                     thread_ts=thread_ts,
                     requested_by=requested_by,
+                    language=language,
                 )
         except Exception:
             log.exception("rendering a flow card failed")
-        return render_notice(Notice.LOOKUP_FAILED_UNEXPECTEDLY)
+        return render_notice(Notice.LOOKUP_FAILED_UNEXPECTEDLY, language)
 
     def card(
         self,

@@ -19,7 +19,7 @@ from bot.cards.home import render_home
 from bot.delivery.background import BackgroundWork
 from bot.delivery.flow_cards import FlowCards
 from bot.delivery.watches import SlackWatchNotifier
-from bot.language import Language
+from bot.language import Language, language_of_locale
 from bot.slack.replies import SlackReplies
 from bot.slack.requester import Requester
 from bot.state.records import RecentLookup, StateStore, StoreUnavailable, Watch
@@ -37,6 +37,8 @@ class PersonalHistory:
     """Recent lookups are written behind the answer (coalesced, on a thread of their own) and
     languages are read through a short cache: the card a person waits for never waits on the
     store. Anything that reads the history first writes what is pending, so it is never stale.
+    Someone who never chose a language gets their Slack locale's (`locale_of`, a user id to
+    "zh-CN" and the like): 中文 for Chinese, both otherwise.
     """
 
     def __init__(
@@ -45,8 +47,10 @@ class PersonalHistory:
         *,
         clock: Callable[[], float] = time.time,
         flush_seconds: float = FLUSH_SECONDS,
+        locale_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self._store = store
+        self._locale_of = locale_of
         self._clock = clock
         self._flush_seconds = flush_seconds
         self._lock = threading.Lock()
@@ -103,7 +107,8 @@ class PersonalHistory:
         return True
 
     def language(self, user_id: str | None) -> Language:
-        """The person's chosen language; "both" when none was chosen or the store is down."""
+        """The person's chosen language, else their Slack locale's; "both" when neither says
+        or the store is down. May ask Slack: never call it on an ack."""
         if user_id is None:
             return "both"
         with self._lock:
@@ -111,13 +116,19 @@ class PersonalHistory:
         if cached is not None:
             return cached
         try:
-            language = self._store.language(user_id) or "both"
+            chosen = self._store.language(user_id)
         except StoreUnavailable as exc:
             log.warning("could not read a language preference", extra={"error": str(exc)})
             return "both"
+        language = chosen or self._language_of_locale(user_id)
         with self._lock:
             self._languages[user_id] = language
         return language
+
+    def _language_of_locale(self, user_id: str) -> Language:
+        if self._locale_of is None:
+            return "both"
+        return language_of_locale(self._locale_of(user_id))
 
     def known_language(self, user_id: str | None) -> Language | None:
         """The person's language when this process knows it without asking the store (an ack

@@ -14,7 +14,15 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from bot.cards import Card, Notice, PublicAnswer, Watching, render_not_posted, render_notice
+from bot.cards import (
+    Card,
+    Note,
+    Notice,
+    PublicAnswer,
+    Watching,
+    render_not_posted,
+    render_notice,
+)
 from bot.cards.modal import render_check_modal, render_modal_cards, render_modal_note
 from bot.cards.watch import (
     WatchRefusal,
@@ -76,9 +84,22 @@ class CardDelivery:
         self._languages = languages or _Bilingual()
         self._max_ids = max_ids
 
-    def tell(self, reply_to: ReplyTarget, card: Card) -> None:
-        """A note only the person sees, sent after the ack (below a card acted on, not over it)."""
-        self._submit(reply_to, lambda: self._respond(reply_to, card, replace=False))
+    def tell(self, reply_to: ReplyTarget, note: Note, *, user_id: str | None = None) -> None:
+        """A note only the person sees, in their language, sent after the ack (below a card
+        acted on, not over it)."""
+        self._submit(
+            reply_to,
+            lambda: self._respond(reply_to, note(self._language(user_id)), replace=False),
+        )
+
+    def ack_language(self, user_id: str | None) -> Language:
+        """The language for words an ack carries: the person's when this process knows it
+        without asking anyone, else both (and it is looked up now, for their next answer)."""
+        known = self._languages.known_language(user_id)
+        if known is not None:
+            return known
+        self._work.submit(lambda: self._language(user_id))
+        return "both"
 
     def private_cards(
         self,
@@ -109,7 +130,7 @@ class CardDelivery:
                     trigger="command",
                     ephemeral=True,
                     offer_share=reply_to.can_share,
-                    language=self._languages.language(requester.user_id),
+                    language=self._language(requester.user_id),
                 )
                 self._respond(reply_to, card)
 
@@ -164,11 +185,13 @@ class CardDelivery:
                     if reply_to.ephemeral:
                         self._replies.respond(reply_to.response_url, {}, delete_original=True)
                     return
+                language = self._language(requester.user_id)
                 note = render_not_posted(
                     answer,
                     not_allowed_here=posted is not None and posted.not_allowed_here,
                     direct=reply_to.direct_message,
                     flow_id=flow_id,
+                    language=language,
                 )
                 # Offer Share again only where it can work: inviting the bot fixes a channel,
                 # not a DM between people.
@@ -177,7 +200,7 @@ class CardDelivery:
                     ephemeral=True,
                     thread_ts=reply_to.thread_ts,
                     offer_share=reply_to.can_share,
-                    language=self._languages.language(requester.user_id),
+                    language=language,
                 )
                 self._respond(reply_to, note.followed_by(private))
 
@@ -210,9 +233,7 @@ class CardDelivery:
                 thread_ts=reply_to.thread_ts,
                 requested_by=None if reply_to.ephemeral else requested_by,
                 offer_share=reply_to.can_share,
-                language=(
-                    self._languages.language(requester.user_id) if reply_to.ephemeral else "both"
-                ),
+                language=(self._language(requester.user_id) if reply_to.ephemeral else "both"),
                 watching=self._watching(flow_id, requester, reply_to, requested_by),
             )
             target = reply_to.posted_message
@@ -237,8 +258,10 @@ class CardDelivery:
         def start() -> None:
             place = place_of(flow_id, requester, reply_to, requested_by=requested_by)
             outcome = self._cards.look_up(flow_id, requester=requester, trigger="watch")
+            language = self._language(requester.user_id)
             if outcome.snapshot is None or place is None or self._watches is None:
-                self._respond(reply_to, self._cards.render(outcome, ephemeral=True), replace=False)
+                card = self._cards.render(outcome, ephemeral=True, language=language)
+                self._respond(reply_to, card, replace=False)
                 return
             started = self._watches.start(outcome.snapshot, place)
             if isinstance(started, WatchRefusal):
@@ -247,7 +270,9 @@ class CardDelivery:
                     if started is WatchRefusal.CHANNEL_LIMIT
                     else self._watches.limits.total
                 )
-                note = render_watch_refusal(started, flow_id=flow_id, limit=limit)
+                note = render_watch_refusal(
+                    started, flow_id=flow_id, limit=limit, language=language
+                )
                 self._respond(reply_to, note, replace=False)
                 return
             card = self._cards.render(
@@ -257,6 +282,7 @@ class CardDelivery:
                 requested_by=None if place.private else requested_by,
                 offer_share=reply_to.can_share and place.private,
                 watching=Watching(requester.user_id, by_dm=place.private),
+                language=language if place.private else "both",
             )
             target = reply_to.posted_message
             if (
@@ -286,11 +312,13 @@ class CardDelivery:
                 if place is not None and self._watches is not None
                 else None
             )
+            language = self._language(requester.user_id)
             if stopped is not None and not stopped.private and self._notifier is not None:
                 # From a notice or from the card: the card itself offers Watch again.
                 self._notifier.restore(stopped)
                 if reply_to.message_ts != stopped.card_ts:
-                    self._respond(reply_to, render_unwatched(flow_id, count=1), replace=False)
+                    note = render_unwatched(flow_id, count=1, language=language)
+                    self._respond(reply_to, note, replace=False)
                 return
             if stopped is not None and reply_to.ephemeral:
                 card = self._cards.card(
@@ -300,12 +328,12 @@ class CardDelivery:
                     ephemeral=True,
                     thread_ts=reply_to.thread_ts,
                     offer_share=reply_to.can_share,
+                    language=language,
                 )
                 self._respond(reply_to, card)
                 return
-            self._respond(
-                reply_to, render_unwatched(flow_id, count=int(stopped is not None)), replace=False
-            )
+            note = render_unwatched(flow_id, count=int(stopped is not None), language=language)
+            self._respond(reply_to, note, replace=False)
 
         self._submit(reply_to, stop)
 
@@ -315,6 +343,7 @@ class CardDelivery:
         """`/esign-flow unwatch <id>`: this channel's watches of the flow, and the person's own."""
 
         def stop() -> None:
+            language = self._language(requester.user_id)
             for flow_id in flow_ids:
                 stopped = (
                     self._watches.stop_flow(
@@ -326,7 +355,8 @@ class CardDelivery:
                 for watch in stopped:
                     if self._notifier is not None:
                         self._notifier.restore(watch)
-                self._respond(reply_to, render_unwatched(flow_id, count=len(stopped)))
+                note = render_unwatched(flow_id, count=len(stopped), language=language)
+                self._respond(reply_to, note)
 
         self._submit(reply_to, stop)
 
@@ -340,7 +370,7 @@ class CardDelivery:
                 else []
             )
             entries = [(w.flow_id, w.user_id, w.private) for w in watches]
-            self._respond(reply_to, render_watch_list(entries))
+            self._respond(reply_to, render_watch_list(entries, self._language(requester.user_id)))
 
         self._submit(reply_to, answer)
 
@@ -354,17 +384,21 @@ class CardDelivery:
             return False
 
         def open_form() -> None:
-            view = render_check_modal(self._languages.language(user_id), max_ids=self._max_ids)
+            view = render_check_modal(self._language(user_id), max_ids=self._max_ids)
             self._replies.views_open(trigger_id, view)
 
         return self._open_view(open_form)
 
-    def open_note(self, trigger_id: str | None, card: Card) -> bool:
+    def open_note(self, trigger_id: str | None, note: Note, *, user_id: str | None = None) -> bool:
         """A note in a modal, for a door with no reply address but a trigger (⚡, Home)."""
         if trigger_id is None:
             return False
-        view = render_modal_note(card)
-        return self._open_view(lambda: self._replies.views_open(trigger_id, view))
+
+        def open_view() -> None:
+            language = self._language(user_id)
+            self._replies.views_open(trigger_id, render_modal_note(note(language), language))
+
+        return self._open_view(open_view)
 
     def _open_view(self, job: Callable[[], object]) -> bool:
         # One thread serves every ack (bot/app/web/server.py): a Web API call made on it would
@@ -441,7 +475,7 @@ class CardDelivery:
         requester: Requester,
         reply_to: ReplyTarget | None,
     ) -> dict[str, Any]:
-        language = self._languages.language(requester.user_id)
+        language = self._language(requester.user_id)
         cards = [
             # A watch lives on a message; a modal has none to edit or thread under.
             self._cards.render(
@@ -463,6 +497,10 @@ class CardDelivery:
             self._replies.respond(reply_to.response_url, card.to_message(), in_channel=True)
 
     # ------------------------------------------------------------------ internals
+
+    def _language(self, user_id: str | None) -> Language:
+        """The person's language; may ask the store or Slack, so only after the ack."""
+        return self._languages.language(user_id)
 
     def _watching(
         self,

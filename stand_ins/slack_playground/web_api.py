@@ -81,6 +81,7 @@ class WebApi:
             "chat.delete": self._delete,
             "conversations.open": self._open_dm,
             "usergroups.users.list": self._usergroup_members,
+            "users.info": self._user_info,
             "views.open": self._views_open,
             "views.update": self._views_update,
             "views.publish": self._views_publish,
@@ -175,6 +176,23 @@ class WebApi:
         if members is None:
             raise ApiError("no_such_subteam")
         return {"users": list(members)}
+
+    def _user_info(self, params: Params) -> Answer:
+        user_id = str(params.get("user") or "")
+        user = self._workspace.users.get(user_id)
+        if user is None:
+            raise ApiError("user_not_found")
+        found: dict[str, Any] = {
+            "id": user.id,
+            "team_id": self._workspace.team_id,
+            "name": user.name,
+            "real_name": user.real_name,
+            "is_bot": user.id == BOT_USER_ID,
+        }
+        # As Slack: the locale only when asked for (the form sends "true", JSON true).
+        if str(params.get("include_locale")).lower() in ("true", "1"):
+            found["locale"] = self._workspace.locale_of(user_id)
+        return {"user": found}
 
     def _post_message(self, params: Params) -> Answer:
         channel = self._postable_channel(params)

@@ -50,6 +50,8 @@ class User:
     id: str
     name: str
     real_name: str
+    #: What users.info says with include_locale (the language of the person's Slack).
+    locale: str = "en-US"
 
 
 DEFAULT_CHANNELS: tuple[Channel, ...] = (
@@ -218,6 +220,7 @@ class Workspace:
         self.team_domain = "playground"
         self._channels = {channel.id: channel for channel in channels}
         self._users = {user.id: user for user in users}
+        self._locales: dict[str, str] = {}
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._messages: list[Message] = []
@@ -239,6 +242,15 @@ class Workspace:
     @property
     def users(self) -> Mapping[str, User]:
         return dict(self._users)
+
+    def set_locale(self, user_id: str, locale: str) -> None:
+        """The person switches their Slack's language (until `reset`)."""
+        with self._changed:
+            self._locales[user_id] = locale
+
+    def locale_of(self, user_id: str) -> str:
+        with self._changed:
+            return self._locales.get(user_id) or self._users[user_id].locale
 
     @property
     def version(self) -> int:
@@ -500,6 +512,7 @@ class Workspace:
             self._faults.clear()
             self._grants.clear()
             self.surfaces.reset()
+            self._locales.clear()
             self._bump()
 
     def close(self) -> None:

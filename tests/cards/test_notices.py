@@ -84,7 +84,8 @@ def test_each_error_kind_has_its_emoji_title_detail_and_code(
 ) -> None:
     message = check(render_error(error, flow_id=FLOW_ID))
     text = body(message)
-    assert text.startswith(f"{emoji} *{error.title}*\n")
+    # Both languages by default: the error's own English title, then its 中文.
+    assert text.startswith(f"{emoji} *{error.title} · ")
     assert error.detail.split("&")[0].split("<")[0] in text
     assert f"flow `{FLOW_ID}`" in context(message)
     if code is None:
@@ -133,7 +134,7 @@ def test_a_posted_error_card_names_who_asked_and_keeps_it_for_recheck() -> None:
 def test_error_without_flow_id_or_code_is_one_section() -> None:
     message = check(render_error(InvalidFlowId("No flow id given.")))
     assert [b["type"] for b in message["blocks"]] == ["section"]
-    assert body(message) == ":pencil2: *Not a valid flow id*\nNo flow id given."
+    assert body(message) == ":pencil2: *Not a valid flow id · 不是有效的流程 ID*\nNo flow id given."
 
 
 def test_hostile_error_text_and_flow_id_are_escaped() -> None:

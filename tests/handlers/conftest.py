@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.cards import Card
+from bot.cards import Card, Note
 from bot.delivery.doors import Doors
 from bot.delivery.workflow_step import StepRequest
 from bot.language import Language
@@ -57,8 +57,14 @@ class FakeDelivery:
     def __init__(self, journal: Journal) -> None:
         self._journal = journal
 
-    def tell(self, reply_to: ReplyTarget, card: Card) -> None:
-        self._journal.events.append(("tell", {"reply_to": reply_to, "text": card.text}))
+    def tell(self, reply_to: ReplyTarget, note: Note, *, user_id: str | None = None) -> None:
+        # Rendered as the real delivery would, in the person's language (after the ack).
+        text = note(self.language).text
+        self._journal.events.append(("tell", {"reply_to": reply_to, "text": text, "user": user_id}))
+
+    def ack_language(self, user_id: str | None) -> Language:
+        # Not journaled: asking costs nothing and is no delivery.
+        return self.known
 
     def private_cards(self, flow_ids: list[str], **kwargs: Any) -> Card | None:
         self._journal.events.append(("private_cards", {"flow_ids": list(flow_ids), **kwargs}))
@@ -90,13 +96,19 @@ class FakeDelivery:
         self._journal.events.append(("cached_modal", {"flow_ids": list(flow_ids), **kwargs}))
         return self.cached_view
 
-    def open_note(self, trigger_id: str | None, card: Card) -> bool:
-        self._journal.events.append(("open_note", {"trigger_id": trigger_id, "text": card.text}))
+    def open_note(self, trigger_id: str | None, note: Note, *, user_id: str | None = None) -> bool:
+        text = note(self.language).text
+        self._journal.events.append(
+            ("open_note", {"trigger_id": trigger_id, "text": text, "user": user_id})
+        )
         return True
 
     def modal_cards(self, flow_ids: list[str], **kwargs: Any) -> None:
         self._journal.events.append(("modal_cards", {"flow_ids": list(flow_ids), **kwargs}))
 
+    #: The person's language once asked (after the ack), and the one known at the ack.
+    language: Language = "both"
+    known: Language = "both"
     #: What cached_modal answers: a view when "all flows are cached".
     cached_view: dict[str, Any] | None = None
     #: What private_cards offers the ack, when it may: a card when "the first flow is cached".

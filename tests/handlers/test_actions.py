@@ -62,7 +62,7 @@ def test_a_button_value_we_did_not_make_is_acked_and_explained(
 def test_an_unknown_button_is_acked_and_answered(
     ack: FakeAck, doors: Doors, journal: Journal
 ) -> None:
-    handle_unknown_action(ack, doors, PRIVATE_CARD)
+    handle_unknown_action(ack, doors, ASKER, PRIVATE_CARD)
     assert journal.names() == ["ack", "tell"]
     assert "That button is not supported" in journal.only("tell")["text"]
 

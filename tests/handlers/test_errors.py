@@ -57,6 +57,9 @@ def test_without_a_reply_address_the_failure_is_only_logged(
 
 
 class _BrokenDelivery:
+    def ack_language(self, user_id: str | None) -> str:
+        return "both"
+
     def private_cards(self, *args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug in the delivery path")
 

@@ -46,7 +46,7 @@ def test_nothing_typed_and_too_many_ids_are_refused_too(
 def test_the_refusal_speaks_the_persons_language(
     ack: FakeAck, doors: Doors, journal: Journal
 ) -> None:
-    doors.home.chosen = "zh"  # type: ignore[attr-defined]
+    doors.delivery.known = "zh"  # type: ignore[attr-defined]
     handle_modal_submission(ack, doors, ASKER, MODAL, "nope")
     error = journal.only("ack")["errors"][BLOCK_FLOW_IDS]
     assert "不是流程 ID" in error and "Not flow ids" not in error

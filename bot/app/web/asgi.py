@@ -21,7 +21,7 @@ from bot.app.runtime import create_runtime
 from bot.app.settings import load_settings
 from bot.app.startup_heap import freeze_startup_heap
 from bot.app.web.routes import (
-    EVENTS_PATH,
+    BODY_PATHS,
     TIMED_OUT,
     TOO_LARGE,
     BotRoutes,
@@ -30,7 +30,6 @@ from bot.app.web.routes import (
     body_limit,
     text_answer,
 )
-from bot.esign.callbacks import CALLBACK_PATH
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -40,7 +39,6 @@ Send = Callable[[Message], Awaitable[None]]
 #: How long a client may take to send a whole body. Slack sends its few KB at once and gives
 #: up on an answer after 3 s; e签宝's callbacks are as small.
 BODY_SECONDS = 5.0
-_READ_PATHS = frozenset({EVENTS_PATH, CALLBACK_PATH})
 
 
 class _ClientGone(Exception):
@@ -65,7 +63,7 @@ class BotAsgi:
             body=b"",
         )
         answer = self.routes.refuse_early(request)
-        if answer is None and request.path in _READ_PATHS:
+        if answer is None and request.path in BODY_PATHS:
             try:
                 body = await self._read_body(receive, body_limit(request.path))
             except _ClientGone:

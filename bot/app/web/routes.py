@@ -32,6 +32,8 @@ HEALTH_PATH = "/healthz"
 #: Slack's own payloads stay far below this; anything larger is refused before Bolt reads it.
 MAX_BODY_BYTES = 256 * 1024
 SLACK_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
+#: The paths whose requests carry a body the routes read.
+BODY_PATHS = frozenset({EVENTS_PATH, CALLBACK_PATH})
 #: Refusals answered to a client that sent too little in time, or too much.
 TIMED_OUT = 408
 TOO_LARGE = 413

@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.app.runtime import Runtime
-from bot.app.web.routes import BotRoutes, WebAnswer, WebRequest, body_limit, text_answer
+from bot.app.web.routes import (
+    BODY_PATHS,
+    BotRoutes,
+    WebAnswer,
+    WebRequest,
+    body_limit,
+    text_answer,
+)
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -26,12 +33,15 @@ class BotWsgi:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = _request(environ, b"")
         answer = self.routes.refuse_early(request)
-        if answer is None:
+        if answer is None and request.path in BODY_PATHS:
             body = _read_body(environ, body_limit(request.path))
-            if body is None:
-                answer = text_answer(400)
-            else:
-                answer = self.routes.answer(_request(environ, body))
+            answer = (
+                text_answer(400) if body is None else self.routes.answer(_request(environ, body))
+            )
+        elif answer is None:
+            # Anything else is the routes' without a body (/healthz) or the fallback's, which
+            # reads its own body.
+            answer = self.routes.answer(request)
         if answer is None:
             if self._fallback is not None:
                 return self._fallback(environ, start_response)
