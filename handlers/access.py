@@ -55,10 +55,10 @@ def check_access(
     # command shows that body to the person; other payloads get the note after the ack. What
     # an ack carries is in a language known now: nothing may be asked before it.
     if reply_to.ack_is_shown:
-        ack_note = note(doors.delivery.ack_language(requester.user_id))
+        ack_note = note(doors.messages.ack_language(requester.user_id))
         return BoltResponse(status=200, body=ack_note.to_message())
     if reply_to.form_submission:
-        words = refusal_words(refusal, doors.delivery.ack_language(requester.user_id))
+        words = refusal_words(refusal, doors.messages.ack_language(requester.user_id))
         errors = {"response_action": "errors", "errors": {BLOCK_FLOW_IDS: words}}
         return BoltResponse(
             status=200,
@@ -69,8 +69,8 @@ def check_access(
         # Workflow Builder shows it to the workflow's owner, not to whoever ran it: both.
         doors.step.refuse(fail_step, refusal_words(refusal))
     elif reply_to.response_url is not None:
-        doors.delivery.tell(reply_to, note, user_id=requester.user_id)
+        doors.messages.tell(reply_to, note, user_id=requester.user_id)
     elif reply_to.trigger_id is not None:
-        doors.delivery.open_note(reply_to.trigger_id, note, user_id=requester.user_id)
+        doors.modal.open_note(reply_to.trigger_id, note, user_id=requester.user_id)
     # Else (App Home opened): nowhere to say it; the audit line records the refusal.
     return BoltResponse(status=200, body="")

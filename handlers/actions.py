@@ -46,7 +46,7 @@ def handle_recheck(
 ) -> None:
     value = _acked_value(ack, doors, requester, reply_to, click)
     if value is not None:
-        doors.delivery.recheck(
+        doors.messages.recheck(
             value.flow_id,
             requester=requester,
             reply_to=reply_to,
@@ -59,7 +59,7 @@ def handle_share(
 ) -> None:
     value = _acked_value(ack, doors, requester, reply_to, click)
     if value is not None:
-        doors.delivery.public_cards(
+        doors.messages.public_cards(
             [value.flow_id], requester=requester, reply_to=reply_to, answer=PublicAnswer.SHARE
         )
 
@@ -69,7 +69,7 @@ def handle_watch(
 ) -> None:
     value = _acked_value(ack, doors, requester, reply_to, click)
     if value is not None:
-        doors.delivery.watch(
+        doors.watches.watch(
             value.flow_id, requester=requester, reply_to=reply_to, requested_by=value.requested_by
         )
 
@@ -84,7 +84,7 @@ def handle_unwatch(
         # The Home tab lists watches away from their cards: found by person, flow and thread.
         doors.home.unwatch(value.flow_id, requester, value.thread_ts)
         return
-    doors.delivery.unwatch(
+    doors.watches.unwatch(
         value.flow_id, requester=requester, reply_to=reply_to, requested_by=value.requested_by
     )
 
@@ -93,7 +93,7 @@ def handle_unknown_action(
     ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget
 ) -> None:
     ack()
-    doors.delivery.tell(
+    doors.messages.tell(
         reply_to, partial(render_notice, Notice.UNSUPPORTED_BUTTON), user_id=requester.user_id
     )
 
@@ -105,5 +105,5 @@ def _acked_value(
     ack()
     if isinstance(click, ButtonValue):
         return click
-    doors.delivery.tell(reply_to, partial(render_bad_button, click), user_id=requester.user_id)
+    doors.messages.tell(reply_to, partial(render_bad_button, click), user_id=requester.user_id)
     return None

@@ -29,13 +29,13 @@ def handle_command(
 ) -> None:
     request = parse_command_text(request_text, cap=doors.max_ids)
     # The ack carries words only in a language known now; nothing may be asked before it.
-    language = doors.delivery.ack_language(requester.user_id)
+    language = doors.messages.ack_language(requester.user_id)
     if request.wants_help:
         ack(**render_help(COMMAND, language).to_message())
         return
     if request.verb == "watching":
         ack()
-        doors.delivery.list_watches(requester=requester, reply_to=reply_to)
+        doors.watches.list_watches(requester=requester, reply_to=reply_to)
         return
     problems = render_request_problems(
         request.rejected, over_cap=request.over_cap, cap=doors.max_ids, language=language
@@ -49,7 +49,7 @@ def handle_command(
     if request.verb is None:
         # A cached flow's card rides on the ack, so it lands with it; problems take its place
         # there (the response_url takes only five posts).
-        now = doors.delivery.private_cards(
+        now = doors.messages.private_cards(
             request.flow_ids,
             requester=requester,
             reply_to=reply_to,
@@ -60,9 +60,9 @@ def handle_command(
     _ack_with(ack, problems)
     if request.verb == "watch":
         for flow_id in request.flow_ids:
-            doors.delivery.watch(flow_id, requester=requester, reply_to=reply_to, requested_by=None)
+            doors.watches.watch(flow_id, requester=requester, reply_to=reply_to, requested_by=None)
     else:
-        doors.delivery.unwatch_flows(request.flow_ids, requester=requester, reply_to=reply_to)
+        doors.watches.unwatch_flows(request.flow_ids, requester=requester, reply_to=reply_to)
 
 
 def _ack_with(ack: Ack, card: Card | None) -> None:

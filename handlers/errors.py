@@ -48,8 +48,8 @@ def handle_error(
     user_id = requester.user_id if isinstance(requester, Requester) else None
     note = partial(render_incident, incident)
     if reply_to.ack_is_shown:
-        ack_note = note(doors.delivery.ack_language(user_id))
+        ack_note = note(doors.messages.ack_language(user_id))
         return BoltResponse(status=200, body=ack_note.to_message())
     if reply_to.response_url is not None:
-        doors.delivery.tell(reply_to, note, user_id=user_id)
+        doors.messages.tell(reply_to, note, user_id=user_id)
     return BoltResponse(status=200, body="")

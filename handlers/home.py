@@ -78,4 +78,4 @@ def handle_home_open_modal(
     ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget
 ) -> None:
     ack()
-    doors.delivery.open_modal(reply_to.trigger_id, user_id=requester.user_id)
+    doors.modal.open_modal(reply_to.trigger_id, user_id=requester.user_id)

@@ -35,7 +35,7 @@ def handle_global_shortcut(
     ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget
 ) -> None:
     ack()
-    doors.delivery.open_modal(reply_to.trigger_id, user_id=requester.user_id)
+    doors.modal.open_modal(reply_to.trigger_id, user_id=requester.user_id)
 
 
 def handle_modal_submission(
@@ -46,7 +46,7 @@ def handle_modal_submission(
     request_text: str | None,
 ) -> None:
     # The ack carries the refusal or the wait: in a language known now, never looked up first.
-    language = doors.delivery.ack_language(requester.user_id)
+    language = doors.messages.ack_language(requester.user_id)
     request = parse_command_text(request_text, cap=doors.max_ids)
     problem = modal_input_error(
         request.rejected, over_cap=request.over_cap, cap=doors.max_ids, language=language
@@ -56,9 +56,9 @@ def handle_modal_submission(
     if problem is not None:
         ack(response_action="errors", errors={BLOCK_FLOW_IDS: problem})
         return
-    cached = doors.delivery.cached_modal(request.flow_ids, requester=requester, reply_to=reply_to)
+    cached = doors.modal.cached_modal(request.flow_ids, requester=requester, reply_to=reply_to)
     if cached is not None:
         ack(response_action="update", view=cached)
         return
     ack(response_action="update", view=render_modal_waiting(request.flow_ids, language))
-    doors.delivery.modal_cards(request.flow_ids, requester=requester, reply_to=reply_to)
+    doors.modal.modal_cards(request.flow_ids, requester=requester, reply_to=reply_to)

@@ -37,7 +37,7 @@ def handle_message_shortcut(
     ack()
     request = find_flow_ids(request_text, cap=doors.max_ids)
     if not request.flow_ids or reply_to.channel_id is None:
-        doors.delivery.tell(
+        doors.messages.tell(
             reply_to,
             partial(render_notice, Notice.NO_FLOW_ID_IN_MESSAGE),
             user_id=requester.user_id,
@@ -45,7 +45,7 @@ def handle_message_shortcut(
         return
     problems = request_problems_note(request.rejected, over_cap=request.over_cap, cap=doors.max_ids)
     if problems is not None:
-        doors.delivery.tell(reply_to, problems, user_id=requester.user_id)
-    doors.delivery.public_cards(
+        doors.messages.tell(reply_to, problems, user_id=requester.user_id)
+    doors.messages.public_cards(
         request.flow_ids, requester=requester, reply_to=reply_to, answer=PublicAnswer.THREAD
     )

@@ -16,8 +16,10 @@ import handlers
 from bot.delivery.background import BackgroundWork
 from bot.delivery.doors import Doors
 from bot.delivery.flow_cards import FlowCards
-from bot.delivery.home import HomeTab, PersonalHistory
-from bot.delivery.messages import CardDelivery
+from bot.delivery.home import HomeTab
+from bot.delivery.messages import MessageDelivery
+from bot.delivery.modal import ModalDelivery
+from bot.delivery.watches import WatchDelivery
 from bot.delivery.workflow_step import FlowStep
 from bot.esign.models import FlowOutline
 from bot.flows.cache import FlowLookup
@@ -40,6 +42,7 @@ from bot.slack.ids import (
 )
 from bot.slack.replies import SlackReplies, response_url_guard
 from bot.state.event_receipts import EventReceipts
+from bot.state.history import PersonalHistory
 from bot.state.sqlite_store import SqliteStateStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,12 +91,14 @@ def _registered_app() -> App:
         WebClient(), allow_response_url=response_url_guard("https://slack.com/api/")
     )
     cards, work = FlowCards(lookup), BackgroundWork(1)
-    delivery = CardDelivery(cards, replies, work)
+    modal = ModalDelivery(cards, replies, work)
     history = PersonalHistory(SqliteStateStore(":memory:"))
     handlers.register(
         app,
         Doors(
-            delivery,
+            messages=MessageDelivery(cards, replies, work, modal=modal),
+            watches=WatchDelivery(cards, replies, work),
+            modal=modal,
             home=HomeTab(history, cards, replies, work),
             step=FlowStep(cards, replies, work),
             events=EventReceipts(None),

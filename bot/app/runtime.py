@@ -21,9 +21,10 @@ from bot.app.slack_presence import SlackPresence
 from bot.delivery.background import BackgroundWork
 from bot.delivery.doors import Doors
 from bot.delivery.flow_cards import FlowCards
-from bot.delivery.home import HomeTab, PersonalHistory
-from bot.delivery.messages import CardDelivery
-from bot.delivery.watches import SlackWatchNotifier
+from bot.delivery.home import HomeTab
+from bot.delivery.messages import MessageDelivery
+from bot.delivery.modal import ModalDelivery
+from bot.delivery.watches import SlackWatchNotifier, WatchDelivery
 from bot.delivery.workflow_step import FlowStep
 from bot.esign.callbacks import CALLBACK_PATH
 from bot.esign.circuit_breaker import CircuitBreaker
@@ -37,6 +38,7 @@ from bot.slack.locales import SlackLocales
 from bot.slack.replies import SlackReplies, response_url_guard
 from bot.slack.retries import slack_retry_handlers
 from bot.state.event_receipts import EventReceipts
+from bot.state.history import PersonalHistory
 from bot.state.records import StateStore
 from bot.state.shared.engine import SharedState, open_shared_state
 from bot.state.store import open_state_store
@@ -255,17 +257,22 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
     )
     history = PersonalHistory(store, locale_of=SlackLocales(web_client))
     stack.cards.remember_in(history)
+    modal = ModalDelivery(
+        stack.cards,
+        replies,
+        work,
+        views=views,
+        languages=history,
+        max_ids=settings.max_ids_per_command,
+    )
     doors = Doors(
-        delivery=CardDelivery(
-            stack.cards,
-            replies,
-            work,
-            watches,
-            notifier,
-            languages=history,
-            max_ids=settings.max_ids_per_command,
-            views=views,
+        messages=MessageDelivery(
+            stack.cards, replies, work, modal=modal, watches=watches, languages=history
         ),
+        watches=WatchDelivery(
+            stack.cards, replies, work, watches=watches, notifier=notifier, languages=history
+        ),
+        modal=modal,
         home=HomeTab(history, stack.cards, replies, work, watches, notifier),
         step=FlowStep(stack.cards, replies, work),
         events=EventReceipts(store),

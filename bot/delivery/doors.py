@@ -6,14 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.delivery.home import HomeTab
-from bot.delivery.messages import CardDelivery
+from bot.delivery.messages import MessageDelivery
+from bot.delivery.modal import ModalDelivery
+from bot.delivery.watches import WatchDelivery
 from bot.delivery.workflow_step import FlowStep
 from bot.state.event_receipts import EventReceipts
 
 
 @dataclass(frozen=True, slots=True)
 class Doors:
-    delivery: CardDelivery
+    #: The slash command's cards, the shortcut's and Share's posts, Recheck, private notes.
+    messages: MessageDelivery
+    #: Watch, Unwatch and the list of watches.
+    watches: WatchDelivery
+    #: The "check a flow" form and its cards.
+    modal: ModalDelivery
     #: The Home tab: recent lookups, watches, language (and publishing it).
     home: HomeTab
     #: The Workflow Builder step "Check e签宝 flow".

@@ -8,8 +8,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.delivery.home import PersonalHistory
 from bot.slack.locales import SlackLocales
+from bot.state.history import PersonalHistory
 from bot.state.sqlite_store import SqliteStateStore
 
 

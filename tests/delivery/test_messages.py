@@ -1,4 +1,4 @@
-"""The one delivery path, with the real lookup and renderers and a recording stand-in for Slack.
+"""The messages and modal doors, with the real lookup and renderers and a recording Slack.
 
 What the person would see is read off the calls Slack would receive."""
 
@@ -8,9 +8,11 @@ import threading
 from typing import Any
 
 from bot.cards import PublicAnswer
+from bot.delivery.answering import LanguageOf
 from bot.delivery.background import BackgroundWork
 from bot.delivery.flow_cards import FlowCards
-from bot.delivery.messages import CardDelivery
+from bot.delivery.messages import MessageDelivery
+from bot.delivery.modal import ModalDelivery
 from bot.esign.models import FlowOutline
 from bot.flows.cache import FlowLookup
 from bot.language import Language
@@ -22,6 +24,22 @@ FLOW = "803719636976683872"
 HOOK = "https://hooks.slack.com/actions/T0TEAM/1/abc"
 THREAD = "1764354000.000100"
 ASKER = Requester("T0TEAM", "C0SUPPORT", "U0ASKER")
+
+
+class AllDoors:
+    """The messages and modal doors over one recording Slack, wired as the runtime wires them."""
+
+    def __init__(
+        self,
+        cards: FlowCards,
+        slack: Any,
+        work: BackgroundWork,
+        *,
+        languages: LanguageOf | None = None,
+        views: BackgroundWork | None = None,
+    ) -> None:
+        self.modal = ModalDelivery(cards, slack, work, views=views, languages=languages)
+        self.messages = MessageDelivery(cards, slack, work, modal=self.modal, languages=languages)
 
 
 class Outlines:
@@ -58,9 +76,9 @@ class RecordingSlack:
         return [kind for kind, _ in self.calls]
 
 
-def _delivery(slack: RecordingSlack, work: BackgroundWork | None = None) -> CardDelivery:
+def _delivery(slack: RecordingSlack, work: BackgroundWork | None = None) -> AllDoors:
     lookup = FlowLookup(Outlines(), ttl_seconds=30, max_flows=10)
-    return CardDelivery(FlowCards(lookup), slack, work or BackgroundWork(2))  # type: ignore[arg-type]
+    return AllDoors(FlowCards(lookup), slack, work or BackgroundWork(2))  # type: ignore[arg-type]
 
 
 def _finished(work: BackgroundWork) -> None:
@@ -73,8 +91,8 @@ def test_an_acked_lookup_is_never_lost_while_shutting_down() -> None:
     delivery = _delivery(slack, work)
     work.drain(0.0)  # shutting down: the pool takes no more work
     reply_to = ReplyTarget(response_url=HOOK, channel_id="C0SUPPORT")
-    delivery.private_cards([FLOW], requester=ASKER, reply_to=reply_to)
-    delivery.recheck(FLOW, requester=ASKER, reply_to=reply_to, requested_by=None)
+    delivery.messages.private_cards([FLOW], requester=ASKER, reply_to=reply_to)
+    delivery.messages.recheck(FLOW, requester=ASKER, reply_to=reply_to, requested_by=None)
     assert slack.kinds() == ["respond", "respond"]
     for _, sent in slack.calls:
         assert sent["url"] == HOOK
@@ -87,7 +105,7 @@ def test_share_posts_publicly_then_removes_the_private_card() -> None:
     reply_to = ReplyTarget(
         response_url=HOOK, channel_id="C0SUPPORT", thread_ts=THREAD, ephemeral=True
     )
-    _delivery(slack, work).public_cards(
+    _delivery(slack, work).messages.public_cards(
         [FLOW], requester=ASKER, reply_to=reply_to, answer=PublicAnswer.SHARE
     )
     _finished(work)
@@ -102,7 +120,7 @@ def test_a_refused_share_replaces_the_private_card_with_the_reason_and_the_card(
     slack = RecordingSlack(post_error="not_in_channel")
     work = BackgroundWork(2)
     reply_to = ReplyTarget(response_url=HOOK, channel_id="C0SUPPORT", ephemeral=True)
-    _delivery(slack, work).public_cards(
+    _delivery(slack, work).messages.public_cards(
         [FLOW], requester=ASKER, reply_to=reply_to, answer=PublicAnswer.SHARE
     )
     _finished(work)
@@ -117,7 +135,7 @@ def test_a_refused_thread_answer_comes_privately_in_the_thread() -> None:
     slack = RecordingSlack(post_error="request_failed")
     work = BackgroundWork(2)
     reply_to = ReplyTarget(response_url=HOOK, channel_id="C0SUPPORT", thread_ts=THREAD)
-    _delivery(slack, work).public_cards(
+    _delivery(slack, work).messages.public_cards(
         [FLOW], requester=ASKER, reply_to=reply_to, answer=PublicAnswer.THREAD
     )
     _finished(work)
@@ -133,7 +151,7 @@ def test_recheck_edits_a_posted_card_and_replaces_a_private_one() -> None:
     posted = ReplyTarget(
         response_url=HOOK, channel_id="C0SUPPORT", thread_ts=THREAD, message_ts="1.2"
     )
-    delivery.recheck(FLOW, requester=ASKER, reply_to=posted, requested_by="U0ORIGINAL")
+    delivery.messages.recheck(FLOW, requester=ASKER, reply_to=posted, requested_by="U0ORIGINAL")
     _finished(work)
     assert slack.kinds() == ["update"]
     assert "requested by <@U0ORIGINAL>" in str(slack.calls[0][1]["blocks"])
@@ -141,7 +159,9 @@ def test_recheck_edits_a_posted_card_and_replaces_a_private_one() -> None:
     slack.calls.clear()
     work = BackgroundWork(2)
     private = ReplyTarget(response_url=HOOK, channel_id="C0SUPPORT", ephemeral=True)
-    _delivery(slack, work).recheck(FLOW, requester=ASKER, reply_to=private, requested_by=None)
+    _delivery(slack, work).messages.recheck(
+        FLOW, requester=ASKER, reply_to=private, requested_by=None
+    )
     _finished(work)
     assert slack.kinds() == ["respond"]
     assert slack.calls[0][1]["replace_original"] is True
@@ -169,10 +189,10 @@ class Chinese:
         return self.language(user_id)
 
 
-def _modal_delivery(slack: RecordingSlack, work: BackgroundWork) -> tuple[CardDelivery, Outlines]:
+def _modal_delivery(slack: RecordingSlack, work: BackgroundWork) -> tuple[AllDoors, Outlines]:
     outlines = Outlines()
     lookup = FlowLookup(outlines, ttl_seconds=30, max_flows=10)
-    delivery = CardDelivery(FlowCards(lookup), slack, work, languages=Chinese())  # type: ignore[arg-type]
+    delivery = AllDoors(FlowCards(lookup), slack, work, languages=Chinese())  # type: ignore[arg-type]
     return delivery, outlines
 
 
@@ -183,8 +203,8 @@ def test_the_modal_opens_in_the_persons_language() -> None:
     slack = RecordingViews()
     work = BackgroundWork(1)
     delivery, _ = _modal_delivery(slack, work)
-    assert delivery.open_modal("1.2.abc", user_id="U0ASKER")
-    assert not delivery.open_modal(None, user_id="U0ASKER")
+    assert delivery.modal.open_modal("1.2.abc", user_id="U0ASKER")
+    assert not delivery.modal.open_modal(None, user_id="U0ASKER")
     assert work.drain(5)
     [(kind, sent)] = slack.calls
     assert kind == "views_open" and sent["trigger_id"] == "1.2.abc"
@@ -195,7 +215,7 @@ def test_the_modal_opens_while_every_lookup_thread_waits_on_esign() -> None:
     slack = RecordingViews()
     work, views = BackgroundWork(1), BackgroundWork(1, name="views")
     outlines = Outlines()
-    delivery = CardDelivery(
+    delivery = AllDoors(
         FlowCards(FlowLookup(outlines, ttl_seconds=30, max_flows=10)),
         slack,  # type: ignore[arg-type]
         work,
@@ -204,7 +224,7 @@ def test_the_modal_opens_while_every_lookup_thread_waits_on_esign() -> None:
     esign_answers = threading.Event()
     assert work.submit(esign_answers.wait)  # the one lookup thread, busy
     try:
-        assert delivery.open_modal("1.2.abc", user_id="U0ASKER")
+        assert delivery.modal.open_modal("1.2.abc", user_id="U0ASKER")
         assert views.drain(5)
         assert [kind for kind, _ in slack.calls] == ["views_open"]
     finally:
@@ -217,8 +237,8 @@ def test_submitted_flows_fill_the_modal_and_the_picked_conversation() -> None:
     work = BackgroundWork(2)
     delivery, outlines = _modal_delivery(slack, work)
     picked = ReplyTarget(response_url=HOOK, channel_id="C0PICKED", view=MODAL)
-    assert delivery.cached_modal([FLOW], requester=ASKER, reply_to=picked) is None
-    delivery.modal_cards([FLOW], requester=ASKER, reply_to=picked)
+    assert delivery.modal.cached_modal([FLOW], requester=ASKER, reply_to=picked) is None
+    delivery.modal.modal_cards([FLOW], requester=ASKER, reply_to=picked)
     _finished(work)
     assert outlines.calls == 1
     assert sorted(slack.kinds()) == ["respond", "views_update"]
@@ -239,10 +259,10 @@ def test_cached_flows_come_back_for_the_ack_without_a_call() -> None:
     slack = RecordingViews()
     work = BackgroundWork(2)
     delivery, outlines = _modal_delivery(slack, work)
-    delivery.modal_cards([FLOW], requester=ASKER, reply_to=ReplyTarget(view=MODAL))
+    delivery.modal.modal_cards([FLOW], requester=ASKER, reply_to=ReplyTarget(view=MODAL))
     _finished(work)
     slack.calls.clear()
-    view = delivery.cached_modal([FLOW], requester=ASKER, reply_to=ReplyTarget(view=MODAL))
+    view = delivery.modal.cached_modal([FLOW], requester=ASKER, reply_to=ReplyTarget(view=MODAL))
     assert view is not None and view["type"] == "modal" and FLOW in str(view["blocks"])
     assert outlines.calls == 1 and slack.calls == []
 
@@ -251,7 +271,9 @@ def test_recheck_in_the_modal_redraws_it_with_its_hash() -> None:
     slack = RecordingViews()
     work = BackgroundWork(2)
     delivery, outlines = _modal_delivery(slack, work)
-    delivery.recheck(FLOW, requester=ASKER, reply_to=ReplyTarget(view=MODAL), requested_by=None)
+    delivery.messages.recheck(
+        FLOW, requester=ASKER, reply_to=ReplyTarget(view=MODAL), requested_by=None
+    )
     _finished(work)
     [(kind, sent)] = slack.calls
     assert kind == "views_update" and sent["view_id"] == "V0MODAL" and sent["hash"] == "h1"
@@ -277,13 +299,13 @@ def test_a_cached_flows_card_is_offered_to_the_ack_and_the_rest_follow() -> None
     work = BackgroundWork(2)
     outlines = Outlines()
     lookup = FlowLookup(outlines, ttl_seconds=30, max_flows=10)
-    delivery = CardDelivery(FlowCards(lookup), slack, work)  # type: ignore[arg-type]
+    delivery = AllDoors(FlowCards(lookup), slack, work)  # type: ignore[arg-type]
     reply_to = ReplyTarget(response_url=HOOK, channel_id="C0SUPPORT")
     other = "802965095964494307"
 
     # Nothing cached: the ack carries nothing and both cards come through the response_url.
     assert (
-        delivery.private_cards(
+        delivery.messages.private_cards(
             [FLOW, other], requester=ASKER, reply_to=reply_to, ack_may_carry=True
         )
         is None
@@ -293,8 +315,8 @@ def test_a_cached_flows_card_is_offered_to_the_ack_and_the_rest_follow() -> None
 
     slack.calls.clear()
     work = BackgroundWork(2)
-    delivery = CardDelivery(FlowCards(lookup), slack, work)  # type: ignore[arg-type]
-    card = delivery.private_cards(
+    delivery = AllDoors(FlowCards(lookup), slack, work)  # type: ignore[arg-type]
+    card = delivery.messages.private_cards(
         [FLOW, other], requester=ASKER, reply_to=reply_to, ack_may_carry=True
     )
     assert card is not None and FLOW in card.text
@@ -307,8 +329,8 @@ def test_a_cached_flows_card_is_offered_to_the_ack_and_the_rest_follow() -> None
     # Not allowed (the ack says something else): every card through the response_url.
     slack.calls.clear()
     work = BackgroundWork(2)
-    delivery = CardDelivery(FlowCards(lookup), slack, work)  # type: ignore[arg-type]
-    assert delivery.private_cards([FLOW], requester=ASKER, reply_to=reply_to) is None
+    delivery = AllDoors(FlowCards(lookup), slack, work)  # type: ignore[arg-type]
+    assert delivery.messages.private_cards([FLOW], requester=ASKER, reply_to=reply_to) is None
     _finished(work)
     assert slack.kinds() == ["respond"]
 
@@ -318,7 +340,7 @@ def test_the_ack_waits_for_no_store_to_learn_the_readers_language() -> None:
     work = BackgroundWork(2)
     lookup = FlowLookup(Outlines(), ttl_seconds=30, max_flows=10)
     lookup.get(FLOW)
-    delivery = CardDelivery(
+    delivery = AllDoors(
         FlowCards(lookup),
         slack,
         work,
@@ -326,7 +348,9 @@ def test_the_ack_waits_for_no_store_to_learn_the_readers_language() -> None:
     )
     reply_to = ReplyTarget(response_url=HOOK, channel_id="C0SUPPORT")
     assert (
-        delivery.private_cards([FLOW], requester=ASKER, reply_to=reply_to, ack_may_carry=True)
+        delivery.messages.private_cards(
+            [FLOW], requester=ASKER, reply_to=reply_to, ack_may_carry=True
+        )
         is None
     )
     _finished(work)

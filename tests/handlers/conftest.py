@@ -52,7 +52,7 @@ class FakeAck:
 
 
 class FakeDelivery:
-    """Records what a listener asked the delivery path to do."""
+    """Records what a listener asked the doors (messages, watches, modal) to do."""
 
     def __init__(self, journal: Journal) -> None:
         self._journal = journal
@@ -167,7 +167,10 @@ def delivery(journal: Journal) -> FakeDelivery:
 @pytest.fixture
 def doors(journal: Journal, delivery: FakeDelivery) -> Doors:
     return Doors(
-        delivery=delivery,  # type: ignore[arg-type]
+        # One recorder plays every door: the journal keeps the order across them.
+        messages=delivery,  # type: ignore[arg-type]
+        watches=delivery,  # type: ignore[arg-type]
+        modal=delivery,  # type: ignore[arg-type]
         home=FakeHome(journal),  # type: ignore[arg-type]
         step=FakeStep(journal),  # type: ignore[arg-type]
         events=EventReceipts(None),

@@ -87,7 +87,9 @@ def test_the_handler_is_wired_into_the_app_for_any_listener() -> None:
     from bot.state.event_receipts import EventReceipts
 
     doors = Doors(
-        delivery=_BrokenDelivery(),  # type: ignore[arg-type]
+        messages=_BrokenDelivery(),  # type: ignore[arg-type]
+        watches=None,  # type: ignore[arg-type]
+        modal=None,  # type: ignore[arg-type]
         home=None,  # type: ignore[arg-type]
         step=None,  # type: ignore[arg-type]
         events=EventReceipts(None),

@@ -46,7 +46,7 @@ def test_nothing_typed_and_too_many_ids_are_refused_too(
 def test_the_refusal_speaks_the_persons_language(
     ack: FakeAck, doors: Doors, journal: Journal
 ) -> None:
-    doors.delivery.known = "zh"  # type: ignore[attr-defined]
+    doors.messages.known = "zh"  # type: ignore[attr-defined]
     handle_modal_submission(ack, doors, ASKER, MODAL, "nope")
     error = journal.only("ack")["errors"][BLOCK_FLOW_IDS]
     assert "不是流程 ID" in error and "Not flow ids" not in error
@@ -72,7 +72,7 @@ def test_good_ids_show_a_wait_at_once_and_the_cards_come_later(
 def test_cached_flows_are_shown_in_the_ack_itself(
     ack: FakeAck, doors: Doors, journal: Journal
 ) -> None:
-    doors.delivery.cached_view = {"type": "modal", "blocks": []}  # type: ignore[attr-defined]
+    doors.messages.cached_view = {"type": "modal", "blocks": []}  # type: ignore[attr-defined]
     handle_modal_submission(ack, doors, ASKER, MODAL, FLOW)
     assert journal.names() == ["cached_modal", "ack"]
     assert journal.only("ack") == {

@@ -10,11 +10,12 @@ import pytest
 
 from bot.delivery.background import BackgroundWork
 from bot.delivery.flow_cards import FlowCards
-from bot.delivery.home import HomeTab, PersonalHistory
+from bot.delivery.home import HomeTab
 from bot.esign.models import FlowOutline
 from bot.flows.cache import FlowLookup
 from bot.slack.replies import ViewResult
 from bot.slack.requester import Requester
+from bot.state.history import PersonalHistory
 from bot.state.records import StoreUnavailable
 from bot.state.sqlite_store import SqliteStateStore
 
