@@ -1,4 +1,7 @@
-"""The one table of words a user sees for e签宝's statuses, subjects and sub-flow types.
+"""The one table of emoji and words for e签宝's statuses, subjects and sub-flow types.
+
+This is where every status emoji is chosen (✅ succeeded, ❌ failed, ⏳ in progress, …): each row
+pairs a value with its emoji, its 中文 and its English, and every card takes them from here.
 
 Chinese labels follow e签宝's own reference page, so a user can match the card against the
 e签宝 console; the English labels are ours. Values e签宝 adds later (or sends by mistake) still get

@@ -1,19 +1,19 @@
 """Turning untrusted text into Slack text that cannot ping, link or break the layout.
 
-Everything e签宝 sends (ids, fail reasons, unknown names) passes through here before it reaches a
-card. Lengths are measured in UTF-16 code units, which is never less than Python's `len()`: a limit
-met here holds however Slack counts characters.
+Everything e签宝 sends (ids, fail reasons, unknown names, labels that are e签宝's raw names)
+passes through here before it reaches a card. Lengths are measured in UTF-16 code units, which is
+never less than Python's `len()`: a limit met here holds however Slack counts characters.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
 from typing import Final
 
-from slack_sdk.models.messages import DateLink
-
+from bot.cards.labels import Label
+from bot.cards.limits import RAW_NAME_LIMIT
+from bot.language import Language
 from bot.slack.ids import SLACK_USER_ID
 
 ELLIPSIS: Final = "…"
@@ -107,44 +107,15 @@ def plain(text: str, limit: int) -> str:
     return _mapped(clean(text), _PLAIN_LOOKALIKES, limit)
 
 
-def utc_text(when: datetime, *, seconds: bool = False) -> str:
-    """Fallback wording of a time for clients that cannot localise a date token."""
-    pattern = "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
-    return when.astimezone(UTC).strftime(pattern)
-
-
-def date_token(
-    when: datetime | None, *, date_format: str = "{date_short_pretty} {time}", seconds: bool = False
-) -> str:
-    """A `<!date^…>` token that each reader sees in their own time zone, or a dash."""
-    if when is None:
-        return MISSING
-    when = as_utc(when)
-    epoch = int(when.timestamp())
-    if epoch <= 0:
-        # A zero (or negative) time from e签宝 means "not set", not 1 January 1970.
-        return MISSING
-    fallback = utc_text(when, seconds=seconds)
-    return str(DateLink(date=epoch, date_format=date_format, fallback=fallback))
-
-
-def as_utc(when: datetime) -> datetime:
-    """Aware UTC time; a naive one is taken to be UTC already, never the host's local zone."""
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def human_age(seconds: float) -> str:
-    """ "12 s", "3 min", "2 h": how old a cached answer is, at a glance (clock skew reads 0 s)."""
-    whole = max(0, round(seconds))
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min"
-    return f"{whole // 3600} h"
-
-
 def mention(user_id: str | None) -> str | None:
     """`<@U…>` for a well-formed Slack user id; anything else is dropped rather than echoed."""
     if user_id is None or not SLACK_USER_ID.fullmatch(user_id):
         return None
     return f"<@{user_id}>"
+
+
+def label_mrkdwn(label: Label, separator: str = " · ", language: Language = "both") -> str:
+    """A label as mrkdwn: our words as they are, e签宝's raw names verbatim in a code span."""
+    if label.is_raw:
+        return code(label.value, RAW_NAME_LIMIT)
+    return escape(label.words_in(language, separator), RAW_NAME_LIMIT * 2)

@@ -1,207 +1,252 @@
-"""The bot's own words for what happened to a request: every note a person can be sent.
+"""Notes: the short cards with no flow to show, in English, 中文 or both.
 
-Listeners and the delivery path report facts (a `Notice`, an access `Refusal`, where a post
-failed); only this module turns them into sentences, in English, 中文 or both, so the bot speaks
-with one voice in either language.
+A one-line note (`render_note`, `render_note_in`, and `Note`, one waiting for its reader's
+language), a failed lookup, the help text, and what part of a request was not looked up.
+
+Error cards show the error's title and detail, never `repr()` or a traceback: those are
+written for the person in Slack, and the rest belongs in the logs.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from collections.abc import Callable
 from typing import Final
 
-from bot.cards.card import Card
-from bot.cards.notices import EXAMPLE_FLOW_ID, render_note_in
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.cards.card import Card, flow_actions
+from bot.cards.limits import ID_LIMIT, TOP_TEXT_LIMIT
+from bot.cards.mrkdwn import code, escape, mention, truncate
+from bot.esign.errors import (
+    EsignBusinessError,
+    EsignError,
+    EsignUnavailable,
+    FlowNotFound,
+    GatewayRejected,
+    InvalidFlowId,
+    RateLimited,
+    UnexpectedResponse,
+)
 from bot.language import Language, pick
-from bot.slack.access import Refusal
-from bot.slack.button_value import ButtonValueError
 from bot.slack.ids import COMMAND
 
-__all__ = ["EXAMPLE_FLOW_ID"]
+#: A note not yet put into words: rendered once the reader's language is known.
+Note = Callable[[Language], "Card"]
 
-#: (title, detail)
-Words = tuple[str, str]
+TITLE_LIMIT: Final = 150
+DETAIL_LIMIT: Final = 1_500
+EXAMPLE_FLOW_ID: Final = "803719636976683872"
 
-
-class Notice(StrEnum):
-    NO_FLOW_ID_GIVEN = "no_flow_id_given"
-    NO_REPLY_ADDRESS = "no_reply_address"
-    NO_FLOW_ID_IN_MESSAGE = "no_flow_id_in_message"
-    UNSUPPORTED_BUTTON = "unsupported_button"
-    LOOKUP_FAILED_UNEXPECTEDLY = "lookup_failed_unexpectedly"
-    RESTARTING = "restarting"
-
-
-_NOTICES: Final[dict[Notice, tuple[Words, Words]]] = {
-    Notice.NO_FLOW_ID_GIVEN: (
-        ("No flow id given", f"Try `{COMMAND} help`."),
-        ("没有给出流程 ID", f"试试 `{COMMAND} help`。"),
-    ),
-    Notice.NO_REPLY_ADDRESS: (
-        ("Slack sent no reply address", "Please run the command again."),
-        ("Slack 没有提供回复地址", "请再运行一次命令。"),
-    ),
-    Notice.NO_FLOW_ID_IN_MESSAGE: (
-        (
-            "No e签宝 flow id in that message",
-            f"A flow id is a long number such as `{EXAMPLE_FLOW_ID}`. "
-            f"You can also type `{COMMAND} <flowId>` in a channel.",
-        ),
-        (
-            "该消息中没有 e签宝 流程 ID",
-            f"流程 ID 是一串长数字，例如 `{EXAMPLE_FLOW_ID}`。"
-            f"也可以在频道中输入 `{COMMAND} <流程ID>`。",
-        ),
-    ),
-    Notice.UNSUPPORTED_BUTTON: (
-        (
-            "That button is not supported",
-            "This card may come from an older version of the bot. "
-            f"Run `{COMMAND} <flowId>` for a fresh one.",
-        ),
-        (
-            "不支持该按钮",
-            f"这张卡片可能来自旧版本的机器人。运行 `{COMMAND} <流程ID>` 获取新卡片。",
-        ),
-    ),
-    Notice.LOOKUP_FAILED_UNEXPECTEDLY: (
-        (
-            "Something went wrong on the bot's side",
-            "The lookup failed unexpectedly; the details are in the bot's logs.",
-        ),
-        ("机器人出错了", "查询意外失败；详情见机器人的日志。"),
-    ),
-    Notice.RESTARTING: (
-        (
-            "The bot is restarting",
-            "Your request arrived while the bot was shutting down, so it was not looked up. "
-            "Please try again in a minute.",
-        ),
-        ("机器人正在重启", "你的请求在机器人关闭时到达，因此没有查询。请一分钟后再试。"),
-    ),
-}
+# Checked in order, so a subclass (CircuitOpen under EsignUnavailable) may share its parent's.
+_ERROR_EMOJI: Final[tuple[tuple[type[EsignError], str], ...]] = (
+    (FlowNotFound, ":mag:"),
+    (InvalidFlowId, ":pencil2:"),
+    (GatewayRejected, ":lock:"),
+    (RateLimited, ":snail:"),
+    (EsignUnavailable, ":electric_plug:"),
+)
+DEFAULT_ERROR_EMOJI: Final = ":warning:"
+#: The 中文 of each error's title (the English is the error's own `title`); checked in order.
+_ERROR_TITLES_ZH: Final[tuple[tuple[type[EsignError], str], ...]] = (
+    (FlowNotFound, "找不到该流程"),
+    (InvalidFlowId, "不是有效的流程 ID"),
+    (GatewayRejected, "e签宝 拒绝了机器人的凭证"),
+    (RateLimited, "e签宝 正在限流"),
+    (EsignUnavailable, "e签宝 暂时没有响应"),
+    (UnexpectedResponse, "e签宝 的回复无法解读"),
+    (EsignBusinessError, "e签宝 返回了错误"),
+)
+DEFAULT_ERROR_TITLE_ZH: Final = "e签宝 查询失败"
+NOTE_EMOJI: Final = ":information_source:"
 
 
-def render_notice(notice: Notice, language: Language = "both") -> Card:
-    en, zh = _NOTICES[notice]
-    return render_note_in(language, en, zh)
+def error_emoji(error: EsignError) -> str:
+    for kind, emoji in _ERROR_EMOJI:
+        if isinstance(error, kind):
+            return emoji
+    return DEFAULT_ERROR_EMOJI
 
 
-_REFUSALS: Final[dict[Refusal, tuple[str, str]]] = {
-    Refusal.TEAM: (
-        "This workspace is not allowed to use the e签宝 flow bot.",
-        "此工作区不允许使用 e签宝 流程机器人。",
-    ),
-    Refusal.CHANNEL: (
-        "The e签宝 flow bot is not enabled in this channel. Ask in a support channel.",
-        "本频道未启用 e签宝 流程机器人。请到支持频道询问。",
-    ),
-    Refusal.USER: (
-        "You are not on the list of people who may look up e签宝 flows.",
-        "你不在可以查询 e签宝 流程的名单中。",
-    ),
-}
-_NOT_ALLOWED: Final = ("Not allowed here", "此处不允许")
+def error_title_zh(error: EsignError) -> str:
+    for kind, title in _ERROR_TITLES_ZH:
+        if isinstance(error, kind):
+            return title
+    return DEFAULT_ERROR_TITLE_ZH
 
 
-def render_refusal(refusal: Refusal, language: Language = "both") -> Card:
-    en, zh = _REFUSALS[refusal]
-    return render_note_in(language, (_NOT_ALLOWED[0], en), (_NOT_ALLOWED[1], zh))
-
-
-def refusal_words(refusal: Refusal, language: Language = "both") -> str:
-    """The refusal as plain sentences (under a form's field, or a failed workflow step)."""
-    en, zh = _REFUSALS[refusal]
-    return pick(en, zh, language, "\n")
-
-
-def render_bad_button(problem: ButtonValueError, language: Language = "both") -> Card:
-    """A click whose button value this bot could not have made (forged, or truncated)."""
-    # The detail names the part that is wrong, for whoever reads the logs; the 中文 says what
-    # the person can do about it.
-    return render_note_in(
-        language,
-        ("That button did not carry a flow id", problem.detail),
-        ("该按钮没有携带流程 ID", f"请运行 `{COMMAND} <流程ID>` 获取新卡片。"),
-    )
-
-
-class PublicAnswer(StrEnum):
-    """Where a card was meant to be posted for everyone to see."""
-
-    THREAD = "thread"  # the message shortcut answers in the message's thread
-    SHARE = "share"  # Share posts a private card to its channel
-
-
-def render_not_posted(
-    answer: PublicAnswer,
+def render_error(
+    error: EsignError,
     *,
-    not_allowed_here: bool,
-    direct: bool,
-    flow_id: str,
+    flow_id: str | None = None,
+    thread_ts: str | None = None,
+    requested_by: str | None = None,
     language: Language = "both",
 ) -> Card:
-    """Why a card could not be posted publicly, and what would help (shown above the card)."""
-    if answer is PublicAnswer.SHARE:
-        en, zh = _why_not_shared(not_allowed_here, direct, flow_id)
-        return render_note_in(language, ("Could not share the card", en), ("无法分享卡片", zh))
-    en, zh = _why_not_in_thread(not_allowed_here, direct)
-    return render_note_in(
-        language, ("Could not answer in the thread", en), ("无法在话题中回答", zh)
+    # Titles are ours, but details quote e签宝's messages: escape both all the same. The detail
+    # stays as written: it often quotes e签宝 itself, which no table here could translate.
+    title = escape(
+        pick(error.title or "e签宝 lookup failed", error_title_zh(error), language, " · "),
+        TITLE_LIMIT,
     )
-
-
-def _why_not_shared(not_allowed_here: bool, direct: bool, flow_id: str) -> tuple[str, str]:
-    if not not_allowed_here:
-        return (
-            "Slack did not take the shared card. Please try Share again in a moment.",
-            "Slack 没有接受分享的卡片。请稍后再点一次 Share。",
-        )
-    if direct:
-        return (
-            "I cannot post in a direct message between people. To share this card, run "
-            f"`{COMMAND} {flow_id}` in a channel I am in and press Share there.",
-            f"我不能在人与人之间的私信中发消息。要分享这张卡片，请在我所在的频道运行 "
-            f"`{COMMAND} {flow_id}`，再点 Share。",
-        )
-    return (
-        "I am not a member of this channel. Invite me with `/invite @esign-flow`, "
-        "then press Share again.",
-        "我不是本频道的成员。请用 `/invite @esign-flow` 邀请我，然后再点 Share。",
+    detail = escape(error.detail or "", DETAIL_LIMIT, keep_newlines=True)
+    body = f"{error_emoji(error)} *{title}*"
+    if detail:
+        body += f"\n{detail}"
+    facts: list[str] = []
+    if error.code is not None:
+        facts.append(_fact(f"e签宝 code {error.code}", f"e签宝 错误码 {error.code}", language))
+    if flow_id:
+        facts.append(_fact("flow", "流程", language) + f" {code(flow_id, ID_LIMIT)}")
+    who = mention(requested_by)
+    if who is not None:
+        facts.append(_fact(f"requested by {who}", f"{who} 查询", language))
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=body))]
+    if facts:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(facts))]))
+    # Asking again only helps when the failure may pass (timeouts, rate limits, outages).
+    actions = (
+        flow_actions(flow_id, thread_ts=thread_ts, requested_by=requested_by)
+        if error.transient
+        else None
     )
+    if actions is not None:
+        blocks.append(actions)
+
+    top = title
+    if flow_id:
+        top += f" ({_fact('flow', '流程', language)} {escape(flow_id, ID_LIMIT)})"
+    if error.code is not None:
+        top += f" — {_fact('e签宝 code', 'e签宝 错误码', language)} {error.code}"
+    return Card(text=_top(top), blocks=blocks)
 
 
-def _why_not_in_thread(not_allowed_here: bool, direct: bool) -> tuple[str, str]:
-    if not not_allowed_here:
-        return (
-            "Slack did not take my reply in the thread, so only you can see this card.",
-            "Slack 没有接受我在话题中的回复，所以只有你能看到这张卡片。",
-        )
-    if direct:
-        return (
-            "I cannot post in a direct message between people, so only you can see this card.",
-            "我不能在人与人之间的私信中发消息，所以只有你能看到这张卡片。",
-        )
-    return (
-        "I am not a member of this channel, so only you can see this card. "
-        "Invite me with `/invite @esign-flow` to answer in threads here.",
-        "我不是本频道的成员，所以只有你能看到这张卡片。"
-        "用 `/invite @esign-flow` 邀请我，即可在这里的话题中回答。",
+def _fact(en: str, zh: str, language: Language) -> str:
+    """A short label beside an id or a number: one language is enough when both are read."""
+    return zh if language == "zh" else en
+
+
+def render_help(command: str = COMMAND, language: Language = "both") -> Card:
+    cmd = code(command, 40)
+    flow = code(f"{command} <flowId>", 80)
+    several = code(f"{command} <flowId> <flowId> …", 80)
+    watch = code(f"{command} watch <flowId>", 80)
+    unwatch = code(f"{command} unwatch <flowId>", 80)
+    watching = code(f"{command} watching", 60)
+    help_ = code(f"{command} help", 60)
+    usage_en = "\n".join(
+        [
+            "*Look up an e签宝 identity verification flow (认证流程)*",
+            f"• {flow} — show where the flow stands, sub-flow by sub-flow (only you see the "
+            "answer; *Share* posts it to the channel).",
+            f"• {several} — several flows at once, separated by spaces.",
+            f"• {watch} — tell me (by DM) when the flow moves; {unwatch} stops it, "
+            f"{watching} lists this channel's watches. *Watch* on a posted card tells its "
+            "thread instead.",
+            f"• {cmd} or {help_} — this help.",
+            f"A flow id is a long number such as `{EXAMPLE_FLOW_ID}`.",
+        ]
     )
-
-
-def render_incident(incident_id: str, language: Language = "both") -> Card:
-    """What the person sees when a listener failed: an id the operators can find in the logs."""
-    return render_note_in(
-        language,
-        (
-            "Something went wrong on the bot's side",
-            "The bot could not finish this request. Please try again; if it keeps happening, "
-            f"give the bot's operators this error id: {incident_id}",
+    usage_zh = "\n".join(
+        [
+            "*查询 e签宝 认证流程*",
+            f"• {flow} — 逐个子流程显示该流程的进展（只有你能看到；点 *Share* 发到频道）。",
+            f"• {several} — 一次查询多个流程，用空格分隔。",
+            f"• {watch} — 流程有变化时私信通知你；{unwatch} 取消，"
+            f"{watching} 列出本频道关注的流程。在频道卡片上点 *Watch* 则在话题中通知。",
+            f"• {cmd} 或 {help_} — 显示本帮助。",
+            f"流程 ID 是一串长数字，例如 `{EXAMPLE_FLOW_ID}`。",
+        ]
+    )
+    shortcut_en = (
+        ":thread: In a thread, slash commands do not work: open the *⋯ More actions* menu on a "
+        "message that mentions a flow id and pick the e签宝 flow shortcut; the answer goes "
+        "to that thread."
+    )
+    shortcut_zh = (
+        ":thread: 话题中不能用斜杠命令：在提到流程 ID 的消息上打开 *⋯ 更多操作* 菜单，"
+        "选择 e签宝 流程快捷方式，回答会发到该话题。"
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=pick(usage_en, usage_zh, language, "\n\n"))),
+        ContextBlock(
+            elements=[MarkdownTextObject(text=pick(shortcut_en, shortcut_zh, language, "\n"))]
         ),
-        (
-            "机器人出错了",
-            f"机器人没能完成这个请求。请再试一次；如果一直出现，请把错误编号 {incident_id} "
-            "告诉机器人的管理员。",
-        ),
+    ]
+    name = escape(command, 40)
+    top = pick(f"How to use {name}", f"{name} 用法", language, " · ")
+    return Card(text=_top(f"{top}: {name} &lt;flowId&gt;"), blocks=blocks)
+
+
+def render_note(title: str, detail: str) -> Card:
+    """A one-off message in plain words; both parts are escaped, so callers pass plain text."""
+    safe_title = escape(title, TITLE_LIMIT)
+    safe_detail = escape(detail, DETAIL_LIMIT, keep_newlines=True)
+    body = f"{NOTE_EMOJI} *{safe_title}*" if safe_title else NOTE_EMOJI
+    if safe_detail:
+        body += f"\n{safe_detail}"
+    # Slack needs a non-empty top-level text for notifications, even for an empty note.
+    top = ": ".join(part for part in (safe_title, safe_detail) if part) or "Note"
+    return Card(text=_top(top), blocks=[SectionBlock(text=MarkdownTextObject(text=body))])
+
+
+def render_note_in(language: Language, en: tuple[str, str], zh: tuple[str, str]) -> Card:
+    """A note given as (title, detail) in English and in 中文, in the reader's language; both
+    titles on one line and both details one under the other when the reader reads both."""
+    if language == "en":
+        return render_note(*en)
+    if language == "zh":
+        return render_note(*zh)
+    return render_note(f"{en[0]} · {zh[0]}", f"{en[1]}\n{zh[1]}")
+
+
+def _top(text: str) -> str:
+    return truncate(text, TOP_TEXT_LIMIT)
+
+
+def render_request_problems(
+    rejected: list[str], *, over_cap: int, cap: int, language: Language = "both"
+) -> Card | None:
+    """What part of a request was not looked up, or None when all of it was."""
+    lines = []
+    if rejected:
+        shown = ", ".join(code(token, ID_LIMIT) for token in rejected)
+        lines.append(
+            pick(
+                f"Not flow ids, skipped: {shown}. A flow id is a long number such as "
+                f"`{EXAMPLE_FLOW_ID}`.",
+                f"不是流程 ID，已跳过：{shown}。流程 ID 是一串长数字，例如 `{EXAMPLE_FLOW_ID}`。",
+                language,
+                "\n",
+            )
+        )
+    if over_cap:
+        lines.append(
+            pick(
+                f"Only the first {cap} flow ids are looked up at a time; "
+                f"{over_cap} more were left out.",
+                f"一次只查询前 {cap} 个流程 ID；其余 {over_cap} 个未查询。",
+                language,
+                "\n",
+            )
+        )
+    if not lines:
+        return None
+    title = pick("Some of that was not looked up", "部分内容未查询", language, " · ")
+    body = f"{NOTE_EMOJI} *{title}*\n" + "\n".join(lines)
+    return Card(
+        text=_top(f"{title}: " + " ".join(lines)),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=body))],
     )
+
+
+def request_problems_note(rejected: list[str], *, over_cap: int, cap: int) -> Note | None:
+    """`render_request_problems` waiting for its reader's language; None when nothing is wrong."""
+    if not rejected and not over_cap:
+        return None
+
+    def note(language: Language) -> Card:
+        card = render_request_problems(rejected, over_cap=over_cap, cap=cap, language=language)
+        assert card is not None  # noqa: S101 (there is a problem to tell, checked above)
+        return card
+
+    return note

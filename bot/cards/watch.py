@@ -15,9 +15,8 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 from bot.cards.card import Card, flow_actions
 from bot.cards.labels import flow_status_label, sub_flow_status_label, sub_flow_type_label
 from bot.cards.limits import ID_LIMIT, TOP_TEXT_LIMIT
-from bot.cards.mrkdwn import code, escape, mention, truncate
-from bot.cards.notices import render_note_in
-from bot.cards.outline import label_mrkdwn
+from bot.cards.mrkdwn import code, escape, label_mrkdwn, mention, truncate
+from bot.cards.notes import render_note_in
 from bot.flows.changes import Change
 from bot.language import Language, pick
 from bot.slack.ids import COMMAND

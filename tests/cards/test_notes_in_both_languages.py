@@ -21,7 +21,7 @@ from bot.cards import (
     render_refusal,
     render_request_problems,
 )
-from bot.cards.notes import refusal_words
+from bot.cards.notices import refusal_words
 from bot.cards.step import step_failure_message
 from bot.cards.watch import WatchRefusal, render_unwatched, render_watch_list, render_watch_refusal
 from bot.esign.errors import EsignUnavailable, FlowNotFound, InvalidFlowId

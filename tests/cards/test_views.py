@@ -28,7 +28,7 @@ from bot.slack.ids import (
     VIEW_CHECK_FLOW,
 )
 from bot.state.records import RecentLookup, Watch
-from tests.cards.test_outline_card import doc_example, render, snapshot
+from tests.cards.test_outline import doc_example, render, snapshot
 
 FLOW = "803719636976683872"
 

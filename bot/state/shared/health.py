@@ -41,10 +41,6 @@ class SharedRedis:
         self._next_probe = 0.0
         self._probing = False
 
-    @property
-    def is_down(self) -> bool:
-        return self._down_since is not None
-
     def call(self, operation: Callable[[redis.Redis], T]) -> T:
         """Run `operation` on the client; raise RedisUnavailable instead of any Redis error."""
         probe = self._admit()

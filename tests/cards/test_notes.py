@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.models.blocks import DividerBlock
 
 # Sibling test module: pytest puts this directory on sys.path (no __init__.py in tests).
-from test_outline_card import (
+from test_outline import (
     assert_no_foreign_markup,
     assert_within_slack_limits,
     render_outline_card,

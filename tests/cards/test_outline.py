@@ -1,7 +1,7 @@
 """What a Slack user sees for a flow, and proof the card stays inside Slack's limits.
 
 `assert_within_slack_limits` and `assert_no_foreign_markup` check the serialized message
-independently of the renderer's own budgets (test_notices.py reuses them).
+independently of the renderer's own budgets (test_notes.py reuses them).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ import pytest
 
 from bot.cards import ACTIONS_BLOCK_ID, Card, OutlineBodies, render_outline
 from bot.cards.labels import flow_status_label, sub_flow_status_label, sub_flow_type_label
-from bot.cards.mrkdwn import code, date_token, escape, human_age, plain, truncate
-from bot.cards.outline import Watching, progress
+from bot.cards.mrkdwn import code, escape, plain, truncate
+from bot.cards.outline import Watching
+from bot.cards.sub_flow_rows import progress
+from bot.cards.times import date_token, human_age
 from bot.esign.models import FlowOutline, FlowStatus, SubFlowStatus, SubFlowType
 from bot.flows.snapshot import FlowSnapshot
 from bot.slack.button_value import ButtonValue
