@@ -95,7 +95,7 @@ def check_serving(process: subprocess.Popen[bytes], port: int, log: Path) -> Non
     base = f"http://127.0.0.1:{port}"
     wait_until_healthy(process, base, log, timeout=30)
     health = httpx.get(f"{base}/healthz", timeout=5).json()
-    assert health == {"status": "ok", "simulated_esign": False, "redis": "off"}
+    assert health == {"status": "ok", "simulated_esign": False, "redis": "off", "slack": "ok"}
     text = log.read_text()
     assert not [s[:4] for s in KNOWN_SECRETS if s in text]
     assert warnings_in(text) == []
