@@ -30,6 +30,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.asgi import BotAsgi
+    from bot.runtime import StartSimulator
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,12 @@ def worker_count(settings: Settings) -> tuple[int, str | None]:
     )
 
 
-def server_options(settings: Settings, workers: int) -> dict[str, Any]:
+def server_options(
+    settings: Settings, workers: int, app_factory: str = APP_FACTORY
+) -> dict[str, Any]:
     """Everything granian is told, from the bot's settings."""
     return {
-        "target": APP_FACTORY,
+        "target": app_factory,
         "factory": True,
         # ASGI without lifespan: the app is built by the factory, drained by its own thread.
         "interface": Interfaces.ASGINL,
@@ -82,12 +85,14 @@ def server_options(settings: Settings, workers: int) -> dict[str, Any]:
     }
 
 
-def serving_app() -> BotAsgi:
-    """granian's app factory, called once in each worker: the app, and its drain on exit."""
+def serving_app(simulator: StartSimulator | None = None) -> BotAsgi:
+    """granian's app factory, called once in each worker: the app, and its drain on exit.
+
+    `simulator`: only from the ESIGN_SIMULATOR=1 factory (stand_ins.simulated_esign)."""
     # Imported here, not by the master process, which only manages the workers.
     from bot.asgi import create_app
 
-    app = create_app()
+    app = create_app(simulator)
     _drain_after_serving(app)
     return app
 
@@ -104,10 +109,10 @@ def _drain_after_serving(app: BotAsgi) -> None:
     threading.Thread(target=drain, name="drain-on-exit", daemon=False).start()
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, app_factory: str = APP_FACTORY) -> int:
     """Run the web process until it is told to stop (SIGTERM, SIGINT)."""
     workers, fewer = worker_count(settings)
-    server = Granian(**server_options(settings, workers))
+    server = Granian(**server_options(settings, workers, app_factory))
     if fewer:
         log.warning(fewer)
     server.serve()
