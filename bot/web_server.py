@@ -14,23 +14,35 @@ The number of workers is `WEB_CONCURRENCY` (Heroku's convention), but only when 
 share their state through Redis (`REDIS_URL`, a real e签宝): otherwise the TTL cache, the
 one-call-per-flow guarantee, the token and the call budget live in one process's memory, and
 a second worker would split them, so the bot runs one and says why.
+
+The master only watches its workers, yet `python -m bot.cli serve` has imported the whole bot
+(pydantic-settings, redis, httpx, slack_sdk, the handlers) to check the settings: 33 MB more
+than the bare app's master. Forking does not make that free: refcounts and the worker's full
+collection write to the objects' pages, so copy-on-write copies them (30 of the master's 63 MB
+were its alone at idle). Once the checks pass, `serve` therefore replaces the process (same pid,
+for signals and the platform) with a fresh interpreter that imports only granian and this
+module's top, as the bare app's master does (bench/RESULTS.md, "Idle memory, where it goes").
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import sys
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from granian import Granian
 from granian.constants import Interfaces
 from granian.log import LogLevels
 
-from bot.settings import Settings
-
 if TYPE_CHECKING:
+    # Types only: the exec'd master (`_master`) must not import pydantic-settings and redis.
     from bot.asgi import BotAsgi
     from bot.runtime import StartSimulator
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +122,35 @@ def _drain_after_serving(app: BotAsgi) -> None:
 
 
 def serve(settings: Settings, app_factory: str = APP_FACTORY) -> int:
-    """Run the web process until it is told to stop (SIGTERM, SIGINT)."""
+    """Run the web process until it is told to stop (SIGTERM, SIGINT): the settings were
+    checked, so this process becomes granian's master (`_master`), and does not return."""
     workers, fewer = worker_count(settings)
-    server = Granian(**server_options(settings, workers, app_factory))
+    options = server_options(settings, workers, app_factory)
     if fewer:
         log.warning(fewer)
-    server.serve()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # exec drops what Python still buffers
+    os.execv(sys.executable, master_argv(options))  # noqa: S606 - this interpreter, fixed argv
+    return 0  # not reached: execv returns only by raising
+
+
+def master_argv(options: dict[str, Any]) -> list[str]:
+    """The command line of the slim master: this module run with `options` as JSON.
+
+    It shows in `ps`, so the options must stay free of secrets (they are today: addresses,
+    counts, timeouts). Enums travel as their values, and `_master` turns them back.
+    """
+    plain = {key: getattr(value, "value", value) for key, value in options.items()}
+    return [sys.executable, "-m", "bot.web_server", json.dumps(plain)]
+
+
+def _master(argv: Sequence[str]) -> int:
+    options: dict[str, Any] = json.loads(argv[0])
+    options["interface"] = Interfaces(options["interface"])
+    options["log_level"] = LogLevels(options["log_level"])
+    Granian(**options).serve()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_master(sys.argv[1:]))
