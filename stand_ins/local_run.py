@@ -2,7 +2,7 @@
 
 The page at http://127.0.0.1:<PORT>/ stands in for a Slack channel; it sends the same signed
 requests Slack would to the bot's real /slack/events route, and plays the response_url and the
-Web API for it. With no e签宝 credentials either, the runtime starts the e签宝 simulator.
+Web API for it. With no e签宝 credentials either, it hands the runtime the e签宝 simulator.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.app.settings import Settings
 from bot.app.web.wsgi import BotWsgi
 from stand_ins.esign_simulator import SAMPLE_FLOWS
 from stand_ins.http_server import WsgiServerThread
+from stand_ins.simulated_esign import start_simulated_esign
 from stand_ins.slack_playground import Playground
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ def run_local(settings: Settings) -> int:
                 # The port actually served (PORT may have been taken): callbacks come here.
                 "port": server.port,
             }
-        )
+        ),
+        simulator=start_simulated_esign,
     )
     one_server.bot = BotWsgi(runtime, fallback=playground.wsgi_app)
     print(_banner(server.url, settings, [s.flow_id for s in samples]), flush=True)

@@ -14,7 +14,7 @@ from types import FrameType
 
 from bot.app.local_extra import install_hint, missing_local_modules
 from bot.app.logs import configure_logging
-from bot.app.runtime import build_lookup_stack, create_runtime
+from bot.app.runtime import StartSimulator, build_lookup_stack, create_runtime
 from bot.app.settings import ConfigError, Settings, load_settings
 from bot.app.start_checks import serving_problem, worker_problem
 from bot.cards.terminal import card_to_text
@@ -69,11 +69,24 @@ def _serve(settings: Settings) -> int:
     from bot.app.web.server import serve
 
     # Checked once here, before granian starts workers that it would respawn on every failure.
-    problem = serving_problem(settings)
+    problem = settings.esign_missing() or serving_problem(settings)
     if problem is not None:
         print(problem, file=sys.stderr)
         return 2
+    if settings.esign_simulator:
+        from stand_ins.simulated_esign import SIMULATED_APP_FACTORY
+
+        return serve(settings, app_factory=SIMULATED_APP_FACTORY)
     return serve(settings)
+
+
+def _simulator_if_asked(settings: Settings) -> StartSimulator | None:
+    """The built-in simulator when no e签宝 is configured (a stand-in: imported only then)."""
+    if settings.esign_configured:
+        return None
+    from stand_ins.simulated_esign import start_simulated_esign
+
+    return start_simulated_esign
 
 
 def _refused_start(settings: Settings) -> int | None:
@@ -96,12 +109,15 @@ def _socket_mode(settings: Settings) -> int:
     from bot.app.startup_heap import freeze_startup_heap
     from bot.state.event_receipts import EventReceipts
 
+    if (missing := settings.esign_missing()) is not None:
+        print(missing, file=sys.stderr)
+        return 2
     if not settings.slack_app_token:
         print("SLACK_APP_TOKEN (xapp-…) is needed for Socket Mode.", file=sys.stderr)
         return 2
     if (refused := _refused_start(settings)) is not None:
         return refused
-    runtime = create_runtime(settings, socket_mode=True)
+    runtime = create_runtime(settings, socket_mode=True, simulator=_simulator_if_asked(settings))
     handler = SocketModeLink(
         runtime.app,
         settings.slack_app_token.get_secret_value(),
@@ -146,7 +162,8 @@ def _socket_mode(settings: Settings) -> int:
 
 
 def _check(settings: Settings, flow_ids: list[str], *, as_json: bool) -> int:
-    stack = build_lookup_stack(settings)
+    # A lookup from a terminal answers from the simulator when no e签宝 is configured.
+    stack = build_lookup_stack(settings, _simulator_if_asked(settings))
     failed = False
     try:
         for flow_id in flow_ids:

@@ -1,22 +1,25 @@
 """The composition root: builds the e签宝 client, the lookup, the Slack app and their pools.
 
-With no e签宝 credentials configured the bot answers from the built-in simulator, started
-in-process, and says so loudly; with credentials it never does.
+With no e签宝 credentials the bot answers from a simulator only when its caller hands one in
+(the local run, `esign-bot check`, ESIGN_SIMULATOR=1): the stand-ins are not production code
+and this module never imports them. Without credentials and without a simulator it refuses.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
 import handlers
-from bot.app.settings import Settings
+from bot.app.settings import ConfigError, Settings
 from bot.app.slack_presence import SlackPresence
 from bot.delivery.background import BackgroundWork
 from bot.delivery.doors import Doors
@@ -26,7 +29,6 @@ from bot.delivery.messages import MessageDelivery
 from bot.delivery.modal import ModalDelivery
 from bot.delivery.watches import SlackWatchNotifier, WatchDelivery
 from bot.delivery.workflow_step import FlowStep
-from bot.esign.callbacks import CALLBACK_PATH
 from bot.esign.circuit_breaker import CircuitBreaker
 from bot.esign.client import EsignClient, RetryPolicy
 from bot.esign.rate_limit import CallPacer, CallRateLimiter, window_budget
@@ -60,6 +62,10 @@ class EsignEndpoint:
     app_id: str
     app_secret: str
     simulated: bool
+
+
+#: Starts a stand-in e签宝 for these settings: where it answers, and how to stop it.
+StartSimulator = Callable[[Settings], tuple[EsignEndpoint, Callable[[], None]]]
 
 
 def build_esign_client(
@@ -144,7 +150,9 @@ class Runtime:
         return drained
 
 
-def esign_endpoint(settings: Settings, closers: list[Any]) -> EsignEndpoint:
+def esign_endpoint(
+    settings: Settings, closers: list[Any], simulator: StartSimulator | None = None
+) -> EsignEndpoint:
     if settings.esign_configured:
         assert settings.esign_app_id and settings.esign_app_secret  # noqa: S101 (narrowing)
         doubt = settings.esign_env_doubt()
@@ -156,21 +164,11 @@ def esign_endpoint(settings: Settings, closers: list[Any]) -> EsignEndpoint:
             settings.esign_app_secret.get_secret_value(),
             simulated=False,
         )
-    # Imported here so that a production process with credentials never loads the stand-in.
-    from stand_ins.esign_simulator import EsignSimulator
-
-    # Its scripted flows tell this bot when they end, as e签宝 would tell a deployed one.
-    simulator = EsignSimulator(
-        callback_url=f"http://127.0.0.1:{settings.port}{CALLBACK_PATH}",
-        script_seconds=settings.simulated_flow_seconds,
-    ).start()
-    closers.append(simulator.stop)
-    log.warning(
-        "NO e签宝 CREDENTIALS (ESIGN_APP_ID / ESIGN_APP_SECRET): answering from the built-in "
-        "e签宝 SIMULATOR at %s. Every card says 'simulated e签宝 data'.",
-        simulator.base_url,
-    )
-    return EsignEndpoint(simulator.base_url, simulator.app_id, simulator.app_secret, True)
+    if simulator is None:
+        raise ConfigError(settings.esign_missing() or "e签宝: no credentials and no simulator")
+    endpoint, stop = simulator(settings)
+    closers.append(stop)
+    return endpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,9 +207,11 @@ def shared_state(settings: Settings, endpoint: EsignEndpoint) -> SharedState | N
     )
 
 
-def build_lookup_stack(settings: Settings) -> LookupStack:
+def build_lookup_stack(settings: Settings, simulator: StartSimulator | None = None) -> LookupStack:
+    """`simulator`: what answers when no e签宝 credentials are set (only callers outside
+    production have one); with credentials it is never started."""
     closers: list[Any] = []
-    endpoint = esign_endpoint(settings, closers)
+    endpoint = esign_endpoint(settings, closers, simulator)
     shared = shared_state(settings, endpoint)
     esign = build_esign_client(settings, endpoint, shared)
     lookup = FlowLookup(
@@ -224,8 +224,10 @@ def build_lookup_stack(settings: Settings) -> LookupStack:
     return LookupStack(esign, lookup, FlowCards(lookup), closers, endpoint, shared)
 
 
-def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
-    stack = build_lookup_stack(settings)
+def create_runtime(
+    settings: Settings, *, socket_mode: bool = False, simulator: StartSimulator | None = None
+) -> Runtime:
+    stack = build_lookup_stack(settings, simulator)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     web_client = WebClient(
         token=token, base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
@@ -293,17 +295,19 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
             base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
         )
         bolt_options = {"client": bolt_client, "authorize": presence.bolt_authorize()}
+    bolt_log = logging.getLogger("slack_bolt.App")
+    bolt_log.addFilter(_UNUSED_ENVIRONMENT_TOKEN)
     app = App(
         signing_secret=signing_secret,
         **bolt_options,
         request_verification_enabled=not socket_mode,
-        # Listeners only ack and hand the slow part to the background pool, so they run in the
-        # request's own thread: no hop to Bolt's listener pool and no polling for the ack.
+        # Listeners only ack and hand the slow part to the background pool, so they run in
+        # the request's own thread: no hop to Bolt's listener pool and no polling for the ack.
         process_before_response=True,
         listener_executor=ThreadPoolExecutor(
             max_workers=BOLT_LISTENER_THREADS, thread_name_prefix="bolt"
         ),
-        logger=logging.getLogger("slack_bolt.App"),
+        logger=bolt_log,
     )
     group_members = None
     if settings.allowed_usergroup_ids:
@@ -333,6 +337,18 @@ def create_runtime(settings: Settings, *, socket_mode: bool = False) -> Runtime:
         app,
         presence,
     )
+
+
+class _UnusedEnvironmentToken(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and, given `client` as well, warns
+    at every start that the token goes unused. Here the token reaches Bolt through `authorize`
+    on purpose (see above), so that one line, and only it, is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_UNUSED_ENVIRONMENT_TOKEN = _UnusedEnvironmentToken()
 
 
 def poll_pacer(settings: Settings, shared: SharedState | None) -> CallPacer:

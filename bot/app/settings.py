@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     #: Transient failures in a row after which lookups fail fast for the cooldown.
     esign_breaker_failures: Annotated[int, Field(ge=1, le=100)] = 5
     esign_breaker_cooldown: PositiveSeconds = 15.0
+    #: Serve Slack from the built-in simulator on purpose (a trial workspace); without it, a
+    #: process serving Slack with no credentials refuses to start.
+    esign_simulator: bool = False
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -182,6 +185,8 @@ class Settings(BaseSettings):
             raise ValueError("ESIGN_APP_SECRET is set but ESIGN_APP_ID is not: set both or neither")
         if has_id and not has_secret:
             raise ValueError("ESIGN_APP_ID is set but ESIGN_APP_SECRET is not: set both or neither")
+        if self.esign_simulator and has_id:
+            raise ValueError("ESIGN_SIMULATOR=1 contradicts ESIGN_APP_ID: unset one or the other")
         has_token = bool(self.slack_bot_token)
         has_signing = bool(self.slack_signing_secret)
         if has_token != has_signing and not self.slack_app_token:
@@ -196,6 +201,19 @@ class Settings(BaseSettings):
     def esign_configured(self) -> bool:
         """True when real e签宝 credentials are set; otherwise the bot runs on the simulator."""
         return bool(self.esign_app_id and self.esign_app_secret)
+
+    def esign_missing(self) -> str | None:
+        """Why a process serving Slack must not start on this e签宝 setting; None if it may.
+
+        Real people would otherwise get the simulator's made-up flows, quietly.
+        """
+        if self.esign_configured or self.esign_simulator:
+            return None
+        return (
+            "ESIGN_APP_ID / ESIGN_APP_SECRET are not set: a bot serving Slack needs the e签宝 "
+            "app's credentials (ESIGN_ENV picks sandbox or production). To answer from the "
+            "built-in simulator on purpose, set ESIGN_SIMULATOR=1 (every card then says so)."
+        )
 
     @property
     def slack_configured(self) -> bool:

@@ -80,3 +80,36 @@ def test_simulator_subcommand_starts_and_lists_samples() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+SLACK_HTTP = {"SLACK_BOT_TOKEN": "xoxb-refused-start", "SLACK_SIGNING_SECRET": "refused-secret"}
+SLACK_SOCKET = {"SLACK_BOT_TOKEN": "xoxb-refused-start", "SLACK_APP_TOKEN": "xapp-refused-start"}
+
+
+@pytest.mark.parametrize(
+    ("args", "slack"),
+    [(["serve"], SLACK_HTTP), (["socket"], SLACK_SOCKET), ([], SLACK_HTTP), ([], SLACK_SOCKET)],
+    ids=["serve", "socket", "esign-bot-http", "esign-bot-socket-mode"],
+)
+def test_serving_slack_without_esign_credentials_refuses_to_start(
+    args: list[str], slack: dict[str, str]
+) -> None:
+    # The Slack settings point nowhere reachable: the refusal comes before any call to Slack.
+    result = esign_bot(*args, SLACK_API_URL="http://127.0.0.1:9/api/", **slack)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("ESIGN_APP_ID / ESIGN_APP_SECRET are not set: ")
+    assert "ESIGN_SIMULATOR=1" in line
+    assert "SIMULATOR at" not in result.stderr  # no simulator was started
+    assert not [secret for secret in slack.values() if secret in result.stderr]
+
+
+def test_the_simulator_on_purpose_contradicts_credentials() -> None:
+    result = esign_bot(
+        "serve", ESIGN_SIMULATOR="1", ESIGN_APP_ID="7438000000000001", ESIGN_APP_SECRET="s3cret"
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "ESIGN_SIMULATOR=1 contradicts ESIGN_APP_ID: unset one or the other"
+    ]

@@ -99,6 +99,7 @@ def unused_local_url() -> str:
 PRODUCTION_START = f"""
 {WITHOUT_LOCAL_EXTRA}
 import asyncio, json
+import bot
 from bot.app.runtime import create_runtime
 from bot.app.settings import load_settings
 from bot.app.web.asgi import create_app
@@ -120,6 +121,7 @@ worker = create_runtime(load_settings(), socket_mode=True)  # as the Socket Mode
 print(json.dumps({{
     "health": [statuses[0], json.loads(body)["simulated_esign"]],
     "stand_ins": sorted(m for m in sys.modules if m.split(".")[0] == "stand_ins"),
+    "bot_from": bot.__file__,
 }}))
 worker.close()
 app.shutdown(timeout=5)
@@ -141,3 +143,10 @@ def test_a_configured_bot_loads_no_stand_in(slack_api: Playground) -> None:
     report = json.loads(result.stdout.splitlines()[-1])
     assert report["health"] == ["200", False]
     assert report["stand_ins"] == []
+    assert warnings_in(result.stderr) == []
+
+
+def warnings_in(log: str) -> list[str]:
+    """The log lines at WARNING or above: a correctly configured start has none (Bolt used to
+    warn on every start that the token from SLACK_BOT_TOKEN went unused)."""
+    return [line for line in log.splitlines() if " WARNING " in line or " ERROR " in line]

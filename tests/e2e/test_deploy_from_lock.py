@@ -1,9 +1,11 @@
 """A deploy as a Python buildpack makes it: a fresh venv with requirements.txt alone (hashes
 required, nothing from the dev or local extras), then the Procfile's web line in the app
-directory; and with the project installed too, `esign-bot serve` from anywhere."""
+directory; and with the project installed too, `esign-bot serve` from anywhere, with no warning
+at start-up and no stand-in loaded. A trial workspace runs on the simulator only when asked."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.test_local_extra import PRODUCTION_START, warnings_in
 
 from stand_ins.esign_simulator import EsignSimulator
 from stand_ins.slack_playground import Playground
@@ -21,6 +24,9 @@ from tests.e2e.conftest import (
     BOT_TOKEN,
     ROOT,
     SIGNING_SECRET,
+    BotProcess,
+    bot_env,
+    cards,
     free_port,
     procfile_command,
     wait_until_healthy,
@@ -38,6 +44,18 @@ def lock_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=300,
     )
     return home
+
+
+@pytest.fixture(scope="module")
+def installed_venv(lock_venv: Path) -> Path:
+    """The lock's venv with the project installed too (no extras), as `pip install .` does."""
+    subprocess.run(
+        [str(lock_venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "."],
+        cwd=ROOT,
+        check=True,
+        timeout=300,
+    )
+    return lock_venv
 
 
 def deploy_env(
@@ -78,7 +96,9 @@ def check_serving(process: subprocess.Popen[bytes], port: int, log: Path) -> Non
     wait_until_healthy(process, base, log, timeout=30)
     health = httpx.get(f"{base}/healthz", timeout=5).json()
     assert health == {"status": "ok", "simulated_esign": False, "redis": "off", "slack": "ok"}
-    assert not [s[:4] for s in KNOWN_SECRETS if s in log.read_text()]
+    text = log.read_text()
+    assert not [s[:4] for s in KNOWN_SECRETS if s in text]
+    assert warnings_in(text) == []
 
 
 def test_the_lock_alone_runs_the_procfile_web_line(
@@ -113,18 +133,13 @@ def test_the_lock_alone_runs_the_procfile_web_line(
 
 
 def test_with_the_project_installed_esign_bot_serve_runs_from_anywhere(
-    lock_venv: Path,
+    installed_venv: Path,
     simulator: EsignSimulator,
     playground: Playground,
     serve: list[subprocess.Popen[bytes]],
     tmp_path: Path,
 ) -> None:
-    subprocess.run(
-        [str(lock_venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "."],
-        cwd=ROOT,
-        check=True,
-        timeout=300,
-    )
+    lock_venv = installed_venv
     port = free_port()
     log = tmp_path / "serve.log"
     elsewhere = tmp_path / "elsewhere"
@@ -140,3 +155,59 @@ def test_with_the_project_installed_esign_bot_serve_runs_from_anywhere(
             )
         )
     check_serving(serve[-1], port, log)
+
+
+def test_the_installed_web_and_worker_processes_load_no_stand_in(
+    installed_venv: Path, simulator: EsignSimulator, playground: Playground, tmp_path: Path
+) -> None:
+    # The web worker's app and the Socket Mode worker's runtime, built as the processes build
+    # them, by the installed code (not the checkout's) from a directory outside it.
+    result = subprocess.run(
+        [str(installed_venv / "bin" / "python"), "-c", PRODUCTION_START],
+        cwd=tmp_path,
+        env=deploy_env(installed_venv, simulator, playground, free_port()),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["stand_ins"] == []
+    assert report["bot_from"].startswith(str(installed_venv))
+    assert warnings_in(result.stderr) == []
+
+
+def test_a_trial_workspace_runs_on_the_simulator_only_when_asked(
+    simulator: EsignSimulator, playground: Playground, tmp_path: Path
+) -> None:
+    env = bot_env(simulator, playground, PORT=str(free_port()), BIND_HOST="127.0.0.1")
+    for credential in ("ESIGN_APP_ID", "ESIGN_APP_SECRET", "ESIGN_BASE_URL"):
+        del env[credential]
+    env["STATE_DB_PATH"] = str(tmp_path / "state.sqlite3")
+    refused = subprocess.run(
+        procfile_command("web"), cwd=tmp_path, env=env, capture_output=True, timeout=60
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.decode().startswith("ESIGN_APP_ID / ESIGN_APP_SECRET are not set")
+
+    log = tmp_path / "trial.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            procfile_command("web"),
+            cwd=tmp_path,
+            env={**env, "ESIGN_SIMULATOR": "1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    bot = BotProcess(process, f"http://127.0.0.1:{env['PORT']}", log)
+    try:
+        wait_until_healthy(process, bot.base_url, log, timeout=30)
+        assert httpx.get(f"{bot.base_url}/healthz", timeout=5).json()["simulated_esign"] is True
+        assert "ESIGN_SIMULATOR=1: answering from the built-in e签宝 SIMULATOR" in log.read_text()
+        playground.bot_events_url = f"{bot.base_url}/slack/events"
+        assert playground.slash_command("803719636976683872").status == 200
+        [card] = playground.workspace.wait_for(cards())
+        assert "Simulated e签宝 data" in card.visible_text()
+    finally:
+        bot.stop()

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from bot.app.logs import configure_logging
-from bot.app.runtime import create_runtime
+from bot.app.runtime import StartSimulator, create_runtime
 from bot.app.settings import load_settings
 from bot.app.startup_heap import freeze_startup_heap
 from bot.app.web.routes import (
@@ -124,10 +124,10 @@ async def _send(send: Send, answer: WebAnswer) -> None:
     await send({"type": "http.response.body", "body": answer.body})
 
 
-def create_app() -> BotAsgi:
+def create_app(simulator: StartSimulator | None = None) -> BotAsgi:
     """The app, built once in each web worker (`bot.app.web.server.serving_app`)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.secret_values())
-    app = BotAsgi(BotRoutes(create_runtime(settings)))
+    app = BotAsgi(BotRoutes(create_runtime(settings, simulator=simulator)))
     freeze_startup_heap()
     return app

@@ -14,21 +14,34 @@ The number of workers is `WEB_CONCURRENCY` (Heroku's convention), but only when 
 share their state through Redis (`REDIS_URL`, a real e签宝): otherwise the TTL cache, the
 one-call-per-flow guarantee, the token and the call budget live in one process's memory, and
 a second worker would split them, so the bot runs one and says why.
+
+The master only watches its workers, yet `python -m bot.app.cli serve` has imported the whole bot
+(pydantic-settings, redis, httpx, slack_sdk, the handlers) to check the settings: 33 MB more
+than the bare app's master. Forking does not make that free: refcounts and the worker's full
+collection write to the objects' pages, so copy-on-write copies them (30 of the master's 63 MB
+were its alone at idle). Once the checks pass, `serve` therefore replaces the process (same pid,
+for signals and the platform) with a fresh interpreter that imports only granian and this
+module's top, as the bare app's master does (bench/RESULTS.md, "Idle memory, where it goes").
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import sys
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from granian import Granian
 from granian.constants import Interfaces
 from granian.log import LogLevels
 
-from bot.app.settings import Settings
-
 if TYPE_CHECKING:
+    # Types only: the exec'd master (`_master`) must not import pydantic-settings and redis.
+    from bot.app.runtime import StartSimulator
+    from bot.app.settings import Settings
     from bot.app.web.asgi import BotAsgi
 
 log = logging.getLogger(__name__)
@@ -61,10 +74,12 @@ def worker_count(settings: Settings) -> tuple[int, str | None]:
     )
 
 
-def server_options(settings: Settings, workers: int) -> dict[str, Any]:
+def server_options(
+    settings: Settings, workers: int, app_factory: str = APP_FACTORY
+) -> dict[str, Any]:
     """Everything granian is told, from the bot's settings."""
     return {
-        "target": APP_FACTORY,
+        "target": app_factory,
         "factory": True,
         # ASGI without lifespan: the app is built by the factory, drained by its own thread.
         "interface": Interfaces.ASGINL,
@@ -82,12 +97,14 @@ def server_options(settings: Settings, workers: int) -> dict[str, Any]:
     }
 
 
-def serving_app() -> BotAsgi:
-    """granian's app factory, called once in each worker: the app, and its drain on exit."""
+def serving_app(simulator: StartSimulator | None = None) -> BotAsgi:
+    """granian's app factory, called once in each worker: the app, and its drain on exit.
+
+    `simulator`: only from the ESIGN_SIMULATOR=1 factory (stand_ins.simulated_esign)."""
     # Imported here, not by the master process, which only manages the workers.
     from bot.app.web.asgi import create_app
 
-    app = create_app()
+    app = create_app(simulator)
     _drain_after_serving(app)
     return app
 
@@ -104,11 +121,36 @@ def _drain_after_serving(app: BotAsgi) -> None:
     threading.Thread(target=drain, name="drain-on-exit", daemon=False).start()
 
 
-def serve(settings: Settings) -> int:
-    """Run the web process until it is told to stop (SIGTERM, SIGINT)."""
+def serve(settings: Settings, app_factory: str = APP_FACTORY) -> int:
+    """Run the web process until it is told to stop (SIGTERM, SIGINT): the settings were
+    checked, so this process becomes granian's master (`_master`), and does not return."""
     workers, fewer = worker_count(settings)
-    server = Granian(**server_options(settings, workers))
+    options = server_options(settings, workers, app_factory)
     if fewer:
         log.warning(fewer)
-    server.serve()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # exec drops what Python still buffers
+    os.execv(sys.executable, master_argv(options))  # noqa: S606 - this interpreter, fixed argv
+    return 0  # not reached: execv returns only by raising
+
+
+def master_argv(options: dict[str, Any]) -> list[str]:
+    """The command line of the slim master: this module run with `options` as JSON.
+
+    It shows in `ps`, so the options must stay free of secrets (they are today: addresses,
+    counts, timeouts). Enums travel as their values, and `_master` turns them back.
+    """
+    plain = {key: getattr(value, "value", value) for key, value in options.items()}
+    return [sys.executable, "-m", "bot.app.web.server", json.dumps(plain)]
+
+
+def _master(argv: Sequence[str]) -> int:
+    options: dict[str, Any] = json.loads(argv[0])
+    options["interface"] = Interfaces(options["interface"])
+    options["log_level"] = LogLevels(options["log_level"])
+    Granian(**options).serve()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_master(sys.argv[1:]))

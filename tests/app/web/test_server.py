@@ -65,3 +65,24 @@ def test_a_stopping_process_finishes_its_drain_before_it_exits() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
     )
     assert done.stdout.splitlines() == ["main thread done", "drained within 20.0"]
+
+
+def test_the_master_gets_the_options_granian_is_told_and_imports_only_granian() -> None:
+    # The master is a fresh interpreter (bot.app.web.server.serve execs it): the bot's settings,
+    # Redis and Slack modules stay in the workers, where they are used.
+    argv = web_server.master_argv(server_options(load_settings(), 1))
+    assert argv[1:3] == ["-m", "bot.app.web.server"]
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        import bot.app.web.server
+        options = json.loads({argv[3]!r})
+        heavy = ("bot.app.settings", "pydantic_settings", "redis", "httpx", "slack_bolt")
+        heavy = [m for m in heavy if m in sys.modules]
+        print(options["interface"], options["log_level"], heavy)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert done.stdout.split() == ["asginl", "info", "[]"]
