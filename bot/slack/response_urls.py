@@ -1,13 +1,10 @@
-"""POSTs to Slack response_urls over kept-alive connections, retried where Slack allows.
+"""POSTs to Slack response_urls over one pooled, kept-alive httpx client, retried where Slack
+allows.
 
-slack_sdk's WebhookClient opens a new connection (and builds a urllib opener) for every post;
-on the benchmark's warm path that was 29% of the bot's GIL time, and against hooks.slack.com
-it is also a TLS handshake per answer. Measured per 3 KB post on one machine, CPU per post:
-WebhookClient 0.8 ms, urllib3's PoolManager 0.8 ms, httpx.Client 1.5 ms, one kept-alive
-http.client connection per thread 0.45 ms. Hence this small client on http.client.
-
-Each thread keeps one connection per host. The response_url guard limits the hosts to Slack's
-hook hosts (or the local stand-in), so the pool stays a handful of sockets per worker thread.
+httpx is already the bot's client for e签宝; one stack is worth more than the ~0.35 ms of CPU per
+post that a hand-made http.client pool saved. The client is shared by every worker thread
+(httpx's pool is thread-safe), and the response_url guard limits the hosts to Slack's hook hosts
+(or the local stand-in), so the pool stays a handful of sockets.
 
 Retries follow slack_sdk's handlers (connection errors, 429 after Retry-After, 500/503 with
 backoff; two more tries in all), with one rule on top: once a request may have reached Slack,
@@ -16,29 +13,23 @@ a failure is reported rather than retried, because a second post would be a seco
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import math
+import os
 import platform
 import random
 import re
-import select
-import socket
 import ssl
-import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import slack_sdk.version
 from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
-from slack_sdk.webhook import WebhookClient
-
-from bot.slack.retries import slack_retry_handlers
 
 #: Slack answers a response_url with "ok" or a short error; nothing longer is worth reading.
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -48,25 +39,28 @@ RETRIED_STATUSES = frozenset({429, 500, 503})
 USER_AGENT = (
     f"esign-flow-bot Python/{platform.python_version()} slackclient/{slack_sdk.version.__version__}"
 )
-_HEADERS = {"Content-Type": "application/json;charset=utf-8", "User-Agent": USER_AGENT}
-# What http.client refuses in a request target; checked first so such a URL is never retried.
+_HEADERS = {
+    "Content-Type": "application/json;charset=utf-8",
+    "User-Agent": USER_AGENT,
+    # The answer is a few bytes; identity keeps the size cap a cap on what is held in memory.
+    "Accept-Encoding": "identity",
+}
+# Refused up front, as http.client refused them: httpx would quietly percent-encode them instead.
 _BAD_TARGET_CHARACTERS = re.compile(r"[\x00-\x20\x7f]")
+# An idle connection is checked for a server-side close before reuse; this bound also drops one a
+# NAT may have forgotten silently, where a post would time out unanswered and not be retried.
+_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=20, keepalive_expiry=30.0)
+# Errors by which the server closed the connection without answering: it did not take the
+# request, so sending it again cannot post twice (slack_sdk retries ConnectionResetError and
+# RemoteDisconnected, its read-side forms; the write-side ones are as safe).
+_NOT_TAKEN = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+_NEW_CONNECTION_EVENT = "connection.connect_tcp.started"
 
-# The server closed the connection without answering: it did not take the request, so sending
-# it again cannot post twice (slack_sdk retries the same two, ConnectionResetError and
-# RemoteDisconnected, plus the write-side variants here).
-_NOT_TAKEN = (
-    http.client.RemoteDisconnected,
-    BrokenPipeError,
-    ConnectionResetError,
-    ConnectionAbortedError,
-)
-
-# slack_sdk logs the full URL (the response_url's token included) at INFO when it retries.
-_proxied_log = logging.getLogger(__name__ + ".proxied")
-_proxied_log.setLevel(logging.WARNING)
-
-_Key = tuple[str, str, int]
+# A response_url carries a token in its path, and httpx logs every request URL at INFO.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+# slack_sdk's loader logs the proxy URL (credentials and all) at DEBUG.
+_proxy_log = logging.getLogger(__name__ + ".proxy")
+_proxy_log.setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,38 +80,11 @@ class HookPostFailed(Exception):
 class _Retryable(Exception):
     """The request did not reach Slack; trying again is safe."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, reused: bool) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class _Target:
-    key: _Key
-    path: str
-    host_port: str  # as urllib gives it to proxy_bypass
-
-    @classmethod
-    def parse(cls, url: str) -> _Target:
-        parts = urlsplit(url)
-        try:
-            port = parts.port
-        except ValueError:
-            raise HookPostFailed("unsupported_url") from None
-        host = parts.hostname or ""
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if (
-            parts.scheme not in ("http", "https")
-            or not host
-            or not host.isascii()
-            or parts.username is not None
-            or not path.isascii()
-            or _BAD_TARGET_CHARACTERS.search(path)
-        ):
-            raise HookPostFailed("unsupported_url")
-        default_port = 443 if parts.scheme == "https" else 80
-        host_port = host if port is None else f"{host}:{port}"
-        return cls((parts.scheme, host, port or default_port), path, host_port)
+        #: It failed on a kept-alive connection the server had closed while it sat idle.
+        self.reused = reused
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +94,7 @@ class _Answer:
 
 
 class ResponseUrlClient:
-    """Thread-safe: every thread posts over connections of its own."""
+    """Thread-safe: every thread posts through one shared connection pool."""
 
     def __init__(
         self,
@@ -137,29 +104,41 @@ class ResponseUrlClient:
         sleep: Callable[[float], None] = time.sleep,
         tls: ssl.SSLContext | None = None,
     ) -> None:
-        self._timeout = timeout
         self._max_retries = max_retries
         self._sleep = sleep
-        self._tls = tls or ssl.create_default_context()
-        # Read once, the way slack_sdk reads it for the Web API client.
-        self._proxy = load_http_proxy_from_env(_proxied_log)
-        self._local = threading.local()
-        self._all: list[http.client.HTTPConnection] = []
-        self._all_lock = threading.Lock()
+        # The system's trust store, as slack_sdk uses (httpx alone would use certifi's).
+        options: dict[str, Any] = {
+            "timeout": httpx.Timeout(timeout),
+            "limits": _LIMITS,
+            "verify": tls or ssl.create_default_context(),
+            "headers": _HEADERS,
+            "follow_redirects": False,
+            # Proxies are chosen below, the way slack_sdk chooses them, not by httpx's rules.
+            "trust_env": False,
+        }
+        self._direct = httpx.Client(**options)
+        # Read once, the way slack_sdk reads it for the Web API client: one proxy for both
+        # schemes, and urllib's no_proxy rules for which hosts skip it.
+        proxy = load_http_proxy_from_env(_proxy_log)
+        self._proxied: httpx.Client | None = None
+        if proxy is not None:
+            proxy = proxy.strip() if "://" in proxy else f"http://{proxy.strip()}"
+            self._proxied = httpx.Client(proxy=proxy, **options)
+        self._no_proxy = _no_proxy_setting()
         self._closed = False
 
     def post_json(self, url: str, message: dict[str, Any]) -> HookResponse:
-        target = _Target.parse(url)
+        client = self._client_for(url)
         if self._closed:
             raise HookPostFailed("closed")
-        if self._proxy is not None and not urllib.request.proxy_bypass(target.host_port):
-            return self._post_through_proxy(url, message)
         body = json.dumps(message).encode()
         failures = 0
         while True:
             try:
-                answer = self._exchange(target, body)
+                answer = _exchange(client, url, body)
             except _Retryable as exc:
+                if exc.reused:
+                    continue  # closed while it sat idle, just as we wrote: again at once
                 if failures >= self._max_retries:
                     raise HookPostFailed(exc.reason) from None
                 failures += 1
@@ -173,99 +152,115 @@ class ResponseUrlClient:
             self._sleep(wait if wait is not None else _backoff(failures))
 
     def close(self) -> None:
-        """Close every thread's connections; posts after this fail. Call once none is in flight."""
-        with self._all_lock:
-            self._closed = True
-            connections, self._all = self._all, []
-        for connection in connections:
-            connection.close()
+        """Close the pooled connections; posts after this fail. Call once none is in flight."""
+        self._closed = True
+        self._direct.close()
+        if self._proxied is not None:
+            self._proxied.close()
 
-    def _exchange(self, target: _Target, body: bytes) -> _Answer:
-        connection, reused = self._connection(target.key)
-        if connection.sock is None:
+    def _client_for(self, url: str) -> httpx.Client:
+        parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:
+            raise HookPostFailed("unsupported_url") from None
+        host = parts.hostname or ""
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if (
+            parts.scheme not in ("http", "https")
+            or not host
+            or not host.isascii()
+            or parts.username is not None
+            or not path.isascii()
+            or _BAD_TARGET_CHARACTERS.search(path)
+        ):
+            raise HookPostFailed("unsupported_url")
+        if self._proxied is None:
+            return self._direct
+        host_port = host if port is None else f"{host}:{port}"
+        return self._direct if _bypasses_proxy(self._no_proxy, host, host_port) else self._proxied
+
+
+def _exchange(client: httpx.Client, url: str, body: bytes) -> _Answer:
+    events: list[str] = []
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event == _NEW_CONNECTION_EVENT:
+            events.append(event)
+
+    try:
+        with client.stream("POST", url, content=body, extensions={"trace": trace}) as answer:
             try:
-                connection.connect()
-            except OSError as exc:
-                self._discard(target.key, connection)
-                raise _Retryable(type(exc).__name__) from None
-        try:
-            connection.request("POST", target.path, body=body, headers=_HEADERS)
-            answer = connection.getresponse()
-        except _NOT_TAKEN as exc:
-            self._discard(target.key, connection)
-            if reused:
-                # Closed while it sat idle, just as we wrote: again at once, on a new one.
-                return self._exchange(target, body)
-            raise _Retryable(type(exc).__name__) from None
-        except (OSError, http.client.HTTPException) as exc:
-            # Say a timeout waiting for the answer: Slack may have posted the card already.
-            self._discard(target.key, connection)
-            raise HookPostFailed(type(exc).__name__) from None
-        try:
-            data = answer.read(MAX_RESPONSE_BYTES + 1)
-            reusable = answer.isclosed() and not answer.will_close
-        except (OSError, http.client.HTTPException):
-            data, reusable = b"", False  # the status says what happened; the body is a nicety
-        if not reusable:
-            answer.close()
-            self._discard(target.key, connection)
-        return _Answer(
-            HookResponse(answer.status, data[:MAX_RESPONSE_BYTES].decode("utf-8", "replace")),
-            _retry_after(answer.getheader("Retry-After")),
-        )
-
-    def _connection(self, key: _Key) -> tuple[http.client.HTTPConnection, bool]:
-        pool: dict[_Key, http.client.HTTPConnection] | None = getattr(self._local, "pool", None)
-        if pool is None:
-            pool = self._local.pool = {}
-        connection = pool.get(key)
-        if connection is not None:
-            if connection.sock is not None and not _dropped(connection.sock):
-                return connection, True
-            self._discard(key, connection)
-        scheme, host, port = key
-        if scheme == "https":
-            connection = http.client.HTTPSConnection(
-                host, port, timeout=self._timeout, context=self._tls
+                data = _read_capped(answer)
+            except httpx.HTTPError:
+                data = b""  # the status says what happened; the body is a nicety
+            return _Answer(
+                HookResponse(answer.status_code, data.decode("utf-8", "replace")),
+                _retry_after(answer.headers.get("Retry-After")),
             )
-        else:
-            connection = http.client.HTTPConnection(host, port, timeout=self._timeout)
-        pool[key] = connection
-        with self._all_lock:
-            self._all.append(connection)
-        return connection, False
-
-    def _discard(self, key: _Key, connection: http.client.HTTPConnection) -> None:
-        connection.close()
-        pool: dict[_Key, http.client.HTTPConnection] = getattr(self._local, "pool", {})
-        if pool.get(key) is connection:
-            del pool[key]
-        with self._all_lock:
-            if connection in self._all:
-                self._all.remove(connection)
-
-    def _post_through_proxy(self, url: str, message: dict[str, Any]) -> HookResponse:
-        # A proxied deployment is rare; WebhookClient (urllib) already speaks to proxies.
-        hook = WebhookClient(
-            url,
-            timeout=max(1, math.ceil(self._timeout)),
-            proxy=self._proxy,
-            logger=_proxied_log,
-            retry_handlers=slack_retry_handlers(self._max_retries),
-        )
-        try:
-            answer = hook.send_dict(message)
-        except Exception as exc:  # noqa: BLE001 (urllib and slack_sdk raise many kinds)
-            raise HookPostFailed(type(exc).__name__) from None
-        return HookResponse(answer.status_code, answer.body[:MAX_RESPONSE_BYTES])
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError, httpx.PoolTimeout) as exc:
+        raise _Retryable(_reason(exc), reused=False) from None
+    except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+        if not _not_taken(exc):
+            raise HookPostFailed(_reason(exc)) from None
+        raise _Retryable(_reason(exc), reused=not events) from None
+    except httpx.HTTPError as exc:
+        # Say a timeout waiting for the answer: Slack may have posted the card already.
+        raise HookPostFailed(_reason(exc)) from None
+    except httpx.InvalidURL:
+        raise HookPostFailed("unsupported_url") from None
 
 
-def _dropped(sock: socket.socket) -> bool:
-    """An idle kept-alive socket that is readable has been closed by the server (or is out of
-    step with it): either way it must not carry the next request."""
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(0))
+def _read_capped(answer: httpx.Response) -> bytes:
+    """At most MAX_RESPONSE_BYTES; a longer answer is cut, which also closes its connection."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in answer.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            break
+    return b"".join(chunks)[:MAX_RESPONSE_BYTES]
+
+
+def _not_taken(exc: httpx.TransportError) -> bool:
+    if isinstance(exc, httpx.RemoteProtocolError):
+        # httpcore's words for the server closing before the first byte of an answer.
+        return "without sending a response" in str(exc)
+    return isinstance(_root(exc), _NOT_TAKEN)
+
+
+def _root(exc: BaseException) -> BaseException:
+    # httpx chains its errors to httpcore's, and httpcore's to the socket's (its pool re-raises
+    # "from None", which leaves the socket's error as the context rather than the cause).
+    while (inner := exc.__cause__ or exc.__context__) is not None:
+        exc = inner
+    return exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The underlying error's type (TimeoutError, ConnectionRefusedError, …): never the URL."""
+    return type(_root(exc)).__name__
+
+
+def _no_proxy_setting() -> str:
+    # As urllib reads it: the lowercase name wins, even when it is set empty.
+    lower = os.environ.get("no_proxy")
+    return lower if lower is not None else os.environ.get("NO_PROXY", "")
+
+
+def _bypasses_proxy(no_proxy: str, host: str, host_port: str) -> bool:
+    """urllib's proxy_bypass_environment, which slack_sdk's urllib opener applies: `*`, or a
+    host (with or without port) equal to an entry or under it as a domain."""
+    if no_proxy.strip() == "*":
+        return True
+    for entry in no_proxy.split(","):
+        name = entry.strip().lstrip(".").lower()
+        if name and (
+            name in (host, host_port) or host.endswith(f".{name}") or host_port.endswith(f".{name}")
+        ):
+            return True
+    return False
 
 
 def _backoff(attempt: int) -> float:
