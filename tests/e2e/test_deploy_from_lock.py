@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.test_local_extra import PRODUCTION_START, warnings_in
 
 from stand_ins.esign_simulator import EsignSimulator
 from stand_ins.slack_playground import Playground
+from tests.app.test_local_extra import PRODUCTION_START, warnings_in
 from tests.conftest import KNOWN_SECRETS
 from tests.e2e.conftest import (
     BOT_TOKEN,
