@@ -57,7 +57,10 @@ class SqliteStateStore:
             CREATE INDEX IF NOT EXISTS watches_by_due ON watches (next_poll_at);
             CREATE TABLE IF NOT EXISTS leases (
                 watch_id TEXT PRIMARY KEY, holder TEXT NOT NULL, until REAL NOT NULL);
+            CREATE INDEX IF NOT EXISTS leases_by_until ON leases (until);
             CREATE TABLE IF NOT EXISTS notices (key TEXT PRIMARY KEY, until REAL NOT NULL);
+            -- Every claim first drops the lapsed ones: by index, not by a scan of an hour's claims.
+            CREATE INDEX IF NOT EXISTS notices_by_until ON notices (until);
             CREATE TABLE IF NOT EXISTS outbox (
                 key TEXT PRIMARY KEY, watch_id TEXT NOT NULL, created_at REAL NOT NULL,
                 next_attempt_at REAL NOT NULL, data TEXT NOT NULL);

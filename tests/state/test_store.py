@@ -202,3 +202,18 @@ def test_corrupt_and_foreign_rows_are_skipped_with_a_warning(
     raw.close()
     assert [w.watch_id for w in store.watches_for_flow(FLOW)] == [watch().watch_id]
     assert sum("cannot read" in r.getMessage() for r in caplog.records) == 3
+
+
+def test_lapsed_claims_and_leases_are_found_by_index_not_by_scanning(tmp_path: Path) -> None:
+    # Every claim (each Events API delivery, each Socket Mode envelope) first drops the lapsed
+    # ones; scanning an hour of claims made each one cost 0.8 ms of CPU at 20,000 of them.
+    path = tmp_path / "state.sqlite3"
+    SqliteStateStore(path).close()
+    with sqlite3.connect(path) as db:
+        for table, query in (
+            ("notices", "EXPLAIN QUERY PLAN DELETE FROM notices WHERE until<?"),
+            ("leases", "EXPLAIN QUERY PLAN DELETE FROM leases WHERE until<?"),
+        ):
+            plan = db.execute(query, (0.0,))
+            details = " ".join(str(row[-1]) for row in plan)
+            assert f"USING INDEX {table}_by_until" in details, details
