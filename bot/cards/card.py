@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTex
 
 from bot.cards.limits import TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import truncate
+from bot.language import Language, pick
 from bot.slack.button_value import ButtonValue, ButtonValueError
 from bot.slack.ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
 
@@ -55,13 +56,42 @@ class Card:
         return Card(text=text, blocks=[*self.blocks, *tail])
 
 
-#: Each card button's label and what a screen reader says for it.
-_BUTTONS: Final[dict[str, tuple[str, str]]] = {
-    ACTION_RECHECK: (":arrows_counterclockwise: Recheck", "Look this flow up again in e签宝"),
-    ACTION_WATCH: ("Watch 关注", "Tell me when this flow's status changes"),
-    ACTION_UNWATCH: ("Unwatch 取消关注", "Stop telling me about this flow"),
-    ACTION_SHARE: (":mega: Share in channel", "Post this card to the channel for everyone"),
+#: Each card button's emoji, label (English, 中文) and what a screen reader says (English, 中文).
+_BUTTONS: Final[dict[str, tuple[str, tuple[str, str], tuple[str, str]]]] = {
+    ACTION_RECHECK: (
+        ":arrows_counterclockwise:",
+        ("Recheck", "重新查询"),
+        ("Look this flow up again in e签宝", "在 e签宝 中重新查询此流程"),
+    ),
+    ACTION_WATCH: (
+        "",
+        ("Watch", "关注"),
+        ("Tell me when this flow's status changes", "流程状态变化时通知我"),
+    ),
+    ACTION_UNWATCH: (
+        "",
+        ("Unwatch", "取消关注"),
+        ("Stop telling me about this flow", "不再通知我此流程的变化"),
+    ),
+    ACTION_SHARE: (
+        ":mega:",
+        ("Share in channel", "分享到频道"),
+        ("Post this card to the channel for everyone", "把这张卡片发到频道，让所有人都能看到"),
+    ),
 }
+#: Slack's limit on a button's text and on its accessibility label.
+BUTTON_TEXT_LIMIT: Final = 75
+
+
+def button_label(action: str, language: Language) -> tuple[str, str]:
+    """A button's text and its screen-reader label in the reader's language; both languages
+    share one short line on a posted card."""
+    emoji, (en, zh), (spoken_en, spoken_zh) = _BUTTONS[action]
+    text = pick(en, zh, language, " · ")
+    return (
+        truncate(f"{emoji} {text}" if emoji else text, BUTTON_TEXT_LIMIT),
+        truncate(pick(spoken_en, spoken_zh, language, " · "), BUTTON_TEXT_LIMIT),
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -73,12 +103,14 @@ def flow_actions(
     recheck: bool = True,
     share: bool = False,
     watch: Literal["watch", "unwatch"] | None = None,
+    language: Language = "both",
 ) -> Block | None:
     """Recheck / Watch or Unwatch / Share buttons carrying the flow (thread, requester), or None
     when none would work.
 
     The value is what the action handler decodes, so any instance can answer the click.
-    The same buttons come back for every Recheck of a card, so they are built once.
+    The same buttons come back for every Recheck of a card, so they are built once. Labels
+    follow `language`; action ids and values never do (the handlers route on them).
     """
     value = button_value(flow_id, thread_ts, requested_by)
     if value is None:
@@ -90,13 +122,14 @@ def flow_actions(
     ]
     buttons = [
         ButtonElement(
-            text=PlainTextObject(text=_BUTTONS[action][0], emoji=True),
+            text=PlainTextObject(text=text, emoji=True),
             action_id=action,
             value=value,
-            accessibility_label=_BUTTONS[action][1],
+            accessibility_label=spoken,
         )
         for action in wanted
         if action is not None
+        for text, spoken in [button_label(action, language)]
     ]
     if not buttons:
         return None

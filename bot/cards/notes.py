@@ -3,8 +3,8 @@
 A one-line note (`render_note`, `render_note_in`, and `Note`, one waiting for its reader's
 language), a failed lookup, the help text, and what part of a request was not looked up.
 
-Error cards show the error's title and detail, never `repr()` or a traceback: those are
-written for the person in Slack, and the rest belongs in the logs.
+Error cards say what went wrong in words from `esign_errors`, never `repr()`, a traceback or
+the error's own (English, operator's) detail: those belong in the logs.
 """
 
 from __future__ import annotations
@@ -15,18 +15,13 @@ from typing import Final
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.cards.card import Card, flow_actions
+
+# EXAMPLE_FLOW_ID lives with the invalid-id words; re-exported for the other notes.
+from bot.cards.esign_errors import EXAMPLE_FLOW_ID as EXAMPLE_FLOW_ID
+from bot.cards.esign_errors import error_detail, error_emoji, error_title
 from bot.cards.limits import ID_LIMIT, TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import code, escape, mention, truncate
-from bot.esign.errors import (
-    EsignBusinessError,
-    EsignError,
-    EsignUnavailable,
-    FlowNotFound,
-    GatewayRejected,
-    InvalidFlowId,
-    RateLimited,
-    UnexpectedResponse,
-)
+from bot.esign.errors import EsignError
 from bot.language import Language, pick
 from bot.slack.ids import COMMAND
 
@@ -35,43 +30,8 @@ Note = Callable[[Language], "Card"]
 
 TITLE_LIMIT: Final = 150
 DETAIL_LIMIT: Final = 1_500
-EXAMPLE_FLOW_ID: Final = "803719636976683872"
 
-# Checked in order, so a subclass (CircuitOpen under EsignUnavailable) may share its parent's.
-_ERROR_EMOJI: Final[tuple[tuple[type[EsignError], str], ...]] = (
-    (FlowNotFound, ":mag:"),
-    (InvalidFlowId, ":pencil2:"),
-    (GatewayRejected, ":lock:"),
-    (RateLimited, ":snail:"),
-    (EsignUnavailable, ":electric_plug:"),
-)
-DEFAULT_ERROR_EMOJI: Final = ":warning:"
-#: The 中文 of each error's title (the English is the error's own `title`); checked in order.
-_ERROR_TITLES_ZH: Final[tuple[tuple[type[EsignError], str], ...]] = (
-    (FlowNotFound, "找不到该流程"),
-    (InvalidFlowId, "不是有效的流程 ID"),
-    (GatewayRejected, "e签宝 拒绝了机器人的凭证"),
-    (RateLimited, "e签宝 正在限流"),
-    (EsignUnavailable, "e签宝 暂时没有响应"),
-    (UnexpectedResponse, "e签宝 的回复无法解读"),
-    (EsignBusinessError, "e签宝 返回了错误"),
-)
-DEFAULT_ERROR_TITLE_ZH: Final = "e签宝 查询失败"
 NOTE_EMOJI: Final = ":information_source:"
-
-
-def error_emoji(error: EsignError) -> str:
-    for kind, emoji in _ERROR_EMOJI:
-        if isinstance(error, kind):
-            return emoji
-    return DEFAULT_ERROR_EMOJI
-
-
-def error_title_zh(error: EsignError) -> str:
-    for kind, title in _ERROR_TITLES_ZH:
-        if isinstance(error, kind):
-            return title
-    return DEFAULT_ERROR_TITLE_ZH
 
 
 def render_error(
@@ -82,13 +42,9 @@ def render_error(
     requested_by: str | None = None,
     language: Language = "both",
 ) -> Card:
-    # Titles are ours, but details quote e签宝's messages: escape both all the same. The detail
-    # stays as written: it often quotes e签宝 itself, which no table here could translate.
-    title = escape(
-        pick(error.title or "e签宝 lookup failed", error_title_zh(error), language, " · "),
-        TITLE_LIMIT,
-    )
-    detail = escape(error.detail or "", DETAIL_LIMIT, keep_newlines=True)
+    # Our words, but they quote e签宝's messages and the gateway's reasons: escape them all.
+    title = escape(pick(*error_title(error), language, " · "), TITLE_LIMIT)
+    detail = escape(pick(*error_detail(error), language, "\n"), DETAIL_LIMIT, keep_newlines=True)
     body = f"{error_emoji(error)} *{title}*"
     if detail:
         body += f"\n{detail}"
@@ -105,7 +61,7 @@ def render_error(
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(facts))]))
     # Asking again only helps when the failure may pass (timeouts, rate limits, outages).
     actions = (
-        flow_actions(flow_id, thread_ts=thread_ts, requested_by=requested_by)
+        flow_actions(flow_id, thread_ts=thread_ts, requested_by=requested_by, language=language)
         if error.transient
         else None
     )
@@ -149,10 +105,10 @@ def render_help(command: str = COMMAND, language: Language = "both") -> Card:
     usage_zh = "\n".join(
         [
             "*查询 e签宝 认证流程*",
-            f"• {flow} — 逐个子流程显示该流程的进展（只有你能看到；点 *Share* 发到频道）。",
+            f"• {flow} — 逐个子流程显示该流程的进展（只有你能看到；点 *分享到频道* 发到频道）。",
             f"• {several} — 一次查询多个流程，用空格分隔。",
             f"• {watch} — 流程有变化时私信通知你；{unwatch} 取消，"
-            f"{watching} 列出本频道关注的流程。在频道卡片上点 *Watch* 则在话题中通知。",
+            f"{watching} 列出本频道关注的流程。在频道卡片上点 *关注* 则在话题中通知。",
             f"• {cmd} 或 {help_} — 显示本帮助。",
             f"流程 ID 是一串长数字，例如 `{EXAMPLE_FLOW_ID}`。",
         ]

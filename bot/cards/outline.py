@@ -62,6 +62,7 @@ def render_outline(
         requested_by=requested_by,
         share=ephemeral and offer_share,
         watch=("unwatch" if watching is not None else "watch") if movable and offer_watch else None,
+        language=language,
     )
     if actions is not None:
         blocks.append(actions)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from bot.cards.esign_errors import error_detail, error_title
 from bot.cards.labels import flow_status_label
 from bot.esign.errors import EsignError, EsignUnavailable, FlowNotFound, InvalidFlowId
 from bot.esign.models import FlowStatus, SubFlow, SubFlowStatus
@@ -94,9 +95,10 @@ def _failure_words(error: EsignError | None, shown: str, *, restarting: bool) ->
             f"e签宝 暂时没有响应，流程 {shown} 未查询。请稍后再试。",
         )
     if error is not None:
+        (title_en, title_zh), (detail_en, detail_zh) = error_title(error), error_detail(error)
         return (
-            f"Could not check flow {shown}: {error.title}. {error.detail}",
-            f"无法查询流程 {shown}：{error.detail}",
+            f"Could not check flow {shown}: {title_en}. {detail_en}",
+            f"无法查询流程 {shown}：{title_zh}。{detail_zh}",
         )
     return (
         f"Could not check flow {shown}: something went wrong on the bot's side.",

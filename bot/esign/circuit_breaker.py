@@ -46,10 +46,7 @@ class CircuitBreaker:
                 self._trial_in_flight = True
                 return
             retry_in = max(1, round(self._cooldown - waited))
-            raise CircuitOpen(
-                "e签宝 has not been answering, so the bot is not asking it for a moment. "
-                f"Try again in about {retry_in} s."
-            )
+            raise CircuitOpen(retry_in)
 
     def record_success(self) -> None:
         with self._lock:

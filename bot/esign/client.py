@@ -20,8 +20,10 @@ from bot.esign.errors import (
     FlowNotFound,
     GatewayRejected,
     RateLimited,
+    RateLimitSource,
+    UnavailableReason,
+    UnexpectedReason,
     UnexpectedResponse,
-    gateway_hint,
 )
 from bot.esign.flow_id import validate_flow_id
 from bot.esign.models import FlowOutline
@@ -96,7 +98,7 @@ class EsignClient:
         body = self._get_json(OUTLINE_PATH.format(flow_id=flow_id), flow_id)
         code = body.get("code")
         if not isinstance(code, int) or isinstance(code, bool):
-            raise UnexpectedResponse("The answer has no numeric `code`.")
+            raise UnexpectedResponse(UnexpectedReason.NO_CODE)
         message = str(body.get("message") or "")
         if code in NOT_FOUND_CODES:
             raise FlowNotFound(flow_id, code=code, message=message)
@@ -104,12 +106,12 @@ class EsignClient:
             raise EsignBusinessError(code=code, message=message)
         data = body.get("data")
         if not isinstance(data, dict):
-            raise UnexpectedResponse("The answer has no outline `data` object.")
+            raise UnexpectedResponse(UnexpectedReason.NO_DATA)
         try:
             return FlowOutline.model_validate(data)
         except ValidationError as exc:
             raise UnexpectedResponse(
-                f"The outline does not have the documented shape ({exc.error_count()} problems)."
+                UnexpectedReason.BAD_SHAPE, problems=exc.error_count()
             ) from None
 
     def _get_json(self, path: str, flow_id: str) -> dict[str, Any]:
@@ -153,7 +155,7 @@ class EsignClient:
 
     def _attempt(self, path: str, flow_id: str, attempt: int, remaining: float) -> dict[str, Any]:
         if remaining <= 0:
-            raise EsignUnavailable("e签宝 did not answer in time.")
+            raise EsignUnavailable(UnavailableReason.TIMEOUT)
         timeout = httpx.Timeout(
             min(self._timeout.read or remaining, remaining),
             connect=min(self._timeout.connect or remaining, remaining),
@@ -163,10 +165,10 @@ class EsignClient:
             with self._http.stream("GET", path, timeout=timeout) as response:
                 content = _read_capped(response)
         except httpx.TimeoutException:
-            raise EsignUnavailable("e签宝 did not answer in time.", retryable=True) from None
+            raise EsignUnavailable(UnavailableReason.TIMEOUT, retryable=True) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
             raise EsignUnavailable(
-                f"Could not reach e签宝 ({type(exc).__name__}).", retryable=True
+                UnavailableReason.UNREACHABLE, retryable=True, error_name=type(exc).__name__
             ) from None
         status = response.status_code
         log.debug(
@@ -187,7 +189,7 @@ def _read_capped(response: httpx.Response) -> bytes:
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise UnexpectedResponse("e签宝's answer is far larger than an outline can be.")
+            raise UnexpectedResponse(UnexpectedReason.TOO_LARGE)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -205,20 +207,17 @@ def _decode(status: int, content: bytes, headers: httpx.Headers) -> dict[str, An
     if status in (401, 403):
         reason = str(body.get("message") or "") if body else ""
         reason = reason[:200] or f"HTTP {status}"
-        raise GatewayRejected(status, reason, gateway_hint(reason))
+        raise GatewayRejected(status, reason)
     if status == 429:
-        raise RateLimited(
-            "e签宝 is refusing calls for a moment (rate limit). Try again in a few seconds.",
-            retry_after=_seconds(headers.get("Retry-After")),
-        )
+        raise RateLimited(RateLimitSource.ESIGN, retry_after=_seconds(headers.get("Retry-After")))
     if status in _RETRYABLE_STATUS:
-        raise EsignUnavailable(f"e签宝 answered HTTP {status}.", retryable=True)
+        raise EsignUnavailable(UnavailableReason.HTTP_STATUS, status=status, retryable=True)
     if status >= 500:
-        raise EsignUnavailable(f"e签宝 answered HTTP {status}.")
+        raise EsignUnavailable(UnavailableReason.HTTP_STATUS, status=status)
     if status != 200:
-        raise UnexpectedResponse(f"e签宝 answered HTTP {status} for the outline.")
+        raise UnexpectedResponse(UnexpectedReason.HTTP_STATUS, status=status)
     if body is None:
-        raise EsignUnavailable("e签宝's answer was not the JSON it should be.")
+        raise EsignUnavailable(UnavailableReason.NOT_JSON)
     return body
 
 

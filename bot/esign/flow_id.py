@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.esign.errors import InvalidFlowId
+from bot.esign.errors import InvalidFlowId, InvalidFlowIdReason
 
 #: e签宝 identity flow ids are long digit strings; letters are allowed for safety margin only.
 #: ASCII only on purpose: `\d` would also admit full-width and Arabic-Indic digits.
@@ -19,17 +19,14 @@ def validate_flow_id(raw: str) -> str:
     fixing is rejected, so no user text can steer the path or query (`../`, `%2e`, `?`, `#`).
     """
     if not isinstance(raw, str):
-        raise InvalidFlowId("A flow id must be text.")
+        raise InvalidFlowId(InvalidFlowIdReason.NOT_TEXT)
     candidate = raw.strip(" \t")
     if not candidate:
-        raise InvalidFlowId("No flow id given.")
+        raise InvalidFlowId(InvalidFlowIdReason.EMPTY)
     if len(candidate) > MAX_FLOW_ID_LENGTH:
         raise InvalidFlowId(
-            f"A flow id has at most {MAX_FLOW_ID_LENGTH} characters; this one has {len(candidate)}."
+            InvalidFlowIdReason.TOO_LONG, length=len(candidate), max_length=MAX_FLOW_ID_LENGTH
         )
     if not FLOW_ID_PATTERN.fullmatch(candidate):
-        raise InvalidFlowId(
-            "A flow id is a long number such as 803719636976683872 "
-            "(ASCII digits and letters only, 6 to 64 characters)."
-        )
+        raise InvalidFlowId(InvalidFlowIdReason.BAD_CHARACTERS)
     return candidate

@@ -11,12 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from bot.esign.errors import RateLimited
-
-PACING_MESSAGE = (
-    "Many lookups are running at once, so the bot is pacing its calls to e签宝. "
-    "Try again in a few seconds."
-)
+from bot.esign.errors import RateLimited, RateLimitSource
 
 
 class CallPacer(Protocol):
@@ -66,7 +61,7 @@ class CallRateLimiter:
             # Reserve the token now (the balance may go negative) so waiters queue in order.
             wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self._rate
             if wait > max_wait:
-                raise RateLimited(PACING_MESSAGE, retry_after=wait)
+                raise RateLimited(RateLimitSource.PACING, retry_after=wait)
             self._tokens -= 1
         if wait > 0:
             self._sleep(wait)

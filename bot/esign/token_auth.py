@@ -22,7 +22,7 @@ from typing import Protocol
 
 import httpx
 
-from bot.esign.errors import EsignUnavailable, GatewayRejected, gateway_hint
+from bot.esign.errors import EsignUnavailable, GatewayRejected, UnavailableReason
 from bot.esign.signing import APP_ID_HEADER, JSON_CONTENT_TYPE
 
 TOKEN_HEADER = "X-Tsign-Open-Token"  # noqa: S105 (a header name)
@@ -212,14 +212,14 @@ class TokenAuth(httpx.Auth):
             # A refresh can fail once the refresh token is stale: fall back to a fresh token.
             return (yield from self._obtain(None))
         if token is None:
-            raise GatewayRejected(response.status_code, "TOKEN错误", gateway_hint("TOKEN错误"))
+            raise GatewayRejected(response.status_code, "TOKEN错误")
         self._adopt(token)
         log.info("e签宝 access token obtained", extra={"expires_at": token.expires_at})
         return token
 
     def _parse(self, response: httpx.Response) -> AccessToken | None:
         if response.status_code >= 500:
-            raise EsignUnavailable(f"e签宝's token endpoint answered HTTP {response.status_code}.")
+            raise EsignUnavailable(UnavailableReason.TOKEN_ENDPOINT, status=response.status_code)
         try:
             body = json.loads(response.content)
             data = body["data"]

@@ -16,6 +16,7 @@ from test_outline import (
 )
 
 from bot.cards import ACTIONS_BLOCK_ID, Card, render_error, render_help, render_note
+from bot.cards.esign_errors import error_detail, error_title
 from bot.esign.errors import (
     CircuitOpen,
     EsignBusinessError,
@@ -24,9 +25,11 @@ from bot.esign.errors import (
     FlowNotFound,
     GatewayRejected,
     InvalidFlowId,
+    InvalidFlowIdReason,
     RateLimited,
+    UnavailableReason,
+    UnexpectedReason,
     UnexpectedResponse,
-    gateway_hint,
 )
 from bot.slack.ids import ACTION_RECHECK, COMMAND
 
@@ -62,17 +65,13 @@ def action_ids(message: dict[str, Any]) -> list[str]:
 ERRORS: list[tuple[EsignError, str, int | None]] = [
     (FlowNotFound(FLOW_ID, code=30500001, message="认证流程不存在"), ":mag:", 30500001),
     (FlowNotFound(FLOW_ID, code=30500004, message="认证流程不存在"), ":mag:", 30500004),
-    (InvalidFlowId("A flow id is a long number such as 803719636976683872."), ":pencil2:", None),
-    (
-        GatewayRejected(401, "INVALID_SIGNATURE", gateway_hint("INVALID_SIGNATURE")),
-        ":lock:",
-        None,
-    ),
-    (GatewayRejected(403, "IP白名单不匹配", gateway_hint("IP白名单不匹配")), ":lock:", None),
-    (RateLimited("Too many lookups at once; try again in a few seconds."), ":snail:", None),
-    (EsignUnavailable("e签宝 did not answer within 5 s."), ":electric_plug:", None),
-    (CircuitOpen("e签宝 failed 5 times in a row; pausing for 30 s."), ":electric_plug:", None),
-    (UnexpectedResponse("The answer had no data object."), ":warning:", None),
+    (InvalidFlowId(InvalidFlowIdReason.BAD_CHARACTERS), ":pencil2:", None),
+    (GatewayRejected(401, "INVALID_SIGNATURE"), ":lock:", None),
+    (GatewayRejected(403, "IP白名单不匹配"), ":lock:", None),
+    (RateLimited(), ":snail:", None),
+    (EsignUnavailable(UnavailableReason.TIMEOUT), ":electric_plug:", None),
+    (CircuitOpen(30), ":electric_plug:", None),
+    (UnexpectedResponse(UnexpectedReason.NO_DATA), ":warning:", None),
     (EsignBusinessError(code=30503107, message="余额不足"), ":warning:", 30503107),
     (EsignError("Something else went wrong."), ":warning:", None),
 ]
@@ -84,16 +83,17 @@ def test_each_error_kind_has_its_emoji_title_detail_and_code(
 ) -> None:
     message = check(render_error(error, flow_id=FLOW_ID))
     text = body(message)
-    # Both languages by default: the error's own English title, then its 中文.
-    assert text.startswith(f"{emoji} *{error.title} · ")
-    assert error.detail.split("&")[0].split("<")[0] in text
+    # Both languages by default: the English title, then its 中文; the same for the detail.
+    (title_en, title_zh), (detail_en, detail_zh) = error_title(error), error_detail(error)
+    assert text.startswith(f"{emoji} *{title_en} · {title_zh}*")
+    assert f"{detail_en}\n{detail_zh}".replace("'", "&#x27;") in text.replace("'", "&#x27;")
     assert f"flow `{FLOW_ID}`" in context(message)
     if code is None:
         assert "code" not in context(message)
     else:
         assert f"e签宝 code {code}" in context(message)
         assert f"e签宝 code {code}" in message["text"]
-    assert message["text"].startswith(error.title)
+    assert message["text"].startswith(title_en)
     serialized = json.dumps(message, ensure_ascii=False)
     assert "Traceback" not in serialized
     assert type(error).__name__ + "(" not in serialized
@@ -114,27 +114,27 @@ def test_recheck_only_for_transient_errors_with_a_flow_id(
 
 
 def test_transient_error_recheck_keeps_the_thread() -> None:
-    message = check(render_error(RateLimited("Slow down."), flow_id=FLOW_ID, thread_ts="17.5"))
+    message = check(render_error(RateLimited(), flow_id=FLOW_ID, thread_ts="17.5"))
     actions = next(b for b in message["blocks"] if b["type"] == "actions")
     assert [element["value"] for element in actions["elements"]] == [f"{FLOW_ID}|17.5"]
 
 
 def test_a_posted_error_card_names_who_asked_and_keeps_it_for_recheck() -> None:
-    message = check(
-        render_error(RateLimited("Slow down."), flow_id=FLOW_ID, requested_by="U0PLAYER1")
-    )
+    message = check(render_error(RateLimited(), flow_id=FLOW_ID, requested_by="U0PLAYER1"))
     facts = next(b for b in message["blocks"] if b["type"] == "context")
     assert "requested by <@U0PLAYER1>" in facts["elements"][0]["text"]
     actions = next(b for b in message["blocks"] if b["type"] == "actions")
     assert [element["value"] for element in actions["elements"]] == [f"{FLOW_ID}||U0PLAYER1"]
-    hostile = check(render_error(RateLimited("Later."), flow_id=FLOW_ID, requested_by="<!here>"))
+    hostile = check(render_error(RateLimited(), flow_id=FLOW_ID, requested_by="<!here>"))
     assert "requested by" not in json.dumps(hostile) and "<!here>" not in json.dumps(hostile)
 
 
 def test_error_without_flow_id_or_code_is_one_section() -> None:
-    message = check(render_error(InvalidFlowId("No flow id given.")))
+    message = check(render_error(InvalidFlowId(InvalidFlowIdReason.EMPTY)))
     assert [b["type"] for b in message["blocks"]] == ["section"]
-    assert body(message) == ":pencil2: *Not a valid flow id · 不是有效的流程 ID*\nNo flow id given."
+    assert body(message) == (
+        ":pencil2: *Not a valid flow id · 不是有效的流程 ID*\nNo flow id given.\n没有提供流程 ID。"
+    )
 
 
 def test_hostile_error_text_and_flow_id_are_escaped() -> None:
@@ -199,7 +199,7 @@ def test_note_followed_by_a_card_is_one_valid_message() -> None:
 
 def test_followed_by_never_exceeds_the_block_limit() -> None:
     many = Card(text="many", blocks=[DividerBlock() for _ in range(30)])
-    combined = many.followed_by(render_error(RateLimited("x"), flow_id=FLOW_ID).followed_by(many))
+    combined = many.followed_by(render_error(RateLimited(), flow_id=FLOW_ID).followed_by(many))
     assert len(combined.blocks) == 50
     assert combined.blocks[-1].type == "divider"
     assert len(many.followed_by(Card(text="t" * 1000, blocks=many.blocks)).text) <= 600

@@ -21,10 +21,25 @@ from bot.cards import (
     render_refusal,
     render_request_problems,
 )
+from bot.cards.esign_errors import error_detail, error_title
 from bot.cards.notices import refusal_words
 from bot.cards.step import step_failure_message
 from bot.cards.watch import WatchRefusal, render_unwatched, render_watch_list, render_watch_refusal
-from bot.esign.errors import EsignUnavailable, FlowNotFound, InvalidFlowId
+from bot.esign.errors import (
+    CircuitOpen,
+    EsignBusinessError,
+    EsignError,
+    EsignUnavailable,
+    FlowNotFound,
+    GatewayRejected,
+    InvalidFlowId,
+    InvalidFlowIdReason,
+    RateLimited,
+    RateLimitSource,
+    UnavailableReason,
+    UnexpectedReason,
+    UnexpectedResponse,
+)
 from bot.language import Language, language_of_locale
 from bot.slack.access import Refusal
 from bot.slack.button_value import BadFlowPart
@@ -62,14 +77,14 @@ NOTES: dict[str, Words] = {
         None, flow_id=FLOW, restarting=True, language=lang
     ),
     "step bad id": lambda lang: step_failure_message(
-        InvalidFlowId("x"), flow_id="x", language=lang
+        InvalidFlowId(InvalidFlowIdReason.BAD_CHARACTERS), flow_id="x", language=lang
     ),
     "step no id": lambda lang: step_failure_message(
-        InvalidFlowId("x"), flow_id=None, language=lang
+        InvalidFlowId(InvalidFlowIdReason.EMPTY), flow_id=None, language=lang
     ),
     "step not found": lambda lang: step_failure_message(NOT_FOUND, flow_id=FLOW, language=lang),
     "step unavailable": lambda lang: step_failure_message(
-        EsignUnavailable("x"), flow_id=FLOW, language=lang
+        EsignUnavailable(), flow_id=FLOW, language=lang
     ),
     "step bug": lambda lang: step_failure_message(None, flow_id=FLOW, language=lang),
     **{
@@ -103,6 +118,77 @@ def test_each_note_speaks_each_language(name: str) -> None:
     assert CJK.search(PRODUCT.sub("", zh)), zh
     assert zh != en
     assert CJK.search(PRODUCT.sub("", both)) and re.search(r"[A-Za-z]{4}", both)
+
+
+#: e签宝's own words, quoted as they are in every language (they are e签宝's, not ours).
+ESIGN_SAYS = "认证流程不存在"
+#: One of each error the bot can meet, with each reason and fact that changes its words.
+ERRORS: dict[str, EsignError] = {
+    **{f"invalid {r}": InvalidFlowId(r, length=70, max_length=64) for r in InvalidFlowIdReason},
+    "not found": FlowNotFound(FLOW, code=30500001, message=ESIGN_SAYS),
+    "not found, no message": FlowNotFound(FLOW, code=30500004, message=""),
+    **{
+        f"gateway {reason}": GatewayRejected(401, reason)
+        for reason in (
+            "INVALID_TIMESTAMP",
+            "无效的应用",
+            "INVALID_SIGNATURE",
+            "AUTHSTRATEGY_NOT_FOUND",
+            "缺少参数",
+            "TOKEN错误",
+            "IP白名单不匹配",
+            "HTTP 403",
+        )
+    },
+    **{
+        f"rate limited {source} {after}": RateLimited(source, retry_after=after)
+        for source in RateLimitSource
+        for after in (None, 0.4, 12.0)
+    },
+    **{
+        f"unavailable {r}": EsignUnavailable(r, status=503, error_name="ConnectError", retry_in=9)
+        for r in UnavailableReason
+    },
+    "unavailable, bare": EsignUnavailable(UnavailableReason.HTTP_STATUS),
+    "circuit open": CircuitOpen(12),
+    **{f"unexpected {r}": UnexpectedResponse(r, status=404, problems=3) for r in UnexpectedReason},
+    "business": EsignBusinessError(code=30503107, message=ESIGN_SAYS),
+    "business, no message": EsignBusinessError(code=30503107, message=""),
+    "any other": EsignError("something odd"),
+}
+#: e签宝's words an English text may quote: its message, and the gateway's reasons.
+QUOTED = re.compile(ESIGN_SAYS + "|无效的应用|缺少参数|TOKEN错误|IP白名单不匹配")
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+@pytest.mark.parametrize("language", ["en", "zh", "both"])
+def test_each_error_kind_speaks_each_language(name: str, language: Language) -> None:
+    error = ERRORS[name]
+    (title_en, title_zh), (detail_en, detail_zh) = error_title(error), error_detail(error)
+    assert all(words.strip() for words in (title_en, title_zh, detail_en, detail_zh))
+    assert not CJK.search(PRODUCT.sub("", QUOTED.sub("", title_en + detail_en))), detail_en
+    assert CJK.search(PRODUCT.sub("", title_zh)) and CJK.search(PRODUCT.sub("", detail_zh))
+    for words in (
+        _read(render_error(error, flow_id=FLOW, language=language)),
+        step_failure_message(error, flow_id=FLOW, language=language),
+    ):
+        plain = PRODUCT.sub("", QUOTED.sub("", words))
+        assert plain.strip()
+        if language == "en":
+            assert not CJK.search(plain), words
+        else:
+            assert CJK.search(plain), words
+        if language == "zh":
+            # English words only where they name something: env settings, HTTP, ids, e签宝.
+            assert title_en not in words
+        if language != "zh":
+            assert re.search(r"[A-Za-z]{4}", plain), words
+
+
+def test_e签宝s_own_message_is_quoted_as_it_is_in_both_languages() -> None:
+    for error in (ERRORS["not found"], ERRORS["business"]):
+        en, zh = error_detail(error)
+        assert ESIGN_SAYS in en and ESIGN_SAYS in zh
 
 
 @pytest.mark.parametrize(

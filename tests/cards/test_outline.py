@@ -647,7 +647,7 @@ def test_only_a_flow_that_can_still_move_offers_watch() -> None:
         ids = [b["action_id"] for b in buttons(render(snapshot(flowStatus=status)))]
         assert ids == [ACTION_RECHECK, ACTION_WATCH]
         assert [b["text"]["text"] for b in buttons(render(snapshot(flowStatus=status)))][1] == (
-            "Watch 关注"
+            "Watch · 关注"
         )
     for status in ("SUCCESS", "FAIL"):
         ids = [b["action_id"] for b in buttons(render(snapshot(flowStatus=status)))]
@@ -657,7 +657,7 @@ def test_only_a_flow_that_can_still_move_offers_watch() -> None:
 def test_a_watched_card_says_so_and_offers_unwatch() -> None:
     posted = render(watching=Watching("U0WATCHER", by_dm=False))
     assert [b["action_id"] for b in buttons(posted)] == [ACTION_RECHECK, ACTION_UNWATCH]
-    assert buttons(posted)[1]["text"]["text"] == "Unwatch 取消关注"
+    assert buttons(posted)[1]["text"]["text"] == "Unwatch · 取消关注"
     line = blocks_of(posted, "context")[-1]["elements"][0]["text"]
     assert "Watching 关注中" in line and "<@U0WATCHER>" in line and "this thread" in line
     private = render(ephemeral=True, watching=Watching("U0WATCHER", by_dm=True))

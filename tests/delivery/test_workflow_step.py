@@ -105,7 +105,7 @@ def test_a_flow_completes_the_step_with_its_facts() -> None:
         ("../etc/passwd", None, "is not an e签宝 flow id"),
         (None, None, "got no flow id"),
         (FLOW, FlowNotFound(FLOW, code=30500101, message="flow not found"), "does not know flow"),
-        (FLOW, EsignUnavailable("timed out"), "is not answering"),
+        (FLOW, EsignUnavailable(), "is not answering"),
     ],
 )
 def test_a_step_that_cannot_check_fails_with_a_plain_message(

@@ -73,7 +73,7 @@ def test_a_moving_sample_flow_is_watched_to_its_end_in_the_page(tmp_path: Any) -
                     (m for m in messages() if m["bot"] and m["thread_ts"] == parent["ts"]), None
                 )
                 time.sleep(0.1)
-            assert card is not None and "Watch 关注" in json.dumps(
+            assert card is not None and "Watch · 关注" in json.dumps(
                 card["blocks"], ensure_ascii=False
             )
             clicked = post(

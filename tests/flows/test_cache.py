@@ -37,7 +37,7 @@ def test_stampede_of_one_flow_makes_one_call() -> None:
 
 
 def test_failure_is_shared_by_waiters_and_not_cached() -> None:
-    source = CountingSource(delay=0.2, fail=EsignUnavailable("down"))
+    source = CountingSource(delay=0.2, fail=EsignUnavailable())
     lookup = FlowLookup(source, ttl_seconds=30, max_flows=10)
 
     def attempt(_: int) -> str:
@@ -49,7 +49,7 @@ def test_failure_is_shared_by_waiters_and_not_cached() -> None:
 
     with ThreadPoolExecutor(20) as pool:
         outcomes = list(pool.map(attempt, range(20)))
-    assert outcomes == ["down"] * 20
+    assert outcomes == ["e签宝 did not answer in time"] * 20
     assert source.calls == [FLOW]
     source.fail = None
     assert lookup.get(FLOW).from_cache is False

@@ -157,7 +157,7 @@ def test_a_failed_look_is_retried_later_and_never_a_change(store: SqliteStateSto
     lookup, notifier = Lookup(), Notifier()
     svc = service(store, lookup, notifier)
     watch = start(svc)
-    lookup.answer = EsignUnavailable("timeout", retryable=True)
+    lookup.answer = EsignUnavailable(retryable=True)
     svc.check(watch)
     again = store.get_watch(watch.watch_id)
     assert again is not None and again.poll_step == 1 and again.next_poll_at > watch.next_poll_at

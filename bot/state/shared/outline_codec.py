@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from bot.esign import errors
@@ -90,5 +91,18 @@ def decode_failure(text: str) -> EsignError | None:
     # The classes' constructors differ; the attributes are what callers and cards read.
     failure = cls.__new__(cls)
     Exception.__init__(failure, attributes.get("detail", ""))
-    failure.__dict__.update(attributes)
+    failure.__dict__.update({key: _as_declared(cls, key, v) for key, v in attributes.items()})
     return failure
+
+
+def _as_declared(cls: type[EsignError], key: str, value: object) -> object:
+    """A reason back as its enum (JSON keeps only its text). A reason this version lacks
+    becomes the class default, so during a deploy of mixed versions the card still speaks,
+    if less precisely."""
+    default = getattr(cls, key, None)
+    if isinstance(default, Enum):
+        try:
+            return type(default)(value)
+        except ValueError:
+            return default
+    return value

@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot.esign.errors import RateLimited
-from bot.esign.rate_limit import PACING_MESSAGE, CallPacer, default_burst
+from bot.esign.errors import RateLimited, RateLimitSource
+from bot.esign.rate_limit import CallPacer, default_burst
 from bot.state.shared.connection import RedisUnavailable
 from bot.state.shared.health import SharedRedis
 
@@ -68,6 +68,6 @@ class SharedCallBudget:
             return
         wait = int(wait_us) / 1_000_000
         if not allowed:
-            raise RateLimited(PACING_MESSAGE, retry_after=wait)
+            raise RateLimited(RateLimitSource.PACING, retry_after=wait)
         if wait > 0:
             self._sleep(wait)

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
+from bot.cards.esign_errors import error_detail, error_title
 from bot.esign.errors import (
     CircuitOpen,
     EsignBusinessError,
     EsignError,
+    EsignUnavailable,
     FlowNotFound,
     GatewayRejected,
+    InvalidFlowId,
+    InvalidFlowIdReason,
     RateLimited,
+    RateLimitSource,
+    UnavailableReason,
+    UnexpectedReason,
+    UnexpectedResponse,
 )
 from bot.esign.models import FlowOutline
 from bot.flows.snapshot import FlowSnapshot
@@ -43,9 +52,12 @@ def test_unreadable_values_are_misses_not_errors() -> None:
     "error",
     [
         FlowNotFound("803719636976683872", code=30500001, message="流程不存在"),
-        GatewayRejected(401, "INVALID_SIGNATURE", "check ESIGN_APP_SECRET"),
-        RateLimited("slow down", retry_after=1.5),
-        CircuitOpen("e签宝 is not answering"),
+        GatewayRejected(401, "INVALID_SIGNATURE"),
+        RateLimited(RateLimitSource.PACING, retry_after=1.5),
+        CircuitOpen(7),
+        EsignUnavailable(UnavailableReason.HTTP_STATUS, status=503, retryable=True),
+        UnexpectedResponse(UnexpectedReason.BAD_SHAPE, problems=3),
+        InvalidFlowId(InvalidFlowIdReason.TOO_LONG, length=70, max_length=64),
         EsignBusinessError(code=1435203, message="参数错误"),
     ],
 )
@@ -60,6 +72,21 @@ def test_failures_round_trip_with_what_cards_read(error: EsignError) -> None:
         str(error),
     )
     assert vars(back) == vars(error)
+    # Reasons come back as their enums, so the card says the same as the holder's would.
+    assert {k: type(v) for k, v in vars(back).items()} == {
+        k: type(v) for k, v in vars(error).items()
+    }
+    assert (error_title(back), error_detail(back)) == (error_title(error), error_detail(error))
+
+
+def test_a_reason_this_version_does_not_know_falls_back_to_the_class_default() -> None:
+    text = json.dumps(
+        {"v": 1, "kind": "EsignUnavailable", "attributes": {"detail": "x", "reason": "solar"}}
+    )
+    back = decode_failure(text)
+    assert isinstance(back, EsignUnavailable)
+    assert back.reason is UnavailableReason.TIMEOUT
+    assert all(error_detail(back))
 
 
 def test_only_known_error_classes_are_rebuilt() -> None:

@@ -166,7 +166,7 @@ def test_a_transient_failure_is_shared_too(
     processes: list[Process], source: CountingSource
 ) -> None:
     source.delay = 0.2
-    source.fail = EsignUnavailable("e签宝 did not answer in time.")
+    source.fail = EsignUnavailable()
     with ThreadPoolExecutor(4) as pool:
         futures = [pool.submit(processes[n % 2].lookup.get, FLOW) for n in range(4)]
     errors = [f.exception() for f in futures]
