@@ -232,7 +232,9 @@ class UnexpectedResponse(EsignError):
 _UNEXPECTED_LOG: dict[UnexpectedReason, str] = {
     UnexpectedReason.NO_CODE: "the answer has no numeric code",
     UnexpectedReason.NO_DATA: "the answer has no outline data object",
-    UnexpectedReason.BAD_SHAPE: "the outline does not have the documented shape ({problems} problems)",
+    UnexpectedReason.BAD_SHAPE: (
+        "the outline does not have the documented shape ({problems} problems)"
+    ),
     UnexpectedReason.TOO_LARGE: "e签宝's answer is far larger than an outline can be",
     UnexpectedReason.HTTP_STATUS: "e签宝 answered HTTP {status} for the outline",
 }

@@ -21,6 +21,7 @@ from bot.cards import (
     render_refusal,
     render_request_problems,
 )
+from bot.cards.card import flow_actions
 from bot.cards.esign_errors import error_detail, error_title
 from bot.cards.notices import refusal_words
 from bot.cards.step import step_failure_message
@@ -43,6 +44,7 @@ from bot.esign.errors import (
 from bot.language import Language, language_of_locale
 from bot.slack.access import Refusal
 from bot.slack.button_value import BadFlowPart
+from bot.slack.ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
 
 FLOW = "803719636976683872"
 NOT_FOUND = FlowNotFound(FLOW, code=30500001, message="no such flow")
@@ -189,6 +191,29 @@ def test_e签宝s_own_message_is_quoted_as_it_is_in_both_languages() -> None:
     for error in (ERRORS["not found"], ERRORS["business"]):
         en, zh = error_detail(error)
         assert ESIGN_SAYS in en and ESIGN_SAYS in zh
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "both"])
+def test_card_buttons_speak_the_readers_language_and_route_the_same(language: Language) -> None:
+    block = flow_actions(FLOW, thread_ts="17.5", share=True, watch="watch", language=language)
+    unwatch = flow_actions(FLOW, recheck=False, watch="unwatch", language=language)
+    assert block is not None and unwatch is not None
+    elements = [*block.to_dict()["elements"], *unwatch.to_dict()["elements"]]
+    assert [e["action_id"] for e in elements] == [
+        ACTION_RECHECK, ACTION_WATCH, ACTION_SHARE, ACTION_UNWATCH
+    ]  # fmt: skip
+    assert [e["value"] for e in elements] == [f"{FLOW}|17.5"] * 3 + [FLOW]
+    for element in elements:
+        text, spoken = element["text"]["text"], element["accessibility_label"]
+        assert 0 < len(text) <= 75 and 0 < len(spoken) <= 75
+        if language == "en":
+            assert not CJK.search(PRODUCT.sub("", text + spoken)), text
+        else:
+            assert CJK.search(PRODUCT.sub("", text)) and CJK.search(PRODUCT.sub("", spoken))
+        words = re.sub(r":[a-z_]+:", "", text)  # an emoji's shortcode is not English
+        assert bool(re.search(r"[A-Za-z]{4}", words)) is (language != "zh"), text
+    if language == "both":
+        assert elements[0]["text"]["text"] == ":arrows_counterclockwise: Recheck · 重新查询"
 
 
 @pytest.mark.parametrize(
