@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from types import FrameType
 
 from bot.app.local_extra import install_hint, missing_local_modules
-from bot.app.logs import configure_logging
+from bot.app.logs import JsonFormatter, configure_logging
 from bot.app.runtime import StartSimulator, build_lookup_stack, create_runtime
-from bot.app.settings import ConfigError, Settings, load_settings
+from bot.app.settings import ConfigError, Settings, load_settings, log_format_when_refused
 from bot.app.start_checks import serving_problem, worker_problem
 from bot.cards.terminal import card_to_text
 from bot.slack.requester import Requester
@@ -45,9 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, settings.secret_values())
+        # No secret is known yet, and none is in the message: it never quotes a value.
+        configure_logging("INFO", (), log_format_when_refused())
+        return _refuse(str(exc))
+    configure_logging(settings.log_level, settings.secret_values(), settings.log_format)
     if args.command == "check":
         return _check(settings, args.flow_ids, as_json=args.json)
     if args.command == "serve":
@@ -57,8 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not settings.slack_configured:
         missing = missing_local_modules()
         if missing:
-            print(install_hint(missing), file=sys.stderr)
-            return 2
+            return _refuse(install_hint(missing))
         from stand_ins.local_run import run_local
 
         return run_local(settings)
@@ -71,13 +71,26 @@ def _serve(settings: Settings) -> int:
     # Checked once here, before granian starts workers that it would respawn on every failure.
     problem = settings.esign_missing() or serving_problem(settings)
     if problem is not None:
-        print(problem, file=sys.stderr)
-        return 2
+        return _refuse(problem)
     if settings.esign_simulator:
         from stand_ins.simulated_esign import SIMULATED_APP_FACTORY
 
         return serve(settings, app_factory=SIMULATED_APP_FACTORY)
     return serve(settings)
+
+
+def _refuse(problem: str) -> int:
+    """Say why the process will not start, and its exit code.
+
+    With the human format, the plain lines as ever (they are what a deploy's log shows first);
+    with LOG_FORMAT=json, one error line each through logging, since every line must parse.
+    """
+    if any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers):
+        for line in problem.splitlines():
+            log.error(line)
+    else:
+        print(problem, file=sys.stderr)
+    return 2
 
 
 def _simulator_if_asked(settings: Settings) -> StartSimulator | None:
@@ -97,8 +110,7 @@ def _refused_start(settings: Settings) -> int | None:
         return 130
     if problem is None:
         return None
-    print(problem, file=sys.stderr)
-    return 2
+    return _refuse(problem)
 
 
 def _socket_mode(settings: Settings) -> int:
@@ -110,11 +122,9 @@ def _socket_mode(settings: Settings) -> int:
     from bot.state.event_receipts import EventReceipts
 
     if (missing := settings.esign_missing()) is not None:
-        print(missing, file=sys.stderr)
-        return 2
+        return _refuse(missing)
     if not settings.slack_app_token:
-        print("SLACK_APP_TOKEN (xapp-…) is needed for Socket Mode.", file=sys.stderr)
-        return 2
+        return _refuse("SLACK_APP_TOKEN (xapp-…) is needed for Socket Mode.")
     if (refused := _refused_start(settings)) is not None:
         return refused
     runtime = create_runtime(settings, socket_mode=True, simulator=_simulator_if_asked(settings))
@@ -137,14 +147,12 @@ def _socket_mode(settings: Settings) -> int:
         handler.open()
     except SlackApiError as refusal:
         # apps.connections.open refused the token: retrying (or restarting) will not help.
-        print(
-            f"Slack refused SLACK_APP_TOKEN ({refusal.response.get('error')}): it must be the "
-            "app-level token (xapp-…) with the connections:write scope.",
-            file=sys.stderr,
-        )
         handler.shut()
         runtime.close()
-        return 2
+        return _refuse(
+            f"Slack refused SLACK_APP_TOKEN ({refusal.response.get('error')}): it must be the "
+            "app-level token (xapp-…) with the connections:write scope."
+        )
     if handler.client.is_connected():
         log.info("connected to Slack in Socket Mode")
     else:

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.app.logs import LogFormat
 from bot.slack.ids import SLACK_ID_PATTERN
 
 ESIGN_HOSTS: dict[str, str] = {
@@ -47,6 +48,10 @@ def _comma_separated(value: object) -> object:
 
 def _upper_case(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
+
+
+def _lower_case(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
 
 
 #: A list of Slack ids written as `T123,T456` in the environment.
@@ -137,6 +142,8 @@ class Settings(BaseSettings):
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper_case)
     ] = "INFO"
+    #: `human` (time level logger message key=value…) or `json` (one object per line).
+    log_format: Annotated[LogFormat, BeforeValidator(_lower_case)] = "human"
 
     @field_validator("redis_url")
     @classmethod
@@ -267,6 +274,20 @@ class Settings(BaseSettings):
         if not password:
             return []
         return sorted({password, unquote(password)})
+
+
+class _LogFormatOnly(BaseSettings):
+    model_config = Settings.model_config
+    log_format: Annotated[LogFormat, BeforeValidator(_lower_case)] = "human"
+
+
+def log_format_when_refused() -> LogFormat:
+    """LOG_FORMAT alone, once the settings as a whole were refused: the lines naming the bad
+    settings then come in the format asked for (`human` when LOG_FORMAT is bad too)."""
+    try:
+        return _LogFormatOnly().log_format
+    except (ValidationError, UnicodeDecodeError, OSError):
+        return "human"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -127,7 +127,7 @@ async def _send(send: Send, answer: WebAnswer) -> None:
 def create_app(simulator: StartSimulator | None = None) -> BotAsgi:
     """The app, built once in each web worker (`bot.app.web.server.serving_app`)."""
     settings = load_settings()
-    configure_logging(settings.log_level, settings.secret_values())
+    configure_logging(settings.log_level, settings.secret_values(), settings.log_format)
     app = BotAsgi(BotRoutes(create_runtime(settings, simulator=simulator)))
     freeze_startup_heap()
     return app

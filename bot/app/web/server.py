@@ -38,6 +38,8 @@ from granian import Granian
 from granian.constants import Interfaces
 from granian.log import LogLevels
 
+from bot.app.logs import granian_log_config
+
 if TYPE_CHECKING:
     # Types only: the exec'd master (`_master`) must not import pydantic-settings and redis.
     from bot.app.runtime import StartSimulator
@@ -94,6 +96,9 @@ def server_options(
         "respawn_failed_workers": True,
         "log_level": LogLevels(settings.log_level.lower()),
         "log_access": False,
+        # LOG_FORMAT=json: granian's own lines too, in master and workers (a dictConfig is
+        # plain data, fit for the master's argv); otherwise granian's format, as ever.
+        **({"log_dictconfig": granian_log_config("json")} if settings.log_format == "json" else {}),
     }
 
 
