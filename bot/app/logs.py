@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any, Literal
 
 LogFormat = Literal["human", "json"]
@@ -108,6 +110,32 @@ def configure_logging(level: str, secrets: Iterable[str], log_format: LogFormat 
     # secret as a query parameter; keep it and httpcore quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # An exception nobody caught would print its traceback past the handler: unredacted, and
+    # with LOG_FORMAT=json a run of lines no log drain can parse.
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, traceback)
+        return
+    logging.getLogger("esign_flow").critical(
+        "uncaught exception", exc_info=(kind, error, traceback)
+    )
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is None or issubclass(args.exc_type, SystemExit):
+        return  # as the default hook: a thread's SystemExit is silent
+    name = args.thread.name if args.thread is not None else "?"
+    logging.getLogger("esign_flow").critical(
+        "uncaught exception in thread %s",
+        name,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
 
 
 def granian_log_config(log_format: LogFormat) -> dict[str, Any]:

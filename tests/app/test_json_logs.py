@@ -208,3 +208,35 @@ def test_a_refused_start_is_json_lines_when_asked_and_plain_otherwise(tmp_path: 
     # LOG_FORMAT itself bad: the format asked for is unknown, so the plain line as ever.
     code, lines = _cli(tmp_path, "serve", LOG_FORMAT="yaml")
     assert code == 2 and len(lines) == 1 and lines[0].startswith("Invalid setting LOG_FORMAT")
+
+
+UNCAUGHT = """
+import threading
+from bot.app.logs import configure_logging
+configure_logging("INFO", ["s3cret-in-a-crash"], "{log_format}")
+thread = threading.Thread(target=lambda: 1 / 0 or "s3cret-in-a-crash", name="poller")
+thread.start()
+thread.join()
+raise RuntimeError("died holding s3cret-in-a-crash")
+"""
+
+
+@pytest.mark.parametrize("log_format", ["human", "json"])
+def test_an_uncaught_exception_is_logged_redacted_not_printed_bare(log_format: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", UNCAUGHT.format(log_format=log_format)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "s3cret-in-a-crash" not in done.stderr and "RuntimeError" in done.stderr
+    if log_format == "json":
+        lines = [json.loads(line) for line in done.stderr.splitlines()]
+        assert [(line["level"], line["message"]) for line in lines] == [
+            ("CRITICAL", "uncaught exception in thread poller"),
+            ("CRITICAL", "uncaught exception"),
+        ]
+        assert "ZeroDivisionError" in lines[0]["exception"]
