@@ -200,4 +200,6 @@ class BotRoutes:
             for value in values
         ]
         headers.append(("Content-Length", str(len(body_bytes))))
-        return WebAnswer(response.status, body_bytes, headers, door=slack_door(bolt_request.body))
+        # A forged request is no ack: its body, and so its door, is whatever the sender wrote.
+        door = slack_door(bolt_request.body) if response.status != 401 else None
+        return WebAnswer(response.status, body_bytes, headers, door=door)
