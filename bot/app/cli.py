@@ -118,6 +118,7 @@ def _socket_mode(settings: Settings) -> int:
 
     from bot.app.socket_mode.health import WorkerHealth
     from bot.app.socket_mode.link import SocketModeLink
+    from bot.app.socket_mode.metrics_server import WorkerMetrics
     from bot.app.startup_heap import freeze_startup_heap
     from bot.state.event_receipts import EventReceipts
 
@@ -161,9 +162,15 @@ def _socket_mode(settings: Settings) -> int:
     if settings.worker_health_port is not None:
         health = WorkerHealth(settings.bind_host, settings.worker_health_port, handler.client)
         log.info("worker health on port %d (/healthz)", health.port)
+    scrapes = None
+    if settings.metrics_port is not None and runtime.metrics is not None:
+        scrapes = WorkerMetrics(settings.bind_host, settings.metrics_port, runtime.metrics)
+        log.info("worker metrics on port %d (/metrics)", scrapes.port)
     stop.wait()
     if health is not None:
         health.close()
+    if scrapes is not None:
+        scrapes.close()
     handler.shut()
     runtime.close()
     return 0

@@ -19,6 +19,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 
 import handlers
+from bot.app.metrics import CountedPacer, Metrics, build_metrics, read_live_facts
 from bot.app.settings import ConfigError, Settings
 from bot.app.slack_presence import SlackPresence
 from bot.delivery.background import BackgroundWork
@@ -69,7 +70,10 @@ StartSimulator = Callable[[Settings], tuple[EsignEndpoint, Callable[[], None]]]
 
 
 def build_esign_client(
-    settings: Settings, endpoint: EsignEndpoint, shared: SharedState | None = None
+    settings: Settings,
+    endpoint: EsignEndpoint,
+    shared: SharedState | None = None,
+    metrics: Metrics | None = None,
 ) -> EsignClient:
     auth: httpx.Auth
     if settings.esign_auth_mode == "token":
@@ -85,6 +89,15 @@ def build_esign_client(
     pacer: CallPacer = CallRateLimiter(per_second=rate, burst=burst)
     if shared is not None:
         pacer = shared.call_budget(rate, fallback=pacer, burst=burst)
+    # Per process on purpose (see the README): each process sees its own calls fail.
+    breaker = CircuitBreaker(
+        failure_threshold=settings.esign_breaker_failures,
+        cooldown=settings.esign_breaker_cooldown,
+    )
+    on_request = None
+    if metrics is not None:
+        pacer = CountedPacer(pacer, metrics.budget_waited)
+        on_request = metrics.esign_requests(lambda: breaker.is_open)
     return EsignClient(
         endpoint.base_url,
         auth,
@@ -92,12 +105,9 @@ def build_esign_client(
         read_timeout=settings.esign_read_timeout,
         retry=RetryPolicy(max_retries=settings.esign_max_retries, deadline=settings.esign_deadline),
         max_connections=settings.lookup_workers,
-        # Per process on purpose (see the README): each process sees its own calls fail.
-        breaker=CircuitBreaker(
-            failure_threshold=settings.esign_breaker_failures,
-            cooldown=settings.esign_breaker_cooldown,
-        ),
+        breaker=breaker,
         rate_limiter=pacer,
+        on_request=on_request,
     )
 
 
@@ -116,6 +126,8 @@ class Runtime:
     app: App
     #: Whether Slack answers the bot token (None when there is no token).
     slack: SlackPresence | None = None
+    #: What /metrics shows (None with METRICS=0: nothing is counted).
+    metrics: Metrics | None = None
 
     @property
     def simulated(self) -> bool:
@@ -207,13 +219,15 @@ def shared_state(settings: Settings, endpoint: EsignEndpoint) -> SharedState | N
     )
 
 
-def build_lookup_stack(settings: Settings, simulator: StartSimulator | None = None) -> LookupStack:
+def build_lookup_stack(
+    settings: Settings, simulator: StartSimulator | None = None, metrics: Metrics | None = None
+) -> LookupStack:
     """`simulator`: what answers when no e签宝 credentials are set (only callers outside
     production have one); with credentials it is never started."""
     closers: list[Any] = []
     endpoint = esign_endpoint(settings, closers, simulator)
     shared = shared_state(settings, endpoint)
-    esign = build_esign_client(settings, endpoint, shared)
+    esign = build_esign_client(settings, endpoint, shared, metrics)
     lookup = FlowLookup(
         esign,
         ttl_seconds=settings.cache_ttl_seconds,
@@ -221,13 +235,17 @@ def build_lookup_stack(settings: Settings, simulator: StartSimulator | None = No
         simulated=endpoint.simulated,
         shared=shared.outlines(settings.cache_ttl_seconds) if shared else None,
     )
-    return LookupStack(esign, lookup, FlowCards(lookup), closers, endpoint, shared)
+    cards = FlowCards(lookup)
+    if metrics is not None:
+        cards.observe_with(metrics.lookups(lambda: lookup.cached_flows))
+    return LookupStack(esign, lookup, cards, closers, endpoint, shared)
 
 
 def create_runtime(
     settings: Settings, *, socket_mode: bool = False, simulator: StartSimulator | None = None
 ) -> Runtime:
-    stack = build_lookup_stack(settings, simulator)
+    metrics = build_metrics(settings)
+    stack = build_lookup_stack(settings, simulator, metrics)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     web_client = WebClient(
         token=token, base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
@@ -236,7 +254,9 @@ def create_runtime(
     views = BackgroundWork(VIEW_THREADS, name="views")
     store = open_state_store(settings.state_db_path, stack.shared)
     replies = SlackReplies(
-        web_client, allow_response_url=response_url_guard(settings.slack_api_url)
+        web_client,
+        allow_response_url=response_url_guard(settings.slack_api_url),
+        on_call=metrics.slack_call if metrics else None,
     )
     notifier = SlackWatchNotifier(stack.cards, replies)
     watches = WatchService(
@@ -249,6 +269,7 @@ def create_runtime(
             total=settings.watch_max_total,
             first_poll_seconds=settings.watch_first_poll_seconds,
         ),
+        on_notice=metrics.notice if metrics else None,
     )
     poller = WatchPoller(watches, poll_pacer(settings, stack.shared))
     callbacks = CallbackReceiver(
@@ -322,6 +343,8 @@ def create_runtime(
         group_members=group_members,
     )
     handlers.register(app, doors, policy)
+    if metrics is not None:
+        read_live_facts(metrics, store, stack.shared)
     poller.start()
     return Runtime(
         settings,
@@ -336,6 +359,7 @@ def create_runtime(
         history,
         app,
         presence,
+        metrics,
     )
 
 

@@ -139,6 +139,14 @@ class Settings(BaseSettings):
     #: Web workers per web process (Heroku sets it per dyno size); needs REDIS_URL above 1.
     web_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
 
+    # Metrics (GET /metrics, Prometheus's text format)
+    #: False (METRICS=0): nothing counted and no /metrics, for an A/B of what counting costs.
+    metrics: bool = True
+    #: When set, /metrics wants `Authorization: Bearer <token>`; a secret like the others.
+    metrics_token: SecretStr | None = None
+    #: Socket Mode worker: serve GET /metrics on this port (unset: no endpoint).
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper_case)
     ] = "INFO"
@@ -258,6 +266,7 @@ class Settings(BaseSettings):
             self.slack_signing_secret,
             self.slack_app_token,
             self.redis_url,
+            self.metrics_token,
         )
         values = [s.get_secret_value() for s in secrets if s and s.get_secret_value()]
         return values + self._redis_password_forms()

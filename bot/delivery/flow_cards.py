@@ -58,6 +58,11 @@ class FlowCards:
         self._clock = clock
         self._bodies = OutlineBodies()
         self._history = history
+        self._observe: Callable[[LookupOutcome], None] | None = None
+
+    def observe_with(self, observe: Callable[[LookupOutcome], None]) -> None:
+        """Tell `observe` of every person's lookup from now on (the metrics; set once)."""
+        self._observe = observe
 
     def remember_in(self, history: LookupHistory) -> None:
         """Record every person's lookups from now on (set once by the composition root)."""
@@ -100,6 +105,8 @@ class FlowCards:
             duration_ms=(time.perf_counter() - started) * 1000,
             code=outcome.error.code if outcome.error else None,
         )
+        if self._observe is not None:
+            self._observe(outcome)
         # Someone asked (a workflow step has no person): their Home tab lists it.
         if self._history is not None and requester.user_id is not None:
             status = str(outcome.snapshot.outline.flow_status) if outcome.snapshot else ""

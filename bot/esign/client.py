@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from bot.esign.circuit_breaker import CircuitBreaker
 from bot.esign.errors import (
     EsignBusinessError,
+    EsignError,
     EsignUnavailable,
     FlowNotFound,
     GatewayRejected,
@@ -65,13 +66,16 @@ class EsignClient:
         rate_limiter: CallPacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        on_request: Callable[[str, float], None] | None = None,
     ) -> None:
+        """`on_request`: told each HTTP request's outcome and seconds (the metrics)."""
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._retry = retry or RetryPolicy()
         self._breaker = breaker
         self._rate_limiter = rate_limiter
         self._sleep = sleep
         self._monotonic = monotonic
+        self._on_request = on_request
         self._http = httpx.Client(
             base_url=base_url,
             auth=auth,
@@ -161,6 +165,20 @@ class EsignClient:
             connect=min(self._timeout.connect or remaining, remaining),
         )
         started = time.perf_counter()
+        if self._on_request is None:
+            return self._request(path, flow_id, attempt, timeout, started)
+        outcome = "ok"
+        try:
+            return self._request(path, flow_id, attempt, timeout, started)
+        except EsignError as exc:
+            outcome = request_outcome(exc)
+            raise
+        finally:
+            self._on_request(outcome, time.perf_counter() - started)
+
+    def _request(
+        self, path: str, flow_id: str, attempt: int, timeout: httpx.Timeout, started: float
+    ) -> dict[str, Any]:
         try:
             with self._http.stream("GET", path, timeout=timeout) as response:
                 content = _read_capped(response)
@@ -181,6 +199,21 @@ class EsignClient:
             },
         )
         return _decode(status, content, response.headers)
+
+
+def request_outcome(exc: EsignError) -> str:
+    """One HTTP request's outcome as a metrics label: a few fixed words."""
+    if isinstance(exc, EsignUnavailable):
+        if exc.reason is UnavailableReason.TIMEOUT:
+            return "timeout"
+        if exc.reason is UnavailableReason.UNREACHABLE:
+            return "unreachable"
+        return "unavailable"
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    if isinstance(exc, GatewayRejected):
+        return "rejected"
+    return "unexpected"
 
 
 def _read_capped(response: httpx.Response) -> bytes:

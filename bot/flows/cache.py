@@ -81,6 +81,11 @@ class FlowLookup:
     def simulated(self) -> bool:
         return self._simulated
 
+    @property
+    def cached_flows(self) -> int:
+        """Flows this process holds (an expired one until something pushes it out)."""
+        return len(self._cache) if self._cache is not None else 0
+
     def peek(self, flow_id: str) -> FlowSnapshot | None:
         """This process's cached answer, or None: never a call, to e签宝 or to Redis, so an ack
         can use it (the modal shows cached cards at once)."""

@@ -110,10 +110,13 @@ class SlackReplies:
         *,
         allow_response_url: Callable[[str], bool],
         hooks: ResponseUrlClient | None = None,
+        on_call: Callable[[str, str], None] | None = None,
     ) -> None:
+        """`on_call`: told each call's method and outcome (ok, error, rate_limited)."""
         self._client = client
         self._allow_response_url = allow_response_url
         self._hooks = hooks or ResponseUrlClient()
+        self._on_call = on_call or _not_counted
 
     def without_retries(self, timeout: int) -> SlackReplies:
         """The same Web API calls, each tried once and given up after `timeout` seconds, for a
@@ -130,7 +133,12 @@ class SlackReplies:
             logger=c.logger,
             retry_handlers=[],
         )
-        return SlackReplies(client, allow_response_url=self._allow_response_url, hooks=self._hooks)
+        return SlackReplies(
+            client,
+            allow_response_url=self._allow_response_url,
+            hooks=self._hooks,
+            on_call=self._on_call,
+        )
 
     def respond(
         self,
@@ -160,8 +168,10 @@ class SlackReplies:
         try:
             response = self._hooks.post_json(response_url, body)
         except HookPostFailed as exc:
+            self._on_call("response_url", "error")
             log.warning("response_url post failed", extra={"error": exc.reason})
             return False
+        self._on_call("response_url", _hook_outcome(response.status))
         if response.status != 200:
             log.warning(
                 "response_url post refused",
@@ -196,11 +206,14 @@ class SlackReplies:
             response = self._client.conversations_open(users=user_id)
         except SlackApiError as exc:
             failed = _api_error(exc)
+            self._on_call("conversations.open", _outcome(failed))
             log.info("conversations.open refused", extra={"error": failed.error})
             return failed
         except (SlackClientError, OSError) as exc:
+            self._on_call("conversations.open", "error")
             log.warning("conversations.open failed", extra={"error": type(exc).__name__})
             return _request_failed(exc)
+        self._on_call("conversations.open", "ok")
         channel = response.get("channel")
         channel_id = channel.get("id") if isinstance(channel, dict) else None
         if not isinstance(channel_id, str) or not channel_id:
@@ -253,11 +266,14 @@ class SlackReplies:
             response = call()
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "unknown_error")
+            self._on_call(method, "rate_limited" if error == "ratelimited" else "error")
             log.info(f"{method} refused", extra={"error": error})
             return ViewResult(ok=False, error=error)
         except (SlackClientError, OSError) as exc:
+            self._on_call(method, "error")
             log.warning(f"{method} failed", extra={"error": type(exc).__name__})
             return ViewResult(ok=False, error="request_failed")
+        self._on_call(method, "ok")
         view = response.get("view")
         view = view if isinstance(view, dict) else {}
         return ViewResult(ok=True, view_id=view.get("id"), hash=view.get("hash"))
@@ -267,15 +283,32 @@ class SlackReplies:
             response = call()
         except SlackApiError as exc:
             failed = _api_error(exc)
+            self._on_call(method, _outcome(failed))
             log.info(
                 f"{method} refused",
                 extra={"error": failed.error, "channel": channel, "status": failed.fate},
             )
             return failed
         except (SlackClientError, OSError) as exc:
+            self._on_call(method, "error")
             log.warning(f"{method} failed", extra={"error": type(exc).__name__})
             return _request_failed(exc)
+        self._on_call(method, "ok")
         return PostResult(ok=True, ts=str(response.get("ts") or "") or None)
+
+
+def _not_counted(method: str, outcome: str) -> None:
+    return None
+
+
+def _outcome(failed: PostResult) -> str:
+    return "rate_limited" if failed.error == "ratelimited" else "error"
+
+
+def _hook_outcome(status: int) -> str:
+    if status == 200:
+        return "ok"
+    return "rate_limited" if status == 429 else "error"
 
 
 def _api_error(exc: SlackApiError) -> PostResult:

@@ -80,9 +80,13 @@ class NoticeOutbox:
         *,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_notice`: told what became of each notice (delivered, retried, gave_up,
+        dropped_step), for the metrics."""
         self._store = store
         self._sender = sender
+        self._on_notice = on_notice or _not_counted
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
 
@@ -147,10 +151,12 @@ class NoticeOutbox:
                         "watch_id": notice.watch_id,
                     },
                 )
+                self._on_notice("dropped_step")
                 steps.pop(0)
             if steps and not self._store.update_notice(dataclasses.replace(notice, steps=steps)):
                 return None  # finished elsewhere (the watch was unwatched)
         self._store.finish_notice(notice.key)
+        self._on_notice("delivered")
         if notice.attempts:
             log.info(
                 "watch notice delivered after Slack failed",
@@ -180,7 +186,9 @@ class NoticeOutbox:
                 },
             )
             self._store.finish_notice(notice.key)
+            self._on_notice("gave_up")
             return None
+        self._on_notice("retried")
         log.info(
             "watch notice not delivered yet; will try again",
             extra={
@@ -195,6 +203,10 @@ class NoticeOutbox:
         )
         self._store.update_notice(later)
         return wait
+
+
+def _not_counted(kind: str) -> None:
+    return None
 
 
 def deliver_quietly(outbox: NoticeOutbox, key: str) -> None:

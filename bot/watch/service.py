@@ -124,6 +124,7 @@ class WatchService:
         *,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
         self._store = store
         self._lookup = lookup
@@ -132,7 +133,9 @@ class WatchService:
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
         self._next_store_warning = 0.0
-        self._outbox = NoticeOutbox(store, notifier, clock=clock, rng=self._rng)
+        self._outbox = NoticeOutbox(
+            store, notifier, clock=clock, rng=self._rng, on_notice=on_notice
+        )
 
     # --- people -------------------------------------------------------------------------
 

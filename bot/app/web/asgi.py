@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -54,6 +55,7 @@ class BotAsgi:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return  # served as "asginl": no lifespan, and no websockets are routed here
+        started = time.perf_counter()
         raw_query: bytes = scope.get("query_string", b"")
         request = WebRequest(
             method=scope["method"],
@@ -75,6 +77,8 @@ class BotAsgi:
         if answer is None:
             answer = self.routes.answer(request) or text_answer(404)
         await _send(send, answer)
+        if answer.door is not None and self.runtime.metrics is not None:
+            self.runtime.metrics.acked(answer.door, time.perf_counter() - started)
 
     async def _read_body(self, receive: Receive, limit: int) -> bytes | WebAnswer:
         chunks: list[bytes] = []

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import BoltRequest
 
+from bot.app.metrics import METRICS_PATH, slack_door
 from bot.app.web.refusals import RefusalLog
 from bot.esign.callbacks import CALLBACK_PATH
 from bot.esign.callbacks import MAX_BODY_BYTES as CALLBACK_MAX_BODY_BYTES
@@ -56,6 +57,8 @@ class WebAnswer:
     headers: list[tuple[str, str]] = field(default_factory=list)
     #: Ask the server to close the connection after the answer (a client we stopped reading).
     close: bool = False
+    #: The kind of request this answers, timed as an ack by the front (the metrics).
+    door: str | None = None
 
     @property
     def status_line(self) -> str:
@@ -120,6 +123,8 @@ class BotRoutes:
             body = {"status": "ok", "simulated_esign": self.runtime.simulated}
             body.update(self.runtime.health())
             return text_answer(200, json.dumps(body), "application/json")
+        if request.path == METRICS_PATH and self.runtime.metrics is not None:
+            return self._metrics(request)
         if request.path == EVENTS_PATH or request.path == CALLBACK_PATH:
             early = self.refuse_early(request)
             if early is not None:
@@ -132,6 +137,23 @@ class BotRoutes:
             return self._callback(request)
         return None
 
+    def _metrics(self, request: WebRequest) -> WebAnswer:
+        metrics = self.runtime.metrics
+        assert metrics is not None  # noqa: S101 (narrowing: answer() checked)
+        if request.method not in ("GET", "HEAD"):
+            return text_answer(405, "GET only")
+        status = metrics.allowed(request.headers.get("authorization"))
+        if status == 401:
+            answer = text_answer(401)
+            answer.headers.append(("WWW-Authenticate", 'Bearer realm="metrics"'))
+            return answer
+        if status != 200:
+            return text_answer(status)
+        body, content_type = metrics.exposition()
+        return WebAnswer(
+            200, body, [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        )
+
     def _callback(self, request: WebRequest) -> WebAnswer:
         if request.method != "POST":
             # e签宝's face-auth pages send stray GETs here: answer them, act on nothing.
@@ -139,6 +161,8 @@ class BotRoutes:
         status, reason = self.runtime.callbacks.receive(
             request.headers, request.query, request.body
         )
+        if self.runtime.metrics is not None:
+            self.runtime.metrics.callback(status, reason)
         if status != 200:
             self.refusals.refused(f"callback_{status}", "e签宝 callback refused", reason=reason)
             return text_answer(status, reason)
@@ -155,9 +179,10 @@ class BotRoutes:
             self.refusals.refused("slack_malformed", "malformed Slack request", problem=problem)
             return text_answer(400)
         try:
-            response = self.runtime.app.dispatch(
-                BoltRequest(body=body, query=request.query, headers=dict(request.headers))
+            bolt_request = BoltRequest(
+                body=body, query=request.query, headers=dict(request.headers)
             )
+            response = self.runtime.app.dispatch(bolt_request)
         except Exception as exc:  # noqa: BLE001
             # Bolt parses the body before it checks the signature, so a body that does not
             # match its content type can fail there: a bad request, not our error.
@@ -175,4 +200,6 @@ class BotRoutes:
             for value in values
         ]
         headers.append(("Content-Length", str(len(body_bytes))))
-        return WebAnswer(response.status, body_bytes, headers)
+        # A forged request is no ack: its body, and so its door, is whatever the sender wrote.
+        door = slack_door(bolt_request.body) if response.status != 401 else None
+        return WebAnswer(response.status, body_bytes, headers, door=door)

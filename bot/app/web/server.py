@@ -29,7 +29,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -59,6 +61,8 @@ DRAIN_SECONDS = 20.0
 #: every idle spell would cost a thread start on the next ack.
 THREAD_IDLE_SECONDS = 600
 APP_FACTORY = "bot.app.web.server:serving_app"
+#: prometheus_client's multiprocess mode reads its directory from this variable.
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def worker_count(settings: Settings) -> tuple[int, str | None]:
@@ -133,10 +137,25 @@ def serve(settings: Settings, app_factory: str = APP_FACTORY) -> int:
     options = server_options(settings, workers, app_factory)
     if fewer:
         log.warning(fewer)
+    if settings.metrics:
+        # Inherited by the master and so by every worker, which write their figures there.
+        os.environ[MULTIPROCESS_ENV] = fresh_metrics_dir(settings.port)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # exec drops what Python still buffers
     os.execv(sys.executable, master_argv(options))  # noqa: S606 - this interpreter, fixed argv
     return 0  # not reached: execv returns only by raising
+
+
+def fresh_metrics_dir(port: int) -> str:
+    """An empty directory for prometheus_client's per-worker files (`bot.app.metrics`): figures
+    left by an earlier run would be summed with this one's. PROMETHEUS_MULTIPROC_DIR when the
+    operator sets it, else one per port, so two web processes on one machine stay apart."""
+    directory = os.environ.get(MULTIPROCESS_ENV) or os.path.join(
+        tempfile.gettempdir(), f"esign-flow-metrics-{port or os.getpid()}"
+    )
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, mode=0o700)
+    return directory
 
 
 def master_argv(options: dict[str, Any]) -> list[str]:
