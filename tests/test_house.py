@@ -83,3 +83,12 @@ def test_slack_libraries_are_used_through_their_public_api_only(path: Path) -> N
         and any(isinstance(t, ast.Attribute) and t.attr == "__class__" for t in node.targets)
     ]
     assert not swaps, f"{path.name} swaps an object's class"
+
+
+def test_test_modules_have_names_of_their_own() -> None:
+    # tests/ has no __init__.py files: pytest imports each test module by its file name, so two
+    # with one name stop the whole run at collection.
+    names: dict[str, Path] = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        assert path.name not in names, f"{path} and {names[path.name]} share a name"
+        names[path.name] = path
