@@ -136,11 +136,15 @@ class Runtime:
     def health(self) -> dict[str, str]:
         """What /healthz adds to "ok": whether the shared state and Slack are reachable."""
         shared = self.stack.shared
-        return {
+        health = {
             "redis": shared.redis.status() if shared else "off",
             # Still 200: a process waiting for Slack must not be restarted by a health check.
             "slack": self.slack.status() if self.slack else "off",
         }
+        if shared:
+            # Which kind ("url" or "sentinel"), so a deploy shows which setting it runs on.
+            health["redis_kind"] = shared.kind
+        return health
 
     def close(self, timeout: float = 20.0) -> bool:
         """Finish the lookups already acked (within `timeout`), then release connections."""
@@ -205,13 +209,14 @@ class LookupStack:
 def shared_state(settings: Settings, endpoint: EsignEndpoint) -> SharedState | None:
     """Redis-backed state when REDIS_URL is set, except with the built-in simulator: each
     process has its own, so its tokens and flows mean nothing to another process."""
-    if settings.redis_url is None:
+    target = settings.redis_target
+    if target is None:
         return None
     if endpoint.simulated:
-        log.warning("REDIS_URL is set but the built-in e签宝 simulator is per process: not sharing")
+        log.warning("Redis is set but the built-in e签宝 simulator is per process: not sharing")
         return None
     return open_shared_state(
-        settings.redis_url.get_secret_value(),
+        target,
         env=settings.esign_env,
         app_id=endpoint.app_id,
         recheck_seconds=settings.redis_recheck_seconds,

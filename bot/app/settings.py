@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.app.logs import LogFormat
 from bot.slack.ids import SLACK_ID_PATTERN
+from bot.state.shared.connection import RedisTarget, parse_host_ports
 
 ESIGN_HOSTS: dict[str, str] = {
     "production": "https://openapi.esign.cn",
@@ -134,6 +135,14 @@ class Settings(BaseSettings):
     # Several processes (web workers, dynos, web and worker) sharing one Redis
     #: `redis://`, `rediss://` (TLS) or `unix://`; a secret, since it carries the password.
     redis_url: SecretStr | None = None
+    #: Or Sentinel: `host:port,host:port,…` of the sentinels, and the name they monitor.
+    redis_sentinels: str | None = None
+    redis_sentinel_master: str | None = Field(default=None, pattern=r"^[^\s]+$")
+    #: The data nodes' password with REDIS_SENTINELS (REDIS_URL carries its own).
+    redis_password: SecretStr | None = None
+    redis_sentinel_password: SecretStr | None = None
+    #: Refused for now (one line saying so): only its exclusion with the others is checked.
+    redis_cluster_url: SecretStr | None = None
     #: How often a process that lost Redis tries it again (the bot promises: within 30 s).
     redis_recheck_seconds: Annotated[float, Field(gt=0, le=30)] = 5.0
     #: Web workers per web process (Heroku sets it per dyno size); needs REDIS_URL above 1.
@@ -177,6 +186,46 @@ class Settings(BaseSettings):
             if option in REDIS_TLS_FILES and not all(os.access(p, os.R_OK) for p in paths):
                 raise ValueError(f"names a {option} file that cannot be read")
         return value
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels_are_host_port_pairs(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parse_host_ports(value)
+        return value
+
+    @field_validator(
+        "redis_sentinel_master",
+        "redis_password",
+        "redis_sentinel_password",
+        "redis_cluster_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _one_kind_of_redis(self) -> Self:
+        chosen = [
+            name
+            for name, value in (
+                ("REDIS_URL", self.redis_url),
+                ("REDIS_SENTINELS", self.redis_sentinels),
+                ("REDIS_CLUSTER_URL", self.redis_cluster_url),
+            )
+            if value is not None
+        ]
+        if len(chosen) > 1:
+            raise ValueError(f"{', '.join(chosen)} are set: set only one of them")
+        if self.redis_cluster_url is not None:
+            raise ValueError("Redis Cluster is not supported yet: use REDIS_URL or REDIS_SENTINELS")
+        if self.redis_sentinels is not None and self.redis_sentinel_master is None:
+            raise ValueError("REDIS_SENTINELS also needs REDIS_SENTINEL_MASTER (the name)")
+        if self.redis_sentinels is None and self.redis_sentinel_master is not None:
+            raise ValueError("REDIS_SENTINEL_MASTER is set but REDIS_SENTINELS is not")
+        return self
 
     @field_validator("slack_api_url", "esign_base_url")
     @classmethod
@@ -256,7 +305,22 @@ class Settings(BaseSettings):
 
     @property
     def redis_configured(self) -> bool:
-        return self.redis_url is not None
+        return self.redis_target is not None
+
+    @property
+    def redis_target(self) -> RedisTarget | None:
+        """The shared Redis, whichever setting names it (the validators allow only one)."""
+        if self.redis_url is not None:
+            return RedisTarget.from_url(self.redis_url.get_secret_value())
+        if self.redis_sentinels is not None and self.redis_sentinel_master is not None:
+            return RedisTarget(
+                "sentinel",
+                sentinels=parse_host_ports(self.redis_sentinels),
+                master=self.redis_sentinel_master,
+                password=_secret(self.redis_password),
+                sentinel_password=_secret(self.redis_sentinel_password),
+            )
+        return None
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for log redaction."""
@@ -266,6 +330,9 @@ class Settings(BaseSettings):
             self.slack_signing_secret,
             self.slack_app_token,
             self.redis_url,
+            self.redis_password,
+            self.redis_sentinel_password,
+            self.redis_cluster_url,
             self.metrics_token,
         )
         values = [s.get_secret_value() for s in secrets if s and s.get_secret_value()]
@@ -283,6 +350,10 @@ class Settings(BaseSettings):
         if not password:
             return []
         return sorted({password, unquote(password)})
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 class _LogFormatOnly(BaseSettings):

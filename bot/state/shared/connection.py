@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 #: Redis answers in about a millisecond on the same network; anything slower counts as down,
 #: and a lookup must never wait on Redis longer than a blink.
@@ -32,6 +35,82 @@ def redis_client(url: str) -> redis.Redis:
         decode_responses=True,
         client_name="esign-flow",
     )
+
+
+RedisKind = Literal["url", "sentinel"]
+
+
+@dataclass(frozen=True, slots=True)
+class RedisTarget:
+    """Which Redis the processes share, whatever its kind: one server by URL, or the primary
+    that Sentinel names (and names again after a failover)."""
+
+    kind: RedisKind
+    url: str = ""
+    sentinels: tuple[tuple[str, int], ...] = ()
+    master: str = ""
+    password: str | None = field(default=None, repr=False)
+    sentinel_password: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisTarget:
+        return cls("url", url=url)
+
+    def client(self) -> redis.Redis:
+        if self.kind == "url":
+            return redis_client(self.url)
+        return sentinel_client(self)
+
+    @property
+    def location(self) -> str:
+        """For log lines; never the passwords."""
+        if self.kind == "url":
+            return safe_location(self.url)
+        nodes = ",".join(f"{host}:{port}" for host, port in self.sentinels)
+        return f"sentinel://{nodes}/{self.master}"
+
+
+def parse_host_ports(value: str) -> tuple[tuple[str, int], ...]:
+    """`host:port,host:port` (IPv6 as `[::1]:26379`); ValueError naming the bad entry."""
+    pairs = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        host, colon, port = entry.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{entry!r} is not host:port (a list like s1:26379,s2:26379)")
+        pairs.append((host, int(port)))
+    if not pairs:
+        raise ValueError("names no sentinel (a list like s1:26379,s2:26379)")
+    return tuple(pairs)
+
+
+def sentinel_client(target: RedisTarget) -> redis.Redis:
+    """A client for the primary the sentinels name now.
+
+    It asks the sentinels again whenever it opens a connection, so once the pool is dropped
+    (SharedRedis does on a failure) the next command after a failover reaches the new primary.
+    The sentinels get the same short timeouts: a dead one must not stall a lookup either.
+    """
+    quick: dict[str, Any] = {
+        "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "socket_timeout": COMMAND_TIMEOUT_SECONDS,
+        "retry": Retry(NoBackoff(), 0),
+    }
+    sentinel = Sentinel(
+        list(target.sentinels),
+        sentinel_kwargs={**quick, "password": target.sentinel_password},
+        **quick,
+    )
+    client: redis.Redis = sentinel.master_for(
+        target.master,
+        password=target.password,
+        decode_responses=True,
+        client_name="esign-flow",
+        **quick,
+    )
+    return client
 
 
 def safe_location(url: str) -> str:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.esign.rate_limit import CallPacer
-from bot.state.shared.connection import RedisUnavailable, redis_client, safe_location
+from bot.state.shared.connection import RedisKind, RedisTarget, RedisUnavailable
 from bot.state.shared.health import SharedRedis
 from bot.state.shared.keys import KeySpace
 from bot.state.shared.outline_cache import SharedOutlines
@@ -24,6 +24,8 @@ class SharedState:
     redis: SharedRedis
     keys: KeySpace
     lookup_deadline: float
+    #: For /healthz: which kind of Redis this is.
+    kind: RedisKind = "url"
 
     def outlines(self, ttl_seconds: float) -> SharedOutlines:
         return SharedOutlines(
@@ -49,11 +51,16 @@ class SharedState:
 
 
 def open_shared_state(
-    url: str, *, env: str, app_id: str, recheck_seconds: float, lookup_deadline: float
+    target: RedisTarget,
+    *,
+    env: str,
+    app_id: str,
+    recheck_seconds: float,
+    lookup_deadline: float,
 ) -> SharedState:
     """Never fails on a dead Redis: the bot starts on per-process state and finds Redis later."""
-    location = safe_location(url)
-    shared = SharedRedis(redis_client(url), location=location, recheck_seconds=recheck_seconds)
+    location = target.location
+    shared = SharedRedis(target.client(), location=location, recheck_seconds=recheck_seconds)
     try:
         shared.call(lambda client: client.ping())
     except RedisUnavailable:
@@ -63,4 +70,4 @@ def open_shared_state(
             "sharing the outline cache, the e签宝 token and the call budget through Redis at %s",
             location,
         )
-    return SharedState(shared, KeySpace(env, app_id), lookup_deadline)
+    return SharedState(shared, KeySpace(env, app_id), lookup_deadline, target.kind)
