@@ -116,9 +116,10 @@ def _refused_start(settings: Settings) -> int | None:
 def _socket_mode(settings: Settings) -> int:
     from slack_sdk.errors import SlackApiError
 
-    from bot.app.socket_mode.health import WorkerHealth
+    from bot.app.metrics import METRICS_PATH
+    from bot.app.socket_mode.endpoints import Route, WorkerEndpoint
+    from bot.app.socket_mode.health import health_route
     from bot.app.socket_mode.link import SocketModeLink
-    from bot.app.socket_mode.metrics_server import WorkerMetrics
     from bot.app.startup_heap import freeze_startup_heap
     from bot.state.event_receipts import EventReceipts
 
@@ -158,19 +159,19 @@ def _socket_mode(settings: Settings) -> int:
         log.info("connected to Slack in Socket Mode")
     else:
         log.warning("Socket Mode: not connected yet, retrying in the background with backoff")
-    health = None
+    routes: dict[int, dict[str, Route]] = {}
     if settings.worker_health_port is not None:
-        health = WorkerHealth(settings.bind_host, settings.worker_health_port, handler.client)
-        log.info("worker health on port %d (/healthz)", health.port)
-    scrapes = None
+        routes.setdefault(settings.worker_health_port, {})["/healthz"] = health_route(
+            handler.client
+        )
     if settings.metrics_port is not None and runtime.metrics is not None:
-        scrapes = WorkerMetrics(settings.bind_host, settings.metrics_port, runtime.metrics)
-        log.info("worker metrics on port %d (/metrics)", scrapes.port)
+        routes.setdefault(settings.metrics_port, {})[METRICS_PATH] = runtime.metrics.scrape
+    endpoints = [WorkerEndpoint(settings.bind_host, port, paths) for port, paths in routes.items()]
+    for endpoint, paths in zip(endpoints, routes.values(), strict=True):
+        log.info("worker serving %s on port %d", ", ".join(paths), endpoint.port)
     stop.wait()
-    if health is not None:
-        health.close()
-    if scrapes is not None:
-        scrapes.close()
+    for endpoint in endpoints:
+        endpoint.close()
     handler.shut()
     runtime.close()
     return 0

@@ -249,6 +249,16 @@ class Metrics:
             return 401
         return 200 if hmac.compare_digest(given.strip().encode(), self._token) else 403
 
+    def scrape(self, authorization: str | None) -> tuple[int, list[tuple[str, str]], bytes]:
+        """What a GET /metrics gets, on the web port or the worker's: status, headers, body."""
+        status = self.allowed(authorization)
+        if status == 401:
+            return 401, [("WWW-Authenticate", 'Bearer realm="metrics"')], b""
+        if status != 200:
+            return status, [], b""
+        body, content_type = self.exposition()
+        return 200, [("Content-Type", content_type)], body
+
     def exposition(self) -> tuple[bytes, str]:
         """The text a scrape gets, and its content type."""
         directory = os.environ.get(MULTIPROCESS_ENV)

@@ -238,7 +238,7 @@ def test_apps_connections_open_failing_is_retried_with_backoff(
 def test_the_health_endpoint_says_how_long_the_link_is_up(
     slack: Playground, worker: BotProcess
 ) -> None:
-    match = re.search(r"worker health on port (\d+)", worker.log())
+    match = re.search(r"worker serving /healthz on port (\d+)", worker.log())
     assert match, worker.log()
     url = f"http://127.0.0.1:{match.group(1)}/healthz"
     time.sleep(0.3)

@@ -142,17 +142,12 @@ class BotRoutes:
         assert metrics is not None  # noqa: S101 (narrowing: answer() checked)
         if request.method not in ("GET", "HEAD"):
             return text_answer(405, "GET only")
-        status = metrics.allowed(request.headers.get("authorization"))
-        if status == 401:
-            answer = text_answer(401)
-            answer.headers.append(("WWW-Authenticate", 'Bearer realm="metrics"'))
-            return answer
+        status, headers, body = metrics.scrape(request.headers.get("authorization"))
         if status != 200:
-            return text_answer(status)
-        body, content_type = metrics.exposition()
-        return WebAnswer(
-            200, body, [("Content-Type", content_type), ("Content-Length", str(len(body)))]
-        )
+            answer = text_answer(status)
+            answer.headers.extend(headers)
+            return answer
+        return WebAnswer(status, body, [*headers, ("Content-Length", str(len(body)))])
 
     def _callback(self, request: WebRequest) -> WebAnswer:
         if request.method != "POST":

@@ -1,17 +1,17 @@
-"""The Socket Mode worker's /metrics (METRICS_PORT)."""
+"""The Socket Mode worker's own endpoints: /metrics (METRICS_PORT) and /healthz."""
 
 from __future__ import annotations
 
 import httpx
 
-from bot.app.metrics import Metrics
-from bot.app.socket_mode.metrics_server import WorkerMetrics
+from bot.app.metrics import METRICS_PATH, Metrics
+from bot.app.socket_mode.endpoints import WorkerEndpoint
 
 
 def test_the_worker_serves_its_figures_behind_the_token() -> None:
     metrics = Metrics(token="t0k3n")
     metrics.slack_call("chat.postMessage", "ok")
-    server = WorkerMetrics("127.0.0.1", 0, metrics)
+    server = WorkerEndpoint("127.0.0.1", 0, {METRICS_PATH: metrics.scrape})
     try:
         url = f"http://127.0.0.1:{server.port}"
         assert httpx.get(f"{url}/metrics", timeout=5).status_code == 401
