@@ -162,6 +162,17 @@ def bot(
     process.stop()
 
 
+@pytest.fixture(scope="module")
+def playgrounds() -> Iterator[list[Playground]]:
+    """Two Slack workspaces, one per bot process, for the tests of processes sharing state."""
+    made = [Playground(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) for _ in range(2)]
+    for playground in made:
+        playground.start()
+    yield made
+    for playground in made:
+        playground.stop()
+
+
 @pytest.fixture
 def slack(bot: BotProcess, simulator: EsignSimulator, playground: Playground) -> Playground:
     """A clean Slack workspace and e签宝 for each test, with the same running bot."""

@@ -53,16 +53,6 @@ def scaled_env(redis_server: RedisServer, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def playgrounds() -> Iterator[list[Playground]]:
-    made = [Playground(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) for _ in range(2)]
-    for playground in made:
-        playground.start()
-    yield made
-    for playground in made:
-        playground.stop()
-
-
-@pytest.fixture(scope="module")
 def bots(
     simulator: EsignSimulator,
     playgrounds: list[Playground],

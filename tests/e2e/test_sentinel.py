@@ -14,7 +14,7 @@ import pytest
 
 from stand_ins.esign_simulator import EsignSimulator
 from stand_ins.slack_playground import Playground
-from tests.e2e.conftest import BOT_TOKEN, SIGNING_SECRET, BotProcess, cards, start_bot
+from tests.e2e.conftest import BotProcess, cards, start_bot
 from tests.redis_server import SentinelSet
 
 DOC_FLOW = "803719636976683872"
@@ -31,16 +31,6 @@ def sentinel_set(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelS
         yield made.start()
     finally:
         made.stop()
-
-
-@pytest.fixture(scope="module")
-def playgrounds() -> Iterator[list[Playground]]:
-    made = [Playground(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) for _ in range(2)]
-    for playground in made:
-        playground.start()
-    yield made
-    for playground in made:
-        playground.stop()
 
 
 @pytest.fixture(scope="module")
