@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from multiprocessing.managers import BaseManager
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 from stand_ins.esign_simulator import EsignSimulator, catalogue_outline, transport
@@ -154,6 +155,11 @@ _SimulatorManager.register("SimulatorHost", SimulatorHost)
 _SinkManager.register("SlackSink", SlackSink)
 
 
+#: The Slack credentials every subject is started with (local stand-ins only).
+SIGNING_SECRET = "bench-signing-secret-0123456789"  # noqa: S105 - local stand-ins only
+BOT_TOKEN = "xoxb-bench-token-not-real"  # noqa: S105 - local stand-ins only
+
+
 class StandIns:
     """The e签宝 simulator and the Slack sink, started; close() stops them and their processes."""
 
@@ -187,6 +193,23 @@ class StandIns:
             if isinstance(pid, int):
                 pids.append(pid)
         return pids
+
+    def subject_settings(self, log_dir: Path) -> dict[str, str]:
+        """What every subject (the bot, the bare app) is told: these stand-ins as e签宝 and
+        Slack, an OS-chosen port on loopback, and a state file of the run's own."""
+        return {
+            "ESIGN_APP_ID": self.app_id,
+            "ESIGN_APP_SECRET": self.app_secret,
+            "ESIGN_BASE_URL": self.esign_url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": f"{self.sink_url}/api/",
+            "PORT": "0",
+            "BIND_HOST": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+            # Watches, recent lookups: a state file of the run's own, not one in the checkout.
+            "STATE_DB_PATH": str(log_dir / "state.sqlite3"),
+        }
 
     def close(self) -> None:
         for stop in (self.sink.stop, self.simulator.stop):

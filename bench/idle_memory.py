@@ -127,27 +127,15 @@ def _print(measured: Measured) -> None:
 
 def compare(variants: list[tuple[str, dict[str, str]]], before: Path | None) -> None:
     # Imported here: `--inside` must measure a worker's start-up without the bench's modules.
-    from bench.hosts import StandIns
+    from bench.hosts import SIGNING_SECRET, StandIns
     from bench.loadgen import Signer
-    from bench.run import BOT_TOKEN, SIGNING_SECRET
     from bench.scenarios import QUICK, Bench
     from bench.servers import baseline_command, procfile_command, start_subject, subject_env
 
     log_dir = Path(tempfile.mkdtemp(prefix="esign-idle-memory-"))
     stand_ins = StandIns(separate_processes=True)
     try:
-        env_extra = {
-            "ESIGN_APP_ID": stand_ins.app_id,
-            "ESIGN_APP_SECRET": stand_ins.app_secret,
-            "ESIGN_BASE_URL": stand_ins.esign_url,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": f"{stand_ins.sink_url}/api/",
-            "PORT": "0",
-            "BIND_HOST": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "STATE_DB_PATH": str(log_dir / "state.sqlite3"),
-        }
+        env_extra = stand_ins.subject_settings(log_dir)
         bench = Bench(
             stand_ins,
             {},

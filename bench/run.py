@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench`, `bot`, `stand_in
     sys.path.insert(0, str(ROOT))
 
 from bench.floor import FULL_FLOOR, QUICK_FLOOR, Floor, floor_lines  # noqa: E402
-from bench.hosts import StandIns  # noqa: E402
+from bench.hosts import SIGNING_SECRET, StandIns  # noqa: E402
 from bench.loadgen import Signer  # noqa: E402
 from bench.report import as_json, evaluate, machine, table  # noqa: E402
 from bench.scale_out import ScaleOut  # noqa: E402
@@ -49,8 +49,6 @@ from bench.stalled import StalledClients, stalled_lines  # noqa: E402
 from bench.stats import Result  # noqa: E402
 from bench.watch import WatchScenario, watch_lines  # noqa: E402
 
-SIGNING_SECRET = "bench-signing-secret-0123456789"  # noqa: S105 - local stand-ins only
-BOT_TOKEN = "xoxb-bench-token-not-real"  # noqa: S105 - local stand-ins only
 SCENARIOS = (
     "warm",
     "warm-paced",
@@ -176,19 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             separate_processes=args.stand_ins == "process",
             simulator_nodelay=not args.simulator_nagle,
         )
-        env_extra = {
-            "ESIGN_APP_ID": stand_ins.app_id,
-            "ESIGN_APP_SECRET": stand_ins.app_secret,
-            "ESIGN_BASE_URL": stand_ins.esign_url,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": f"{stand_ins.sink_url}/api/",
-            "PORT": "0",
-            "BIND_HOST": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            # Watches, recent lookups: a state file of the run's own, not one in the checkout.
-            "STATE_DB_PATH": str(log_dir / "state.sqlite3"),
-        }
+        env_extra = stand_ins.subject_settings(log_dir)
         env = subject_env(env_extra)
         procfile = procfile_command()
         bot_root = args.bot_root.resolve() if args.bot_root else None
