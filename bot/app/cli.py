@@ -136,6 +136,7 @@ def _socket_mode(settings: Settings) -> int:
         # Envelopes delivered again are answered once, across workers sharing the store.
         receipts=EventReceipts(runtime.store),
         ping_interval=settings.socket_mode_ping_interval,
+        on_ack=runtime.metrics.socket_mode_acked if runtime.metrics else None,
     )
     freeze_startup_heap()
     stop = threading.Event()

@@ -227,6 +227,10 @@ class Metrics:
     def acked(self, door: str, seconds: float) -> None:
         self._ack.labels(door).observe(seconds)
 
+    def socket_mode_acked(self, payload: object, seconds: float) -> None:
+        """An envelope's ack: the same doors as over HTTP, from the envelope's payload."""
+        self._ack.labels(slack_door(payload)).observe(seconds)
+
     def notice(self, kind: str) -> None:
         self._notices.labels(kind).inc()
 

@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_sdk import WebClient
 
 import handlers
 from bot.app.metrics import CountedPacer, Metrics, build_metrics, read_live_facts
 from bot.app.settings import ConfigError, Settings
+from bot.app.slack_calls import CountedRequestClient, counted_web_client
 from bot.app.slack_presence import SlackPresence
 from bot.delivery.background import BackgroundWork
 from bot.delivery.doors import Doors
@@ -39,7 +39,7 @@ from bot.flows.cache import FlowLookup
 from bot.slack.access import AccessPolicy, UsergroupMembers
 from bot.slack.locales import SlackLocales
 from bot.slack.replies import SlackReplies, response_url_guard
-from bot.slack.retries import slack_retry_handlers
+from bot.slack.web_client import client_like
 from bot.state.event_receipts import EventReceipts
 from bot.state.history import PersonalHistory
 from bot.state.records import StateStore
@@ -252,16 +252,16 @@ def create_runtime(
     metrics = build_metrics(settings)
     stack = build_lookup_stack(settings, simulator, metrics)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    web_client = WebClient(
-        token=token, base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
-    )
+    # Every Web API call is counted by its client; response_url posts by SlackReplies.
+    slack_call = metrics.slack_call if metrics else None
+    web_client = counted_web_client(settings.slack_api_url, token, slack_call)
     work = BackgroundWork(settings.lookup_workers)
     views = BackgroundWork(VIEW_THREADS, name="views")
     store = open_state_store(settings.state_db_path, stack.shared)
     replies = SlackReplies(
         web_client,
         allow_response_url=response_url_guard(settings.slack_api_url),
-        on_call=metrics.slack_call if metrics else None,
+        on_call=slack_call,
     )
     notifier = SlackWatchNotifier(stack.cards, replies)
     watches = WatchService(
@@ -315,11 +315,12 @@ def create_runtime(
         # Bolt would call auth.test here and raise if Slack is away; it gets the token and the
         # bot's ids from `authorize` instead, and copies `client` (base URL, retries) per request.
         presence = SlackPresence(
-            settings.slack_api_url, token, recheck_seconds=settings.slack_recheck_seconds
+            settings.slack_api_url,
+            token,
+            recheck_seconds=settings.slack_recheck_seconds,
+            on_call=slack_call,
         ).start()
-        bolt_client = WebClient(
-            base_url=settings.slack_api_url, retry_handlers=slack_retry_handlers()
-        )
+        bolt_client = client_like(web_client, token=None)
         bolt_options = {"client": bolt_client, "authorize": presence.bolt_authorize()}
     bolt_log = logging.getLogger("slack_bolt.App")
     bolt_log.addFilter(_UNUSED_ENVIRONMENT_TOKEN)
@@ -347,6 +348,8 @@ def create_runtime(
         usergroup_ids=settings.allowed_usergroup_ids,
         group_members=group_members,
     )
+    if slack_call is not None:
+        app.use(CountedRequestClient(slack_call))
     handlers.register(app, doors, policy)
     if metrics is not None:
         read_live_facts(metrics, store, stack.shared)

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from slack_bolt.authorization import AuthorizeResult
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from bot.slack.web_client import CallObserver, CountedWebClient
 
 log = logging.getLogger(__name__)
 #: slack_sdk logs every failed call as an error; while Slack is away that would be one line per
@@ -63,9 +64,16 @@ class TokenCheck:
     identity: BotIdentity | None = None
 
 
-def check_bot_token(api_url: str, token: str, timeout: float = CHECK_TIMEOUT_SECONDS) -> TokenCheck:
-    """Ask Slack once (no retries) whether it accepts `token`."""
-    client = WebClient(
+def check_bot_token(
+    api_url: str,
+    token: str,
+    timeout: float = CHECK_TIMEOUT_SECONDS,
+    *,
+    on_call: CallObserver | None = None,
+) -> TokenCheck:
+    """Ask Slack once (no retries) whether it accepts `token`; `on_call` counts the call."""
+    client = CountedWebClient(
+        on_call=on_call,
         token=token,
         base_url=api_url,
         timeout=int(max(timeout, 1)),
@@ -145,8 +153,16 @@ class SlackPresence:
     apart) or "refused" (the token stopped working: said once, not retried).
     """
 
-    def __init__(self, api_url: str, token: str, *, recheck_seconds: float) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        recheck_seconds: float,
+        on_call: CallObserver | None = None,
+    ) -> None:
         self._api_url = api_url
+        self._on_call = on_call
         self._token = token
         self._recheck = recheck_seconds
         self._stop = threading.Event()
@@ -155,7 +171,7 @@ class SlackPresence:
 
     def start(self, timeout: float = CHECK_TIMEOUT_SECONDS) -> SlackPresence:
         """Ask Slack once now; while it does not answer, keep asking in the background."""
-        self._record(check_bot_token(self._api_url, self._token, timeout))
+        self._record(check_bot_token(self._api_url, self._token, timeout, on_call=self._on_call))
         if self._check.outcome == "unreachable":
             self._thread = threading.Thread(target=self._retry, name="slack-presence", daemon=True)
             self._thread.start()
@@ -192,7 +208,7 @@ class SlackPresence:
         for delay in recheck_delays(self._recheck):
             if self._stop.wait(delay):
                 return
-            self._record(check_bot_token(self._api_url, self._token))
+            self._record(check_bot_token(self._api_url, self._token, on_call=self._on_call))
             if self._check.outcome != "unreachable":
                 return
 

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse
 
 from bot.slack.response_urls import HookPostFailed, ResponseUrlClient
+from bot.slack.web_client import client_like
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,9 @@ class SlackReplies:
         hooks: ResponseUrlClient | None = None,
         on_call: Callable[[str, str], None] | None = None,
     ) -> None:
-        """`on_call`: told each call's method and outcome (ok, error, rate_limited)."""
+        """`on_call`: told each response_url post's outcome (ok, error, rate_limited) as
+        ("response_url", outcome); Web API calls are counted by the client itself
+        (bot/slack/web_client.py)."""
         self._client = client
         self._allow_response_url = allow_response_url
         self._hooks = hooks or ResponseUrlClient()
@@ -122,17 +125,7 @@ class SlackReplies:
         """The same Web API calls, each tried once and given up after `timeout` seconds, for a
         caller that retries on its own schedule (watch notices): retries inside the call would
         multiply its own."""
-        c = self._client
-        client = WebClient(
-            token=c.token,
-            base_url=c.base_url,
-            timeout=timeout,
-            ssl=c.ssl,
-            proxy=c.proxy,
-            headers=dict(c.headers),
-            logger=c.logger,
-            retry_handlers=[],
-        )
+        client = client_like(self._client, timeout=timeout, retry_handlers=[])
         return SlackReplies(
             client,
             allow_response_url=self._allow_response_url,
@@ -206,14 +199,11 @@ class SlackReplies:
             response = self._client.conversations_open(users=user_id)
         except SlackApiError as exc:
             failed = _api_error(exc)
-            self._on_call("conversations.open", _outcome(failed))
             log.info("conversations.open refused", extra={"error": failed.error})
             return failed
         except (SlackClientError, OSError) as exc:
-            self._on_call("conversations.open", "error")
             log.warning("conversations.open failed", extra={"error": type(exc).__name__})
             return _request_failed(exc)
-        self._on_call("conversations.open", "ok")
         channel = response.get("channel")
         channel_id = channel.get("id") if isinstance(channel, dict) else None
         if not isinstance(channel_id, str) or not channel_id:
@@ -266,14 +256,11 @@ class SlackReplies:
             response = call()
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "unknown_error")
-            self._on_call(method, "rate_limited" if error == "ratelimited" else "error")
             log.info(f"{method} refused", extra={"error": error})
             return ViewResult(ok=False, error=error)
         except (SlackClientError, OSError) as exc:
-            self._on_call(method, "error")
             log.warning(f"{method} failed", extra={"error": type(exc).__name__})
             return ViewResult(ok=False, error="request_failed")
-        self._on_call(method, "ok")
         view = response.get("view")
         view = view if isinstance(view, dict) else {}
         return ViewResult(ok=True, view_id=view.get("id"), hash=view.get("hash"))
@@ -283,26 +270,19 @@ class SlackReplies:
             response = call()
         except SlackApiError as exc:
             failed = _api_error(exc)
-            self._on_call(method, _outcome(failed))
             log.info(
                 f"{method} refused",
                 extra={"error": failed.error, "channel": channel, "status": failed.fate},
             )
             return failed
         except (SlackClientError, OSError) as exc:
-            self._on_call(method, "error")
             log.warning(f"{method} failed", extra={"error": type(exc).__name__})
             return _request_failed(exc)
-        self._on_call(method, "ok")
         return PostResult(ok=True, ts=str(response.get("ts") or "") or None)
 
 
 def _not_counted(method: str, outcome: str) -> None:
     return None
-
-
-def _outcome(failed: PostResult) -> str:
-    return "rate_limited" if failed.error == "ratelimited" else "error"
 
 
 def _hook_outcome(status: int) -> str:

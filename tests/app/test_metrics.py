@@ -10,9 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web import SlackResponse
 
 from bot.app.metrics import (
     CountedPacer,
@@ -37,7 +34,9 @@ from bot.esign.errors import (
 from bot.esign.signing import SignatureAuth
 from bot.flows.snapshot import FlowSnapshot
 from bot.slack.replies import SlackReplies
+from bot.slack.web_client import CountedWebClient
 from tests.esign.test_client import FLOW, OUTLINE, SECRET
+from tests.slack_api_stub import SlackApiStub
 
 FAMILIES = {
     "esign_flow_lookups": "counter",
@@ -177,48 +176,27 @@ def test_budget_waits_count_only_calls_that_waited() -> None:
 
 
 def test_slack_calls_count_by_method_and_outcome() -> None:
-    class Slack(WebClient):
-        def chat_postMessage(self, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
-            error = "ratelimited" if kwargs["channel"] == "C1" else "channel_not_found"
-            raise SlackApiError(
-                error,
-                SlackResponse(
-                    client=self,
-                    http_verb="POST",
-                    api_url="chat.postMessage",
-                    req_args={},
-                    data={"ok": False, "error": error},
-                    headers={},
-                    status_code=429 if error == "ratelimited" else 200,
-                ),
-            )
-
-        def chat_update(self, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
-            return SlackResponse(
-                client=self,
-                http_verb="POST",
-                api_url="chat.update",
-                req_args={},
-                data={"ok": True, "ts": "1.2"},
-                headers={},
-                status_code=200,
-            )
-
     metrics = Metrics()
-    replies = SlackReplies(
-        Slack(), allow_response_url=lambda _: False, on_call=metrics.slack_call
-    ).without_retries(1)
-    # without_retries builds a plain WebClient: the hook must survive it.
-    assert replies._on_call == metrics.slack_call
-    replies = SlackReplies(Slack(), allow_response_url=lambda _: False, on_call=metrics.slack_call)
-    replies.post("C1", {"text": ""})
-    replies.post("C2", {"text": ""})
-    replies.update("C2", "1.2", {"text": ""})
-    replies.respond("https://evil.example/", {"text": ""})  # refused before any call
+    with SlackApiStub() as slack_api:
+        client = CountedWebClient(
+            on_call=metrics.slack_call, token="xoxb-test", base_url=slack_api, retry_handlers=[]
+        )
+        replies = SlackReplies(
+            client, allow_response_url=lambda _: False, on_call=metrics.slack_call
+        )
+        replies.post("C1", {"text": "a"})
+        # The copy for watch notices counts the same way.
+        replies.without_retries(1).update("C2", "1.2", {"text": "a"})
+        replies.views_publish("U1", {"type": "home", "blocks": []})
+        replies.respond("https://evil.example/", {"text": "a"})  # refused before any call
     calls = "esign_flow_slack_api_calls_total"
-    assert value(metrics, calls, method="chat.postMessage", outcome="rate_limited") == 1
-    assert value(metrics, calls, method="chat.postMessage", outcome="error") == 1
-    assert value(metrics, calls, method="chat.update", outcome="ok") == 1
+    assert value(metrics, calls, method="chat.postMessage", outcome="ok") == 1
+    assert value(metrics, calls, method="chat.update", outcome="rate_limited") == 1
+    assert value(metrics, calls, method="views.publish", outcome="error") == 1
+    assert value(metrics, calls, method="response_url") == 0
+    # Each call once: SlackReplies does not count them again.
+    samples = families(metrics)["esign_flow_slack_api_calls"].samples
+    assert sum(s.value for s in samples if s.name == calls) == 3
     assert "C1" not in metrics.exposition()[0].decode()
 
 

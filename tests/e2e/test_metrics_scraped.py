@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from stand_ins.esign_simulator import EsignSimulator
-from stand_ins.slack_playground import Playground
+from stand_ins.slack_playground import COLLEAGUE_USER_ID, VIEWER_USER_ID, Playground
+from stand_ins.slack_playground.surfaces import Execution, Surfaces
 from tests.e2e.conftest import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -139,6 +141,67 @@ def test_every_scrape_shows_the_whole_process(
         for _name, labels in samples:
             for _label, value in labels:
                 assert not flow_like.match(value), value
+
+
+def web_api_calls(playground: Playground) -> Counter[str]:
+    """What the Slack stand-in was asked, each try its own, by method."""
+    return Counter(c.method for c in playground.workspace.calls() if c.kind == "web_api")
+
+
+def test_every_web_api_call_is_counted_by_its_method(
+    bot: BotProcess, playground: Playground, fresh_flow: Callable[[str], str]
+) -> None:
+    calls = "esign_flow_slack_api_calls_total"
+    before, asked_before = scrape(bot), web_api_calls(playground)
+    # The Home tab (views.publish, the person's Slack locale by users.info) and a workflow
+    # step, finished through the client Bolt makes for the request (functions.completeSuccess).
+    playground.doors.open_home(user_id=COLLEAGUE_USER_ID)
+    playground.workspace.surfaces.wait(lambda s: s.home_of(COLLEAGUE_USER_ID), timeout=5)
+    execution, _ = playground.doors.run_step({"flow_id": fresh_flow(DOC_FLOW)})
+
+    def finished(surfaces: Surfaces) -> Execution | None:
+        found = surfaces.execution(execution.id)
+        return found if found is not None and found.state != "running" else None
+
+    playground.workspace.surfaces.wait(finished, timeout=8)
+    asked = web_api_calls(playground) - asked_before
+    assert {"views.publish", "users.info", "functions.completeSuccess"} <= set(asked), asked
+
+    def counted(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> Counter[str]:
+        grown: Counter[str] = Counter()
+        for method in set(asked) | {"auth.test", "chat.postMessage"}:
+            grown[method] = int(
+                total(samples, calls, method=method) - total(before, calls, method=method)
+            )
+        return +grown
+
+    deadline = time.monotonic() + 5
+    while (seen := counted(scrape(bot))) != asked:
+        assert time.monotonic() < deadline, (seen, asked)
+        time.sleep(0.1)
+    after = scrape(bot)
+    for method in ("views.publish", "functions.completeSuccess"):
+        assert (
+            total(after, calls, method=method, outcome="ok")
+            - total(before, calls, method=method, outcome="ok")
+            == asked[method]
+        )
+
+    # Slack says "later" three times (the call and both retries): one call, rate_limited.
+    playground.workspace.inject_fault("views.publish", 429, times=3, retry_after=0)
+    playground.doors.open_home(user_id=VIEWER_USER_ID)
+    deadline = time.monotonic() + 10
+    while (
+        total(now := scrape(bot), calls, method="views.publish", outcome="rate_limited")
+        - total(after, calls, method="views.publish", outcome="rate_limited")
+        < 1
+    ):
+        assert time.monotonic() < deadline, "the rate-limited publish was not counted"
+        time.sleep(0.2)
+    assert web_api_calls(playground)["views.publish"] - asked_before["views.publish"] == 1 + 3
+    assert (
+        total(now, calls, method="views.publish") - total(after, calls, method="views.publish") == 1
+    )
 
 
 def test_the_token_guards_metrics(bot: BotProcess) -> None:

@@ -25,7 +25,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Final
 
@@ -273,8 +273,12 @@ class SocketModeLink(BaseSocketModeHandler):
         *,
         receipts: EventReceipts | None = None,
         ping_interval: float = DEFAULT_PING_INTERVAL,
+        on_ack: Callable[[object, float], None] | None = None,
     ) -> None:
+        """`on_ack`: told each envelope's payload and the seconds from its arrival to its ack
+        being sent (the web process times its HTTP acks the same way)."""
         self.app = app
+        self._on_ack = on_ack
         self.app_token = app_token
         self.client = LinkSocketModeClient(app_token, app=app, ping_interval=ping_interval)
         self.envelopes = EnvelopeReceipts(receipts or EventReceipts(None))
@@ -300,6 +304,12 @@ class SocketModeLink(BaseSocketModeHandler):
         self.client.close()
 
     def handle(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:
+        started = time.perf_counter()
+        if self._answer(client, req) and self._on_ack is not None:
+            self._on_ack(req.payload, time.perf_counter() - started)
+
+    def _answer(self, client: BaseSocketModeClient, req: SocketModeRequest) -> bool:
+        """Whether an ack went out."""
         earlier = self.envelopes.earlier_ack(req.envelope_id, req.retry_attempt)
         if earlier is not None:
             log.info(
@@ -307,14 +317,14 @@ class SocketModeLink(BaseSocketModeHandler):
                 extra={"retry_attempt": req.retry_attempt, "retry_reason": req.retry_reason},
             )
             client.send_message(earlier)
-            return
+            return True
         response = self.app.dispatch(
             BoltRequest(mode="socket_mode", body=req.payload, headers=_retry_headers(req))
         )
         ack = _ack_message(req.envelope_id, response)
         if ack is None:
             log.info("Socket Mode: no ack, Bolt answered %d", response.status)
-            return
+            return False
         # Remembered before sending: if this link dies under the ack, the redelivery finds it.
         self.envelopes.remember(req.envelope_id, ack)
         try:
@@ -323,8 +333,10 @@ class SocketModeLink(BaseSocketModeHandler):
             # No link to send it on: Slack delivers the envelope again on the next one, where
             # the remembered ack answers it.
             log.warning("Socket Mode: ack not sent, no open link", extra={"retry": "by Slack"})
+            return False
         finally:
             self.envelopes.claim(req.envelope_id)
+        return True
 
 
 def _retry_headers(req: SocketModeRequest) -> dict[str, str | Sequence[str]] | None:
