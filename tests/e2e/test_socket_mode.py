@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.slack.ids import ACTION_RECHECK, BLOCK_FLOW_IDS
 from stand_ins.esign_simulator import EsignSimulator
@@ -25,6 +26,7 @@ from tests.e2e.conftest import (
     BotProcess,
     bot_env,
     cards,
+    free_port,
     procfile_command,
 )
 
@@ -51,7 +53,9 @@ def worker(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[BotProcess]:
     run_dir = tmp_path_factory.mktemp("worker")
-    env = bot_env(simulator, socket_playground, SLACK_APP_TOKEN=APP_TOKEN)
+    env = bot_env(
+        simulator, socket_playground, SLACK_APP_TOKEN=APP_TOKEN, METRICS_PORT=str(free_port())
+    )
     del env["SLACK_SIGNING_SECRET"]  # Socket Mode has no request signatures
     log_path = run_dir / "worker.log"
     with log_path.open("wb") as log_file:  # the child keeps its own copy of the descriptor
@@ -62,8 +66,8 @@ def worker(
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    # A worker serves no URL: Slack is the server, the bot dials out.
-    bot = BotProcess(process, base_url="", log_path=log_path)
+    # A worker serves no Slack URL (Slack is the server, the bot dials out), only /metrics.
+    bot = BotProcess(process, f"http://127.0.0.1:{env['METRICS_PORT']}", log_path=log_path)
     try:
         _wait_until_connected(bot, socket_playground)
     except AssertionError:
@@ -182,6 +186,53 @@ def test_the_form_and_the_workflow_step_work_over_the_socket(
     )
     assert done.state == "completed" and done.tokens_used == [execution.token]
     assert (done.outputs or {})["flow_status"] == "SUCCESS"
+
+
+def test_envelope_acks_and_web_api_calls_show_in_the_workers_metrics(
+    worker: BotProcess, slack: Playground, fresh_flow: Callable[[str], str]
+) -> None:
+    def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        answer = httpx.get(f"{worker.base_url}/metrics", timeout=5)
+        assert answer.status_code == 200, answer.text
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(answer.text)
+            for sample in family.samples
+        }
+
+    def count(
+        samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
+    ) -> float:
+        wanted = set(labels.items())
+        return sum(v for (n, ls), v in samples.items() if n == name and wanted <= set(ls))
+
+    acks = "esign_flow_ack_seconds_count"
+    before = scrape()
+    assert (
+        count(
+            before, "esign_flow_slack_api_calls_total", method="apps.connections.open", outcome="ok"
+        )
+        >= 1
+    )
+    slack.slash_command(fresh_flow(DOC_FLOW))
+    [card] = slack.workspace.wait_for(cards(ephemeral=True))
+    slack.click(card, ACTION_RECHECK)
+    slack.doors.open_home()
+    slack.workspace.surfaces.wait(lambda s: s.home_of(VIEWER_USER_ID), timeout=5)
+    after = scrape()
+    for door in ("command", "block_actions", "event_callback"):
+        assert count(after, acks, door=door) - count(before, acks, door=door) == 1, door
+    # Each ack was timed from the envelope's arrival: well under Slack's 3 s.
+    fast = count(after, "esign_flow_ack_seconds_bucket", door="command", le="1.0")
+    assert fast == count(after, acks, door="command")
+    published = count(
+        after, "esign_flow_slack_api_calls_total", method="views.publish", outcome="ok"
+    )
+    assert (
+        published
+        - count(before, "esign_flow_slack_api_calls_total", method="views.publish", outcome="ok")
+        == 1
+    )
 
 
 def test_sigterm_stops_the_worker_cleanly(
