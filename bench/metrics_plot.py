@@ -3,11 +3,13 @@
     python -m bench.metrics_plot [--seconds 120] [--png docs/metrics.png]
 
 Starts the bot from the Procfile's `web:` line (bench/servers.py) between the e签宝 simulator
-and the Slack sink, sends mixed traffic (lookups of warm and new flows, unknown ids, watches)
-for `--seconds`, with a fault window in the middle (e签宝 slower, then answering 503 to every
-call; Slack answering 429 to chat.postMessage/chat.update), scrapes GET /metrics every
-SCRAPE_SECONDS and plots what the dashboard's queries would show: lookups/s by outcome, e签宝
-p95, ack p95 by door, Slack calls/s by outcome, watches active. A tool, not a test.
+and the Slack sink, sends mixed traffic (lookups of warm and new flows, unknown ids, watches,
+Rechecks on a posted card, answered by chat.update) for `--seconds`, with a fault window in the
+middle (e签宝 slower, then answering 503 to every call; Slack answering 429 to chat.postMessage
+and chat.update), scrapes GET /metrics every SCRAPE_SECONDS and plots what the dashboard's
+queries would show: lookups/s by outcome, e签宝 p95, ack p95 by door, Slack calls/s by outcome
+(rate_limited in red), watches active. A p95 with nothing observed in an interval is left out
+(a gap, as Prometheus shows it), never drawn as 0. A tool, not a test.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 import matplotlib
@@ -28,6 +31,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.loadgen import Requests, Signer
 from bench.servers import ROOT, procfile_command, start_subject, subject_env
+from bot.slack.ids import ACTION_RECHECK
 from stand_ins.esign_simulator import EsignSimulator, Fault, catalogue_outline
 from stand_ins.slack_sink import SlackSink
 
@@ -42,6 +46,9 @@ TICK_SECONDS = 0.25
 #: The fault window, as fractions of the run.
 FAULT_FROM, FAULT_TO = 0.4, 0.65
 DEFAULT_PNG = ROOT / "docs" / "metrics.png"
+#: The command whose card the Rechecks click (kept whole by the sink: `keep-`).
+CARD_KEY = "keep-metrics-plot-card"
+NAN = float("nan")
 
 Labels = tuple[tuple[str, str], ...]
 Scrape = dict[tuple[str, Labels], float]
@@ -99,6 +106,7 @@ class Traffic:
     def __init__(self, bot_url: str, sink: SlackSink, simulator: EsignSimulator) -> None:
         self._url = f"{bot_url}/slack/events"
         self._requests = Requests(sink.base_url())
+        self._sink = sink
         self._signer = Signer(SIGNING_SECRET)
         self._simulator = simulator
         self._numbers = itertools.count(1)
@@ -111,9 +119,25 @@ class Traffic:
             self._simulator.add_flow({**self._template, "flowId": flow_id})
         return flow_id
 
+    def _first_card(self, client: httpx.Client, flow_id: str) -> dict[str, Any]:
+        """A card to click Recheck on: in the command's ack, or posted to the sink."""
+        job = self._requests.command(CARD_KEY, [flow_id])
+        answer = client.post(self._url, content=job.body, headers=self._signer.headers(job.body))
+        with contextlib.suppress(ValueError):
+            carried = answer.json()
+            if isinstance(carried, dict) and carried.get("blocks"):
+                return carried
+        deadline = time.monotonic() + 30
+        while (card := self._sink.kept(CARD_KEY)) is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the bot did not answer its first command")
+            time.sleep(0.1)
+        return card
+
     def run(self) -> None:
         warm = [self._new_flow() for _ in range(5)]
         with httpx.Client(timeout=10) as client:
+            card = self._first_card(client, warm[0])
             for tick in itertools.count():
                 if self.stop.is_set():
                     return
@@ -125,8 +149,16 @@ class Traffic:
                     jobs.append((["2987300000000000099"], None))  # unknown to e签宝
                 if tick % 6 == 0:
                     jobs.append(([self._new_flow()], "watch"))
-                for flows, verb in jobs:
-                    job = self._requests.command(f"k{tick}-{len(flows)}", flows, verb=verb)
+                sent = [self._requests.command(f"k{tick}-{len(f)}", f, verb=v) for f, v in jobs]
+                if tick % 2 == 0:
+                    # Recheck on a posted card: answered by chat.update, a Web API call.
+                    ts = f"1770000000.{tick:06d}"
+                    sent.append(
+                        self._requests.recheck(
+                            f"r{tick}", card, ACTION_RECHECK, ts=ts, ephemeral=False
+                        )
+                    )
+                for job in sent:
                     # An unanswered request shows in the figures, not here.
                     with contextlib.suppress(httpx.HTTPError):
                         client.post(
@@ -135,16 +167,22 @@ class Traffic:
                 self.stop.wait(TICK_SECONDS)
 
 
-def plot(times: list[float], scrapes: list[Scrape], fault: tuple[float, float], png: Path) -> None:
-    def series(values: Iterable[dict[str, float]]) -> dict[str, list[float]]:
-        rows = list(values)
-        keys = sorted({key for row in rows for key in row})
-        return {key: [row.get(key, float("nan")) for row in rows] for key in keys}
+#: A panel: title, unit, and a line of values (one per scrape interval) per label.
+Panel = tuple[str, str, dict[str, list[float]]]
 
+
+def series(values: Iterable[dict[str, float]]) -> dict[str, list[float]]:
+    """One line per label; a label absent from an interval (nothing observed) is a gap (NaN)."""
+    rows = list(values)
+    keys = sorted({key for row in rows for key in row})
+    return {key: [row.get(key, NAN) for row in rows] for key in keys}
+
+
+def panels(times: list[float], scrapes: list[Scrape]) -> list[Panel]:
+    """What the dashboard's main queries show between consecutive scrapes."""
     pairs = list(itertools.pairwise(scrapes))
-    at = times[1:]
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    panels: list[tuple[str, str, dict[str, list[float]]]] = [
+    return [
         (
             "Lookups/s by outcome",
             "lookups/s",
@@ -159,7 +197,8 @@ def plot(times: list[float], scrapes: list[Scrape], fault: tuple[float, float], 
             series(
                 {"p95": v}
                 for a, b in pairs
-                for v in [p95_by(a, b, "esign_flow_esign_request_seconds", None).get("", 0.0)]
+                # No e签宝 call in the interval (the breaker open): a gap, not a zero.
+                for v in [p95_by(a, b, "esign_flow_esign_request_seconds", None).get("", NAN)]
             ),
         ),
         (
@@ -188,9 +227,13 @@ def plot(times: list[float], scrapes: list[Scrape], fault: tuple[float, float], 
             ),
         ),
     ]
+
+
+def plot(times: list[float], scrapes: list[Scrape], fault: tuple[float, float], png: Path) -> None:
+    at = times[1:]
     plt.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK JP", "sans-serif"]
     figure, axes = plt.subplots(3, 2, figsize=(13, 10), sharex=True)
-    for axis, (title, unit, lines) in zip(axes.flat, panels, strict=True):
+    for axis, (title, unit, lines) in zip(axes.flat, panels(times, scrapes), strict=True):
         for label, values in lines.items():
             color = "red" if label == "rate_limited" else None
             axis.plot(at, values, label=label or "-", color=color, linewidth=1.5)
