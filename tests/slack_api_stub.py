@@ -13,6 +13,7 @@ ANSWERS = {
     "users.info": (429, {"ok": False, "error": "ratelimited"}),
     "views.publish": (200, {"ok": False, "error": "not_found"}),
     "chat.update": (200, {"ok": False, "error": "ratelimited"}),
+    "functions.completeSuccess": (200, {"ok": True}),
 }
 
 

@@ -1,10 +1,14 @@
 """The bot's Slack Web API client, and Bolt's per-request one counted the same way.
 
-Bolt builds a fresh plain WebClient for each request from the App's client's settings, and
-hands it to listeners (`client`) and to `complete` / `fail` (a workflow step's end, with the
-execution's own token). This middleware, run after Bolt's own (which set that client's
-token), swaps it for a CountedWebClient with the same settings, so those calls are counted at
-the same single point as the others (bot/slack/web_client.py).
+Bolt builds a fresh plain WebClient for each request from the App's client's settings and hands
+it to listeners (`client`, `say`) and to `complete` / `fail`. The bot's listeners send
+everything through the bot's own client (SlackReplies), except a workflow step's end:
+`complete` / `fail` must carry the execution's own token, so they use Bolt's client. For the
+requests that carry such a token, this middleware (run after Bolt's own, which set the token)
+swaps Bolt's client for a CountedWebClient with the same settings, so those calls are counted
+at the same single point as the others (bot/slack/web_client.py). Other requests keep Bolt's
+client untouched: building a second one costs ~11 µs (slack_sdk reads the proxy variables
+and builds its User-Agent each time), a few % of a request, for a client no listener uses.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ class CountedRequestClient(Middleware):
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         client = req.context.client
-        if not isinstance(client, CountedWebClient):
+        if req.context.function_bot_access_token is not None and not isinstance(
+            client, CountedWebClient
+        ):
             req.context["client"] = client_like(client, self._on_call)
         return next()
