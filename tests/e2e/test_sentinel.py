@@ -204,5 +204,5 @@ def test_a_failover_costs_no_answer_and_all_sharing_resumes_on_the_new_primary(
     while sum(told(p) for p in playgrounds) < 1:
         assert time.monotonic() < deadline, "the watched flow's change was not told"
         time.sleep(0.1)
-    time.sleep(2.0)  # the time a second notice would need to show up
+    time.sleep(1.5)  # the time a second notice would need to show up
     assert sum(told(p) for p in playgrounds) == 1
