@@ -229,6 +229,21 @@ class SlackReplies:
             ),
         )
 
+    def permalink(self, channel: str, ts: str) -> str | None:
+        """A link to a message (chat.getPermalink), or None when Slack would not give one."""
+        try:
+            response = self._client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError as exc:
+            self._on_call("chat.getPermalink", _outcome(_api_error(exc)))
+            return None
+        except (SlackClientError, OSError) as exc:
+            self._on_call("chat.getPermalink", "error")
+            log.warning("chat.getPermalink failed", extra={"error": type(exc).__name__})
+            return None
+        self._on_call("chat.getPermalink", "ok")
+        link = response.get("permalink")
+        return link if isinstance(link, str) and link else None
+
     def views_open(self, trigger_id: str, view: dict[str, Any]) -> ViewResult:
         """Open a modal; the trigger is good for 3 s after the person acted."""
         return self._view_call(
