@@ -8,7 +8,6 @@ and this module never imports them. Without credentials and without a simulator 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,12 +19,11 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 
 import handlers
+from bot.app.daily_digest import DailyDigest, build_daily_digest
 from bot.app.metrics import CountedPacer, Metrics, build_metrics, read_live_facts
 from bot.app.settings import ConfigError, Settings
 from bot.app.slack_presence import SlackPresence
 from bot.delivery.background import BackgroundWork
-from bot.delivery.channel_memory import ChannelMemory
-from bot.delivery.digests import DigestDelivery
 from bot.delivery.doors import Doors
 from bot.delivery.flow_cards import FlowCards
 from bot.delivery.home import HomeTab
@@ -43,14 +41,12 @@ from bot.slack.access import AccessPolicy, UsergroupMembers
 from bot.slack.locales import SlackLocales
 from bot.slack.replies import SlackReplies, response_url_guard
 from bot.slack.retries import slack_retry_handlers
-from bot.slack.time_zones import SlackTimeZones
 from bot.state.event_receipts import EventReceipts
 from bot.state.history import PersonalHistory
 from bot.state.records import StateStore
 from bot.state.shared.engine import SharedState, open_shared_state
 from bot.state.store import open_state_store
 from bot.watch.callbacks import CallbackReceiver
-from bot.watch.digest_scheduler import DigestScheduler
 from bot.watch.poller import POLL_SHARE, WatchPoller
 from bot.watch.service import WatchLimits, WatchService
 
@@ -126,6 +122,7 @@ class Runtime:
     store: StateStore
     watches: WatchService
     poller: WatchPoller
+    daily: DailyDigest
     callbacks: CallbackReceiver
     history: PersonalHistory
     app: App
@@ -133,8 +130,6 @@ class Runtime:
     slack: SlackPresence | None = None
     #: What /metrics shows (None with METRICS=0: nothing is counted).
     metrics: Metrics | None = None
-    #: Posts each channel's daily digest, once.
-    digests: DigestScheduler | None = None
 
     @property
     def simulated(self) -> bool:
@@ -156,8 +151,7 @@ class Runtime:
     def close(self, timeout: float = 20.0) -> bool:
         """Finish the lookups already acked (within `timeout`), then release connections."""
         self.poller.stop()
-        if self.digests is not None:
-            self.digests.stop()
+        self.daily.scheduler.stop()
         if self.slack is not None:
             self.slack.close()
         drained = self.work.drain(timeout)
@@ -262,8 +256,6 @@ def create_runtime(
     simulator: StartSimulator | None = None,
     clock: Callable[[], float] | None = None,
 ) -> Runtime:
-    """`clock`: the digests' clock (epoch seconds); the machine's, moved by
-    DIGEST_CLOCK_OFFSET_SECONDS, unless a local run hands in its own."""
     metrics = build_metrics(settings)
     stack = build_lookup_stack(settings, simulator, metrics)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -291,9 +283,7 @@ def create_runtime(
         ),
         on_notice=metrics.notice if metrics else None,
     )
-    # Digest lookups share the polls' quarter of ESIGN_MAX_QPS: one pacer for both.
-    background_budget = poll_pacer(settings, stack.shared)
-    poller = WatchPoller(watches, background_budget)
+    poller = WatchPoller(watches, polls_budget := poll_pacer(settings, stack.shared))
     callbacks = CallbackReceiver(
         watches,
         app_id=stack.endpoint.app_id,
@@ -310,39 +300,20 @@ def create_runtime(
         languages=history,
         max_ids=settings.max_ids_per_command,
     )
-    clock = clock or offset_clock(settings.digest_clock_offset_seconds)
-    digests = DigestDelivery(
-        stack.cards,
-        replies,
-        work,
-        store=store,
-        lookup=stack.lookup,
-        pacer=background_budget,
-        time_zone_of=SlackTimeZones(web_client),
-        clock=clock,
-        languages=history,
-    )
+    daily = build_daily_digest(settings, stack, replies, work, store, history, polls_budget, clock)
     doors = Doors(
         messages=MessageDelivery(
-            stack.cards,
-            replies,
-            work,
-            modal=modal,
-            watches=watches,
-            languages=history,
-            memory=ChannelMemory(store, clock=clock),
-        ),
+            stack.cards, replies, work, modal=modal, watches=watches, languages=history
+        ).remembering_in(daily.memory),
         watches=WatchDelivery(
             stack.cards, replies, work, watches=watches, notifier=notifier, languages=history
         ),
         modal=modal,
-        home=HomeTab(
-            history, stack.cards, replies, work, watches, notifier, digests_of=store.digests_of_user
-        ),
+        home=HomeTab(history, stack.cards, replies, work, watches, notifier, store.digests_of_user),
         step=FlowStep(stack.cards, replies, work),
         events=EventReceipts(store),
         max_ids=settings.max_ids_per_command,
-        digests=digests,
+        digests=daily.door,
     )
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -389,9 +360,7 @@ def create_runtime(
     if metrics is not None:
         read_live_facts(metrics, store, stack.shared)
     poller.start()
-    scheduler = DigestScheduler(
-        store, digests, clock=clock, tick_seconds=settings.digest_tick_seconds
-    ).start()
+    daily.scheduler.start()
     return Runtime(
         settings,
         stack,
@@ -401,12 +370,12 @@ def create_runtime(
         store,
         watches,
         poller,
+        daily,
         callbacks,
         history,
         app,
         presence,
         metrics,
-        scheduler,
     )
 
 
@@ -420,13 +389,6 @@ class _UnusedEnvironmentToken(logging.Filter):
 
 
 _UNUSED_ENVIRONMENT_TOKEN = _UnusedEnvironmentToken()
-
-
-def offset_clock(offset_seconds: float) -> Callable[[], float]:
-    """The machine's clock, `offset_seconds` ahead (the digests' clock in tests)."""
-    if not offset_seconds:
-        return time.time
-    return lambda: time.time() + offset_seconds
 
 
 def poll_pacer(settings: Settings, shared: SharedState | None) -> CallPacer:

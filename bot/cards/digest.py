@@ -28,7 +28,7 @@ from bot.cards.card import Card, button_label, button_value
 from bot.cards.labels import flow_status_label
 from bot.cards.limits import ID_LIMIT, TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import code, escape, label_mrkdwn, mention, truncate
-from bot.cards.notes import render_note_in
+from bot.cards.notes import NOTE_EMOJI
 from bot.cards.times import as_utc
 from bot.language import Language, pick
 from bot.slack.ids import ACTION_DIGEST_RECHECK, ACTION_RECHECK, COMMAND
@@ -182,6 +182,18 @@ def render_digest(
     return Card(text=truncate(text, TOP_TEXT_LIMIT), blocks=blocks)
 
 
+def _note(language: Language, en: tuple[str, str], zh: tuple[str, str]) -> Card:
+    """A note like bot.cards.notes' (the reader's language, or both), from mrkdwn already safe:
+    its dates must stay date tokens, and what a person typed is escaped where it is put in."""
+    title = pick(en[0], zh[0], language, " · ")
+    detail = pick(en[1], zh[1], language, "\n")
+    body = f"{NOTE_EMOJI} *{title}*\n{detail}"
+    return Card(
+        text=truncate(f"{title}: {detail}", TOP_TEXT_LIMIT),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=body))],
+    )
+
+
 def clock_text(hour: int, minute: int, tz: str) -> str:
     """ "09:30 Asia/Shanghai" (the zone's name as Slack gives it, escaped)."""
     return f"{hour:02d}:{minute:02d} {escape(tz, 64)}"
@@ -192,7 +204,7 @@ def render_digest_set(
 ) -> Card:
     when = clock_text(hour, minute, tz)
     day = f"<!date^{int(first_at.timestamp())}^{{date_long_pretty}}|{first_at:%Y-%m-%d}>"
-    return render_note_in(
+    return _note(
         language,
         (
             f"Daily digest set for {when}",
@@ -209,12 +221,12 @@ def render_digest_set(
 
 def render_digest_off(*, was_set: bool, language: Language) -> Card:
     if was_set:
-        return render_note_in(
+        return _note(
             language,
             ("Daily digest turned off", "This channel gets no more digests."),
             ("已关闭每日摘要", "本频道不再收到摘要。"),
         )
-    return render_note_in(
+    return _note(
         language,
         ("No daily digest here", "There was no digest to turn off in this channel."),
         ("本频道没有每日摘要", "没有可关闭的摘要。"),
@@ -227,14 +239,14 @@ def render_digest_status(
     """What is set in this channel and by whom (`hour` None: nothing is set)."""
     example = f"`{COMMAND} digest 09:30`"
     if hour is None:
-        return render_note_in(
+        return _note(
             language,
             ("No daily digest here", f"Set one with {example} (24-hour time, in your zone)."),
             ("本频道没有每日摘要", f"用 {example} 设置（24 小时制，按你的时区）。"),
         )
     when = clock_text(hour, minute, tz)
     who = mention(set_by) or "someone · 某人"
-    return render_note_in(
+    return _note(
         language,
         (f"Daily digest at {when}", f"Set by {who}. `{COMMAND} digest off` stops it."),
         (f"每日摘要：{when}", f"由 {who} 设置。`{COMMAND} digest off` 可停止。"),
@@ -244,7 +256,7 @@ def render_digest_status(
 def render_digest_bad_time(given: str, *, language: Language) -> Card:
     shown = code(given, 40)
     example = f"`{COMMAND} digest 09:30`"
-    return render_note_in(
+    return _note(
         language,
         (
             "That is not a time of day",
@@ -260,7 +272,7 @@ def render_digest_bad_time(given: str, *, language: Language) -> Card:
 
 
 def render_digest_not_here(*, language: Language) -> Card:
-    return render_note_in(
+    return _note(
         language,
         (
             "A digest needs a channel",
@@ -271,7 +283,7 @@ def render_digest_not_here(*, language: Language) -> Card:
 
 
 def render_digest_unavailable(*, language: Language) -> Card:
-    return render_note_in(
+    return _note(
         language,
         ("The digest could not be changed", "The bot's store is unavailable; try again soon."),
         ("暂时无法更改摘要", "机器人的存储暂时不可用，请稍后再试。"),

@@ -33,7 +33,6 @@ class HomeTab:
         work: BackgroundWork,
         watches: WatchService | None = None,
         notifier: SlackWatchNotifier | None = None,
-        *,
         digests_of: Callable[[str], list[DigestSetting]] | None = None,
     ) -> None:
         self._history = history

@@ -118,6 +118,11 @@ class SlackReplies:
         self._hooks = hooks or ResponseUrlClient()
         self._on_call = on_call or _not_counted
 
+    @property
+    def client(self) -> WebClient:
+        """The Web API client the replies go through (for other reads of the same Slack)."""
+        return self._client
+
     def without_retries(self, timeout: int) -> SlackReplies:
         """The same Web API calls, each tried once and given up after `timeout` seconds, for a
         caller that retries on its own schedule (watch notices): retries inside the call would
