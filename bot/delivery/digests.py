@@ -217,8 +217,10 @@ class DigestDelivery(Answering):
             if not is_final(entry.status):
                 still_open.append(entry)
                 continue
+            # Finished since the last digest, or shown since then (the channel asked about it
+            # after the last digest told what it knew): listed once, not every morning.
             changed = outline.modify_time.timestamp() if outline.modify_time else shown_at
-            if changed >= finished_after:
+            if max(changed, shown_at) >= finished_after:
                 finished.append(entry)
         ordered = _oldest_first(still_open)
         # Links only for the open flows the digest has room to list.

@@ -144,7 +144,9 @@ def test_the_digest_lists_open_flows_oldest_first_and_finished_ones_with_the_rea
         "8000000000000000004", "FAIL", age_days=1, changed_hours=3, failReason="人脸比对不通过"
     )
     long_done = door.esign.add("8000000000000000005", "SUCCESS", age_days=9, changed_hours=60)
-    door.memory.shown(CHANNEL, [young, done, failed, long_done], "1772300000.000100")
+    door.memory.shown(CHANNEL, [young, done, failed], "1772300000.000100")
+    # Shown before the last digest, finished long before: that digest told it already.
+    door.store.record_shown(CHANNEL, [long_done], None, (NOW - timedelta(hours=20)).timestamp())
     door.store.put_watch(
         Watch(
             flow_id=old,
@@ -159,7 +161,7 @@ def test_the_digest_lists_open_flows_oldest_first_and_finished_ones_with_the_rea
             next_poll_at=NOW.timestamp(),
         )
     )
-    setting = door.setting(last_sent_at=(NOW - timedelta(days=1)).timestamp())
+    setting = door.setting(last_sent_at=(NOW - timedelta(hours=10)).timestamp())
 
     assert door.digests.post_digest(setting, NOW)
 
