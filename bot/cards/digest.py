@@ -135,7 +135,7 @@ def render_digest(
         key=lambda e: (e.created_at is None, e.created_at and as_utc(e.created_at).timestamp()),
     )
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=":newspaper: Daily e签宝 digest · 每日 e签宝 摘要")),
+        HeaderBlock(text=PlainTextObject(text="📰 Daily e签宝 digest · 每日 e签宝 摘要", emoji=True)),
         _context(
             "Flows shown in this channel in the last 24 hours, looked up again just now · "
             "本频道过去 24 小时内出现过的流程（刚刚重新查询）"

@@ -161,7 +161,9 @@ class DigestDelivery(Answering):
                 offer_share=reply_to.can_share,
                 language=self.language(requester.user_id),
             )
-            self.respond(reply_to, card, replace=False)
+            # Shown where the person pressed it (the digest is top-level); the card's own Share
+            # posts into the thread where the flow was discussed.
+            self.respond(dataclasses.replace(reply_to, thread_ts=None), card, replace=False)
 
         self.submit(reply_to, answer)
 
