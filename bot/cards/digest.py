@@ -40,6 +40,7 @@ MAX_OPEN_SHOWN: Final = 30
 MAX_FINISHED_LINES: Final = 40
 FINISHED_PER_SECTION: Final = 10
 FAIL_REASON_LIMIT: Final = 120
+DIGEST_TITLE: Final = "\N{NEWSPAPER} Daily e签宝 digest · 每日 e签宝 摘要"
 #: A permalink is Slack's own URL; anything longer is not linked.
 PERMALINK_LIMIT: Final = 500
 
@@ -135,7 +136,7 @@ def render_digest(
         key=lambda e: (e.created_at is None, e.created_at and as_utc(e.created_at).timestamp()),
     )
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text="📰 Daily e签宝 digest · 每日 e签宝 摘要", emoji=True)),
+        HeaderBlock(text=PlainTextObject(text=DIGEST_TITLE, emoji=True)),
         _context(
             "Flows shown in this channel in the last 24 hours, looked up again just now · "
             "本频道过去 24 小时内出现过的流程（刚刚重新查询）"
