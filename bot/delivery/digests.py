@@ -183,7 +183,10 @@ class DigestDelivery(Answering):
                     "daily digest not posted",
                     extra={"channel": setting.channel_id, "error": result.error},
                 )
-        self._store.update_digest(dataclasses.replace(setting, last_sent_at=now.timestamp()))
+        # As it is now: the time may have been changed (or the digest stopped) meanwhile.
+        current = self._store.get_digest(setting.channel_id)
+        if current is not None:
+            self._store.update_digest(dataclasses.replace(current, last_sent_at=now.timestamp()))
         return posted
 
     def compose(self, setting: DigestSetting, now: datetime) -> Card | None:
