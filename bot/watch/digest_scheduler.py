@@ -15,7 +15,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
@@ -52,7 +51,9 @@ class DigestScheduler:
         # What this process has settled already (claimed, or seen claimed elsewhere): no store
         # write every tick for a digest already posted today.
         self._settled: dict[tuple[str, str], datetime] = {}
-        self._pool = ThreadPoolExecutor(max_workers=DIGEST_THREADS, thread_name_prefix="digest")
+        # Daemon threads, not a pool: a digest still waiting for the budget never holds up a
+        # shutdown (its day is claimed, so it is not posted twice either way).
+        self._slots = threading.BoundedSemaphore(DIGEST_THREADS)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="digest-scheduler", daemon=True)
 
@@ -64,7 +65,6 @@ class DigestScheduler:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -95,10 +95,8 @@ class DigestScheduler:
                     },
                 )
                 continue
-            try:
-                self._pool.submit(self._post, due)
-            except RuntimeError:
-                return started  # shutting down
+            self._slots.acquire()  # at most DIGEST_THREADS digests composed at once
+            threading.Thread(target=self._post, args=(due,), name="digest", daemon=True).start()
             started.append(due)
         return started
 
@@ -108,6 +106,8 @@ class DigestScheduler:
         except Exception:
             log.exception("daily digest failed", extra={"channel": due.setting.channel_id})
             return
+        finally:
+            self._slots.release()
         log.info(
             "daily digest done",
             extra={
