@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make `bench`, `bot`, `stand_ins` importable
     sys.path.insert(0, str(ROOT))
 
+from bench.digest import digest_lines, run_digest  # noqa: E402
 from bench.floor import FULL_FLOOR, QUICK_FLOOR, Floor, floor_lines  # noqa: E402
 from bench.hosts import SIGNING_SECRET, StandIns  # noqa: E402
 from bench.loadgen import Signer  # noqa: E402
@@ -64,6 +65,7 @@ SCENARIOS = (
     "floor-2w",
     "floor-socket",
     "stalled",
+    "digest",
 )
 #: Scenarios that run only when named in --only (too long for the full run).
 ON_REQUEST = ("soak",)
@@ -213,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             "floor-2w": Floor(bench, floor_sizes).two_workers,
             "floor-socket": SocketFloor(bench, floor_sizes).run,
             "stalled": StalledClients(bench).run,
+            "digest": run_digest,
             "soak": Soak(bench, args.soak_minutes, args.soak_png).run,
         }
         for name in (*SCENARIOS, *ON_REQUEST):
@@ -240,7 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(results))
     extra = (
-        floor_lines(results) + watch_lines(results) + stalled_lines(results) + soak_lines(results)
+        floor_lines(results)
+        + watch_lines(results)
+        + stalled_lines(results)
+        + soak_lines(results)
+        + digest_lines(results)
     )
     if extra:
         print()

@@ -11,7 +11,13 @@ from slack_bolt import Ack, App
 from bot.cards import Notice, PublicAnswer, render_bad_button, render_notice
 from bot.delivery.doors import Doors
 from bot.slack.button_value import ButtonValue
-from bot.slack.ids import ACTION_RECHECK, ACTION_SHARE, ACTION_UNWATCH, ACTION_WATCH
+from bot.slack.ids import (
+    ACTION_DIGEST_RECHECK,
+    ACTION_RECHECK,
+    ACTION_SHARE,
+    ACTION_UNWATCH,
+    ACTION_WATCH,
+)
 from bot.slack.reply_target import ReplyTarget
 from bot.slack.requester import Requester
 from handlers.context import Click
@@ -21,6 +27,12 @@ def register(app: App, doors: Doors) -> None:
     @app.action(ACTION_RECHECK)
     def on_recheck(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
         handle_recheck(ack, doors, requester, reply_to, click)
+
+    @app.action(ACTION_DIGEST_RECHECK)
+    def on_digest_recheck(
+        ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click
+    ) -> None:
+        handle_digest_recheck(ack, doors, requester, reply_to, click)
 
     @app.action(ACTION_SHARE)
     def on_share(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
@@ -52,6 +64,14 @@ def handle_recheck(
             reply_to=reply_to,
             requested_by=value.requested_by,
         )
+
+
+def handle_digest_recheck(
+    ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
+) -> None:
+    value = _acked_value(ack, doors, requester, reply_to, click)
+    if value is not None and doors.digests is not None:
+        doors.digests.recheck(value.flow_id, requester=requester, reply_to=reply_to)
 
 
 def handle_share(

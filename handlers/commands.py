@@ -37,6 +37,12 @@ def handle_command(
         ack()
         doors.watches.list_watches(requester=requester, reply_to=reply_to)
         return
+    if request.verb == "digest" and doors.digests is not None:
+        refusal = doors.digests.command_refusal(request.argument, language)
+        _ack_with(ack, refusal)
+        if refusal is None:
+            doors.digests.command(request.argument, requester=requester, reply_to=reply_to)
+        return
     problems = render_request_problems(
         request.rejected, over_cap=request.over_cap, cap=doors.max_ids, language=language
     )

@@ -77,9 +77,12 @@ def run_local(settings: Settings) -> int:
                 "slack_api_url": playground.api_url,
                 # The port actually served (PORT may have been taken): callbacks come here.
                 "port": server.port,
+                # A digest due after "Advance the clock" shows up at once.
+                "digest_tick_seconds": 1.0,
             }
         ),
         simulator=start_simulated_esign,
+        clock=playground.clock,
     )
     one_server.bot = BotWsgi(runtime, fallback=playground.wsgi_app)
     print(_banner(server.url, settings, [s.flow_id for s in samples]), flush=True)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.app.runtime import EsignEndpoint
+from bot.app.lookup_stack import EsignEndpoint
 from bot.app.settings import Settings
 from bot.esign.callbacks import CALLBACK_PATH
 from stand_ins.esign_simulator import EsignSimulator

@@ -24,6 +24,7 @@ from bot.delivery.workflow_step import FlowStep
 from bot.esign.models import FlowOutline
 from bot.flows.cache import FlowLookup
 from bot.slack.ids import (
+    ACTION_DIGEST_RECHECK,
     ACTION_HOME_CLEAR,
     ACTION_HOME_LANGUAGE,
     ACTION_HOME_OPEN_MODAL,
@@ -154,6 +155,7 @@ def _button(action_id: str) -> BoltRequest:
 #: What the bot's own cards and views send back: buttons, and the modal's submission.
 _FROM_OUR_VIEWS = [
     _button(ACTION_RECHECK),
+    _button(ACTION_DIGEST_RECHECK),
     _button(ACTION_SHARE),
     _button(ACTION_WATCH),
     _button(ACTION_UNWATCH),

@@ -14,7 +14,8 @@ from types import FrameType
 
 from bot.app.local_extra import install_hint, missing_local_modules
 from bot.app.logs import JsonFormatter, configure_logging
-from bot.app.runtime import StartSimulator, build_lookup_stack, create_runtime
+from bot.app.lookup_stack import StartSimulator, build_lookup_stack
+from bot.app.runtime import create_runtime
 from bot.app.settings import ConfigError, Settings, load_settings, log_format_when_refused
 from bot.app.start_checks import serving_problem, worker_problem
 from bot.cards.terminal import card_to_text

@@ -13,29 +13,24 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 import handlers
-from bot.app.metrics import CountedPacer, Metrics, build_metrics, read_live_facts
-from bot.app.settings import ConfigError, Settings
+from bot.app.daily_digest import DailyDigest, build_daily_digest
+from bot.app.lookup_stack import LookupStack, StartSimulator, build_lookup_stack
+from bot.app.metrics import Metrics, build_metrics, read_live_facts
+from bot.app.settings import Settings
 from bot.app.slack_calls import CountedRequestClient, counted_web_client
 from bot.app.slack_presence import SlackPresence
 from bot.delivery.background import BackgroundWork
 from bot.delivery.doors import Doors
-from bot.delivery.flow_cards import FlowCards
 from bot.delivery.home import HomeTab
 from bot.delivery.messages import MessageDelivery
 from bot.delivery.modal import ModalDelivery
 from bot.delivery.watches import SlackWatchNotifier, WatchDelivery
 from bot.delivery.workflow_step import FlowStep
-from bot.esign.circuit_breaker import CircuitBreaker
-from bot.esign.client import EsignClient, RetryPolicy
 from bot.esign.rate_limit import CallPacer, CallRateLimiter, window_budget
-from bot.esign.signing import SignatureAuth
-from bot.esign.token_auth import TokenAuth
-from bot.flows.cache import FlowLookup
 from bot.slack.access import AccessPolicy, UsergroupMembers
 from bot.slack.locales import SlackLocales
 from bot.slack.replies import SlackReplies, response_url_guard
@@ -43,7 +38,7 @@ from bot.slack.web_client import client_like
 from bot.state.event_receipts import EventReceipts
 from bot.state.history import PersonalHistory
 from bot.state.records import StateStore
-from bot.state.shared.engine import SharedState, open_shared_state
+from bot.state.shared.engine import SharedState
 from bot.state.store import open_state_store
 from bot.watch.callbacks import CallbackReceiver
 from bot.watch.poller import POLL_SHARE, WatchPoller
@@ -57,60 +52,6 @@ BOLT_LISTENER_THREADS = 8
 VIEW_THREADS = 2
 
 
-@dataclass(frozen=True, slots=True)
-class EsignEndpoint:
-    base_url: str
-    app_id: str
-    app_secret: str
-    simulated: bool
-
-
-#: Starts a stand-in e签宝 for these settings: where it answers, and how to stop it.
-StartSimulator = Callable[[Settings], tuple[EsignEndpoint, Callable[[], None]]]
-
-
-def build_esign_client(
-    settings: Settings,
-    endpoint: EsignEndpoint,
-    shared: SharedState | None = None,
-    metrics: Metrics | None = None,
-) -> EsignClient:
-    auth: httpx.Auth
-    if settings.esign_auth_mode == "token":
-        auth = TokenAuth(
-            endpoint.app_id,
-            endpoint.app_secret,
-            base_url=endpoint.base_url,
-            share=shared.tokens() if shared else None,
-        )
-    else:
-        auth = SignatureAuth(endpoint.app_id, endpoint.app_secret)
-    rate, burst = window_budget(settings.esign_max_qps)
-    pacer: CallPacer = CallRateLimiter(per_second=rate, burst=burst)
-    if shared is not None:
-        pacer = shared.call_budget(rate, fallback=pacer, burst=burst)
-    # Per process on purpose (see the README): each process sees its own calls fail.
-    breaker = CircuitBreaker(
-        failure_threshold=settings.esign_breaker_failures,
-        cooldown=settings.esign_breaker_cooldown,
-    )
-    on_request = None
-    if metrics is not None:
-        pacer = CountedPacer(pacer, metrics.budget_waited)
-        on_request = metrics.esign_requests(lambda: breaker.is_open)
-    return EsignClient(
-        endpoint.base_url,
-        auth,
-        connect_timeout=settings.esign_connect_timeout,
-        read_timeout=settings.esign_read_timeout,
-        retry=RetryPolicy(max_retries=settings.esign_max_retries, deadline=settings.esign_deadline),
-        max_connections=settings.lookup_workers,
-        breaker=breaker,
-        rate_limiter=pacer,
-        on_request=on_request,
-    )
-
-
 @dataclass
 class Runtime:
     settings: Settings
@@ -121,6 +62,7 @@ class Runtime:
     store: StateStore
     watches: WatchService
     poller: WatchPoller
+    daily: DailyDigest
     callbacks: CallbackReceiver
     history: PersonalHistory
     app: App
@@ -149,6 +91,7 @@ class Runtime:
     def close(self, timeout: float = 20.0) -> bool:
         """Finish the lookups already acked (within `timeout`), then release connections."""
         self.poller.stop()
+        self.daily.scheduler.stop()
         if self.slack is not None:
             self.slack.close()
         drained = self.work.drain(timeout)
@@ -166,88 +109,12 @@ class Runtime:
         return drained
 
 
-def esign_endpoint(
-    settings: Settings, closers: list[Any], simulator: StartSimulator | None = None
-) -> EsignEndpoint:
-    if settings.esign_configured:
-        assert settings.esign_app_id and settings.esign_app_secret  # noqa: S101 (narrowing)
-        doubt = settings.esign_env_doubt()
-        if doubt:
-            log.warning(doubt)
-        return EsignEndpoint(
-            settings.esign_url,
-            settings.esign_app_id,
-            settings.esign_app_secret.get_secret_value(),
-            simulated=False,
-        )
-    if simulator is None:
-        raise ConfigError(settings.esign_missing() or "e签宝: no credentials and no simulator")
-    endpoint, stop = simulator(settings)
-    closers.append(stop)
-    return endpoint
-
-
-@dataclass(frozen=True, slots=True)
-class LookupStack:
-    """Everything needed to turn a flow id into a card, without Slack (also `esign-bot check`)."""
-
-    esign: EsignClient
-    lookup: FlowLookup
-    cards: FlowCards
-    closers: list[Any]
-    endpoint: EsignEndpoint
-    shared: SharedState | None = None
-
-    def close(self) -> None:
-        self.esign.close()
-        if self.shared is not None:
-            self.shared.close()
-        for close in reversed(self.closers):
-            close()
-
-
-def shared_state(settings: Settings, endpoint: EsignEndpoint) -> SharedState | None:
-    """Redis-backed state when REDIS_URL is set, except with the built-in simulator: each
-    process has its own, so its tokens and flows mean nothing to another process."""
-    target = settings.redis_target
-    if target is None:
-        return None
-    if endpoint.simulated:
-        log.warning("Redis is set but the built-in e签宝 simulator is per process: not sharing")
-        return None
-    return open_shared_state(
-        target,
-        env=settings.esign_env,
-        app_id=endpoint.app_id,
-        recheck_seconds=settings.redis_recheck_seconds,
-        lookup_deadline=settings.esign_deadline,
-    )
-
-
-def build_lookup_stack(
-    settings: Settings, simulator: StartSimulator | None = None, metrics: Metrics | None = None
-) -> LookupStack:
-    """`simulator`: what answers when no e签宝 credentials are set (only callers outside
-    production have one); with credentials it is never started."""
-    closers: list[Any] = []
-    endpoint = esign_endpoint(settings, closers, simulator)
-    shared = shared_state(settings, endpoint)
-    esign = build_esign_client(settings, endpoint, shared, metrics)
-    lookup = FlowLookup(
-        esign,
-        ttl_seconds=settings.cache_ttl_seconds,
-        max_flows=settings.cache_max_flows,
-        simulated=endpoint.simulated,
-        shared=shared.outlines(settings.cache_ttl_seconds) if shared else None,
-    )
-    cards = FlowCards(lookup)
-    if metrics is not None:
-        cards.observe_with(metrics.lookups(lambda: lookup.cached_flows))
-    return LookupStack(esign, lookup, cards, closers, endpoint, shared)
-
-
 def create_runtime(
-    settings: Settings, *, socket_mode: bool = False, simulator: StartSimulator | None = None
+    settings: Settings,
+    *,
+    socket_mode: bool = False,
+    simulator: StartSimulator | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> Runtime:
     metrics = build_metrics(settings)
     stack = build_lookup_stack(settings, simulator, metrics)
@@ -276,7 +143,7 @@ def create_runtime(
         ),
         on_notice=metrics.notice if metrics else None,
     )
-    poller = WatchPoller(watches, poll_pacer(settings, stack.shared))
+    poller = WatchPoller(watches, polls_budget := poll_pacer(settings, stack.shared))
     callbacks = CallbackReceiver(
         watches,
         app_id=stack.endpoint.app_id,
@@ -293,18 +160,20 @@ def create_runtime(
         languages=history,
         max_ids=settings.max_ids_per_command,
     )
+    daily = build_daily_digest(settings, stack, replies, work, store, history, polls_budget, clock)
     doors = Doors(
         messages=MessageDelivery(
             stack.cards, replies, work, modal=modal, watches=watches, languages=history
-        ),
+        ).remembering_in(daily.memory),
         watches=WatchDelivery(
             stack.cards, replies, work, watches=watches, notifier=notifier, languages=history
         ),
         modal=modal,
-        home=HomeTab(history, stack.cards, replies, work, watches, notifier),
+        home=HomeTab(history, stack.cards, replies, work, watches, notifier, store.digests_of_user),
         step=FlowStep(stack.cards, replies, work),
         events=EventReceipts(store),
         max_ids=settings.max_ids_per_command,
+        digests=daily.door,
     )
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -354,6 +223,7 @@ def create_runtime(
     if metrics is not None:
         read_live_facts(metrics, store, stack.shared)
     poller.start()
+    daily.scheduler.start()
     return Runtime(
         settings,
         stack,
@@ -363,6 +233,7 @@ def create_runtime(
         store,
         watches,
         poller,
+        daily,
         callbacks,
         history,
         app,

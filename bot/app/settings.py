@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     simulated_flow_seconds: Annotated[float, Field(ge=1, le=3600)] = 40.0
     max_ids_per_command: Annotated[int, Field(ge=1, le=5)] = 5
 
+    # Daily digests: how often the scheduler looks for one due; the offset moves only the
+    # digest's clock ahead of the machine's (local runs and tests: see a digest without waiting).
+    digest_tick_seconds: Annotated[float, Field(ge=0.1, le=60)] = 10.0
+    digest_clock_offset_seconds: Annotated[float, Field(ge=-366 * 86400, le=366 * 86400)] = 0.0
+
     # Who may look flows up; an empty list allows everyone on that dimension.
     allowed_team_ids: SlackIds = Field(default_factory=list)
     allowed_channel_ids: SlackIds = Field(default_factory=list)

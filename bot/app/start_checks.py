@@ -79,7 +79,7 @@ def state_file_problem(settings: Settings) -> str | None:
     something else of value that the path points at by mistake.
     """
     if settings.redis_configured and settings.esign_configured:
-        return None  # the state lives in Redis (bot.app.runtime.shared_state)
+        return None  # the state lives in Redis (bot.app.lookup_stack.shared_state)
     path = Path(settings.state_db_path).expanduser()
     if path.is_dir():
         return f"STATE_DB_PATH: {path} is a folder; it must name a file (the SQLite state file)."

@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.cards.digest import home_digests
 from bot.cards.labels import flow_status_label
 from bot.cards.limits import ID_LIMIT
 from bot.cards.mrkdwn import code
@@ -38,6 +39,7 @@ from bot.slack.ids import (
     ACTION_UNWATCH,
     COMMAND,
 )
+from bot.state.digest_records import DigestSetting
 from bot.state.records import RecentLookup, Watch
 
 MAX_WATCHES_SHOWN: Final = 40
@@ -57,8 +59,10 @@ def render_home(
     watches: Sequence[Watch] | None,
     *,
     language: Language = "both",
+    digests: Sequence[DigestSetting] | None = (),
 ) -> dict[str, Any]:
-    """`watches` None: the store could not say (shown as such, rather than as "none")."""
+    """`watches` (and `digests`) None: the store could not say (shown as such, rather than as
+    "none")."""
     blocks: list[Block] = [
         HeaderBlock(
             text=PlainTextObject(text=pick("e签宝 flows", "e签宝 认证流程", language, " · "))
@@ -68,6 +72,8 @@ def render_home(
         *_recent(recent, language),
         DividerBlock(),
         *_watches(watches, language),
+        DividerBlock(),
+        *home_digests(digests, language),
         DividerBlock(),
         *_language_choice(language),
     ]

@@ -88,6 +88,7 @@ def render_help(command: str = COMMAND, language: Language = "both") -> Card:
     watch = code(f"{command} watch <flowId>", 80)
     unwatch = code(f"{command} unwatch <flowId>", 80)
     watching = code(f"{command} watching", 60)
+    digest = code(f"{command} digest 09:30", 60)
     help_ = code(f"{command} help", 60)
     usage_en = "\n".join(
         [
@@ -98,6 +99,8 @@ def render_help(command: str = COMMAND, language: Language = "both") -> Card:
             f"• {watch} — tell me (by DM) when the flow moves; {unwatch} stops it, "
             f"{watching} lists this channel's watches. *Watch* on a posted card tells its "
             "thread instead.",
+            f"• {digest} — each day at that time (your zone), the channel gets what it was "
+            "shown: what is still stuck, what finished. `digest off` stops it.",
             f"• {cmd} or {help_} — this help.",
             f"A flow id is a long number such as `{EXAMPLE_FLOW_ID}`.",
         ]
@@ -109,6 +112,8 @@ def render_help(command: str = COMMAND, language: Language = "both") -> Card:
             f"• {several} — 一次查询多个流程，用空格分隔。",
             f"• {watch} — 流程有变化时私信通知你；{unwatch} 取消，"
             f"{watching} 列出本频道关注的流程。在频道卡片上点 *关注* 则在话题中通知。",
+            f"• {digest} — 每天这个时间（你的时区）在频道汇总仍未完成和已结束的流程；"
+            "`digest off` 停止。",
             f"• {cmd} 或 {help_} — 显示本帮助。",
             f"流程 ID 是一串长数字，例如 `{EXAMPLE_FLOW_ID}`。",
         ]

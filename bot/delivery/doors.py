@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.delivery.digests import DigestDelivery
 from bot.delivery.home import HomeTab
 from bot.delivery.messages import MessageDelivery
 from bot.delivery.modal import ModalDelivery
@@ -27,5 +28,7 @@ class Doors:
     step: FlowStep
     #: Drops an Events API delivery Slack sends again.
     events: EventReceipts
+    #: The daily digest: `/esign-flow digest …` and Recheck on a digest (None: not offered).
+    digests: DigestDelivery | None = None
     #: Most flow ids looked up for one command or message (Slack allows 5 response_url posts).
     max_ids: int = 5

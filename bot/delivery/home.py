@@ -14,7 +14,9 @@ from bot.delivery.watches import SlackWatchNotifier
 from bot.language import Language
 from bot.slack.replies import SlackReplies
 from bot.slack.requester import Requester
+from bot.state.digest_records import DigestSetting
 from bot.state.history import PersonalHistory
+from bot.state.records import StoreUnavailable
 from bot.watch.service import WatchService
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ class HomeTab:
         work: BackgroundWork,
         watches: WatchService | None = None,
         notifier: SlackWatchNotifier | None = None,
+        digests_of: Callable[[str], list[DigestSetting]] | None = None,
     ) -> None:
         self._history = history
         self._cards = cards
@@ -38,6 +41,7 @@ class HomeTab:
         self._work = work
         self._watches = watches
         self._notifier = notifier
+        self._digests_of = digests_of
 
     def language(self, user_id: str | None) -> Language:
         return self._history.language(user_id)
@@ -80,8 +84,18 @@ class HomeTab:
             self._history.recent(user_id),
             self._history.watches(user_id),
             language=self._history.language(user_id),
+            digests=self._digests(user_id),
         )
         return self._replies.views_publish(user_id, view).ok
+
+    def _digests(self, user_id: str) -> list[DigestSetting] | None:
+        """The digests the person set; None when the store cannot say just now."""
+        if self._digests_of is None:
+            return []
+        try:
+            return self._digests_of(user_id)
+        except StoreUnavailable:
+            return None
 
     def _later(self, user_id: str | None, change: Callable[[], object]) -> None:
         if user_id is None:

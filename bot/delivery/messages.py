@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from bot.cards import Card, Note, PublicAnswer, Watching, render_not_posted
 from bot.delivery.answering import Answering, LanguageOf
 from bot.delivery.background import BackgroundWork
+from bot.delivery.channel_memory import ChannelMemory
 from bot.delivery.flow_cards import FlowCards
 from bot.delivery.modal import ModalDelivery
 from bot.language import Language
@@ -31,10 +32,18 @@ class MessageDelivery(Answering):
         modal: ModalDelivery,
         watches: WatchService | None = None,
         languages: LanguageOf | None = None,
+        memory: ChannelMemory | None = None,
     ) -> None:
         super().__init__(cards, replies, work, languages=languages)
         self._modal = modal
         self._watches = watches
+        self._memory = memory
+
+    def remembering_in(self, memory: ChannelMemory) -> MessageDelivery:
+        """Record every card posted visibly in a channel from now on (set once by the
+        composition root); returns the door itself."""
+        self._memory = memory
+        return self
 
     def tell(self, reply_to: ReplyTarget, note: Note, *, user_id: str | None = None) -> None:
         """A note only the person sees, in their language, sent after the ack (below a card
@@ -134,6 +143,9 @@ class MessageDelivery(Answering):
                     else None
                 )
                 if posted is not None and posted.ok:
+                    if self._memory is not None:
+                        # The channel saw it: the daily digest lists it.
+                        self._memory.shown(channel, [flow_id], reply_to.thread_ts or posted.ts)
                     if reply_to.ephemeral:
                         self._replies.respond(reply_to.response_url, {}, delete_original=True)
                     return

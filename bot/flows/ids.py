@@ -9,8 +9,9 @@ from bot.esign.errors import InvalidFlowId
 from bot.esign.flow_id import validate_flow_id
 
 HELP_WORDS = frozenset({"", "help", "-h", "--help", "?", "帮助"})
-#: `/esign-flow watch <id>`, `unwatch <id>`, `watching`: the first word picks what to do.
-VERBS = frozenset({"watch", "unwatch", "watching"})
+#: `/esign-flow watch <id>`, `unwatch <id>`, `watching`, `digest [HH:MM|off]`: the first word
+#: picks what to do.
+VERBS = frozenset({"watch", "unwatch", "watching", "digest"})
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 #: Longest piece of a rejected token echoed back to the user (escaped by the renderer).
 _ECHO_LIMIT = 40
@@ -28,8 +29,10 @@ class FlowRequest:
     #: Valid ids left out because of the per-request cap.
     over_cap: int = 0
     wants_help: bool = False
-    #: "watch", "unwatch" or "watching"; None for a plain lookup.
+    #: "watch", "unwatch", "watching" or "digest"; None for a plain lookup.
     verb: str | None = None
+    #: What follows a verb that takes no flow ids (`digest 09:30` → "09:30").
+    argument: str = ""
 
 
 def parse_command_text(text: object, *, cap: int) -> FlowRequest:
@@ -41,6 +44,8 @@ def parse_command_text(text: object, *, cap: int) -> FlowRequest:
         verb = first.lower()
         if verb == "watching":
             return FlowRequest(verb=verb)
+        if verb == "digest":
+            return FlowRequest(verb=verb, argument=rest.strip())
         found = _flow_ids(rest, cap=cap)
         return FlowRequest(found.flow_ids, found.rejected, found.over_cap, verb=verb)
     return _flow_ids(text, cap=cap)

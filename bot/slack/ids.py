@@ -11,6 +11,8 @@ ACTION_SHARE: Final = "esign_flow_share"
 #: Watch a flow until it moves / stop watching it (on cards and on the notices themselves).
 ACTION_WATCH: Final = "esign_flow_watch"
 ACTION_UNWATCH: Final = "esign_flow_unwatch"
+#: Recheck on a daily digest: the fresh card comes privately (the digest itself stays as it is).
+ACTION_DIGEST_RECHECK: Final = "esign_flow_digest_recheck"
 
 #: What a Slack team, channel, user or user group id looks like (T…, C…, D…, G…, U…, W…, S…).
 SLACK_ID_PATTERN: Final = r"[A-Z0-9]{3,24}"

@@ -121,6 +121,11 @@ class SlackReplies:
         self._hooks = hooks or ResponseUrlClient()
         self._on_call = on_call or _not_counted
 
+    @property
+    def client(self) -> WebClient:
+        """The Web API client the replies go through (for other reads of the same Slack)."""
+        return self._client
+
     def without_retries(self, timeout: int) -> SlackReplies:
         """The same Web API calls, each tried once and given up after `timeout` seconds, for a
         caller that retries on its own schedule (watch notices): retries inside the call would
@@ -218,6 +223,18 @@ class SlackReplies:
                 channel=channel, ts=ts, text=message["text"], blocks=message.get("blocks")
             ),
         )
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        """A link to a message (chat.getPermalink), or None when Slack would not give one."""
+        try:
+            response = self._client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError:
+            return None
+        except (SlackClientError, OSError) as exc:
+            log.warning("chat.getPermalink failed", extra={"error": type(exc).__name__})
+            return None
+        link = response.get("permalink")
+        return link if isinstance(link, str) and link else None
 
     def views_open(self, trigger_id: str, view: dict[str, Any]) -> ViewResult:
         """Open a modal; the trigger is good for 3 s after the person acted."""

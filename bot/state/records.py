@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Protocol
 
 from bot.language import Language
+from bot.state.digest_records import DigestStore
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ def _skipped(kind: str, raw: object) -> None:
     return None
 
 
-class StateStore(Protocol):
+class StateStore(DigestStore, Protocol):
     def put_watch(self, watch: Watch) -> None: ...
     def update_watch(self, watch: Watch) -> bool:
         """Rewrite a watch that still exists; False (and nothing written) once it is removed,

@@ -18,11 +18,12 @@ from bot.state.records import (
     Watch,
     newest_first,
 )
+from bot.state.redis_digests import RedisDigests
 from bot.state.shared.connection import RedisUnavailable
 from bot.state.shared.health import SharedRedis
 
 
-class RedisStateStore:
+class RedisStateStore(RedisDigests):
     """The same records in Redis, under the bot's key prefix and e签宝 environment and app id.
 
     Watches and preferences live until removed (the person can remove them); notice claims and

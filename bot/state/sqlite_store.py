@@ -21,6 +21,7 @@ from bot.state.records import (
     Watch,
     newest_first,
 )
+from bot.state.sqlite_digests import DIGEST_TABLES, SqliteDigests
 
 _T = TypeVar("_T")
 #: Seconds a SQLite write waits for another process's: writes are single short transactions
@@ -28,7 +29,7 @@ _T = TypeVar("_T")
 SQLITE_BUSY: Final = 15.0
 
 
-class SqliteStateStore:
+class SqliteStateStore(SqliteDigests):
     """One file; safe for threads of one process and for several processes on one machine."""
 
     def __init__(self, path: str | Path, *, clock: Any = time.time) -> None:
@@ -71,6 +72,7 @@ class SqliteStateStore:
                 data TEXT NOT NULL, PRIMARY KEY (user_id, flow_id));
             CREATE TABLE IF NOT EXISTS prefs (user_id TEXT PRIMARY KEY, language TEXT NOT NULL);
             """
+            + DIGEST_TABLES
         )
         self._db.execute(
             "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)

@@ -17,6 +17,7 @@ from wsgiref.types import WSGIApplication
 from bot.slack.ids import COMMAND, SHORTCUT_LOOKUP_IN_MESSAGE
 from stand_ins.http_server import WsgiServerThread
 
+from .clock import PlaygroundClock
 from .doors import Doors, event_body
 from .response_urls import ResponseUrls
 from .routes import PlaygroundRoutes
@@ -81,6 +82,8 @@ class Playground:
         self.shortcut_callback_id = shortcut_callback_id
         self.shortcut_name = shortcut_name
         self.workspace = Workspace(team_id=team_id)
+        #: The digests' clock a local run hands the bot; the page moves it forward.
+        self.clock = PlaygroundClock()
         self._signer = RequestSigner(signing_secret)
         self._bot = BotLink(self._signer)
         self._host, self._port = host, port

@@ -15,6 +15,8 @@ JSON endpoints (all under /playground/):
 - `POST view_close`  {view_id}                                    -> the modal's Close
 - `POST home`        {}                                           -> app_home_opened (Home tab)
 - `POST step`        {flow_id}                                    -> function_executed (a workflow)
+- `POST digest_soon` {channel_id}       -> `/esign-flow digest HH:MM`, a minute from the clock
+- `POST clock`       {minutes}          -> moves the digests' clock forward (a local run's bot)
 
 POSTs must be same-origin JSON: a form on another web site cannot send `application/json`
 without a CORS preflight (which is never granted), and browsers mark such requests with
@@ -29,6 +31,7 @@ from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any, Protocol
 
+from .clock import PlaygroundClock
 from .doors import Doors
 from .http_io import Request, Response, json_response
 from .slack_requests import SlackExchange
@@ -81,6 +84,8 @@ class PlaygroundSlack(Protocol):
     ) -> Message: ...
     @property
     def doors(self) -> Doors: ...
+    @property
+    def clock(self) -> PlaygroundClock: ...
     def seed_conversation(self) -> None: ...
 
 
@@ -100,6 +105,8 @@ class PlaygroundPage:
             "/playground/view_close": self._view_close,
             "/playground/home": self._home,
             "/playground/step": self._step,
+            "/playground/digest_soon": self._digest_soon,
+            "/playground/clock": self._advance_clock,
         }
 
     def handle(self, request: Request) -> Response:
@@ -161,6 +168,7 @@ class PlaygroundPage:
             "modal": _view_of(next(reversed(ws.surfaces.open_modals(VIEWER_USER_ID)), None)),
             "home": _view_of(ws.surfaces.home_of(VIEWER_USER_ID)),
             "steps": [_execution_of(e) for e in ws.surfaces.executions()[-5:]],
+            "clock": _clock_view(pg.clock, ws.users[VIEWER_USER_ID].tz),
         }
         return json_response(state, headers=[("Cache-Control", "no-store")])
 
@@ -251,10 +259,35 @@ class PlaygroundPage:
         )
         return json_response({"execution_id": execution.id, **_exchange_fields(exchange)})
 
+    def _digest_soon(self, body: dict[str, Any]) -> Response:
+        """The viewer sets this channel's digest for the next minute of the digests' clock."""
+        pg = self._playground
+        soon = pg.clock.local(pg.workspace.users[VIEWER_USER_ID].tz, ahead_seconds=60)
+        exchange = pg.slash_command(
+            f"digest {soon:%H:%M}", channel_id=_text(body, "channel_id"), command=pg.command
+        )
+        return _exchange_view(exchange)
+
+    def _advance_clock(self, body: dict[str, Any]) -> Response:
+        minutes = body.get("minutes")
+        if not isinstance(minutes, int) or not 1 <= minutes <= 24 * 60:
+            raise ValueError("minutes must be a whole number from 1 to 1440")
+        self._playground.clock.advance(minutes * 60)
+        self._playground.workspace.touch()  # the page shows the new time
+        return json_response({"ok": True, "offset_seconds": self._playground.clock.offset_seconds})
+
     def _reset(self, body: dict[str, Any]) -> Response:
+        self._playground.clock.reset()
         self._playground.workspace.reset()
         self._playground.seed_conversation()
         return json_response({"ok": True})
+
+
+def _clock_view(clock: PlaygroundClock, tz: str) -> dict[str, Any]:
+    return {
+        "viewer_time": f"{clock.local(tz):%H:%M} {tz}",
+        "ahead_minutes": round(clock.offset_seconds / 60),
+    }
 
 
 def _message_views(messages: list[Message]) -> list[dict[str, Any]]:

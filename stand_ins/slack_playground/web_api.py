@@ -79,6 +79,7 @@ class WebApi:
             "chat.postEphemeral": self._post_ephemeral,
             "chat.update": self._update,
             "chat.delete": self._delete,
+            "chat.getPermalink": self._permalink,
             "conversations.open": self._open_dm,
             "usergroups.users.list": self._usergroup_members,
             "users.info": self._user_info,
@@ -188,6 +189,7 @@ class WebApi:
             "name": user.name,
             "real_name": user.real_name,
             "is_bot": user.id == BOT_USER_ID,
+            "tz": user.tz,
         }
         # As Slack: the locale only when asked for (the form sends "true", JSON true).
         if str(params.get("include_locale")).lower() in ("true", "1"):
@@ -209,6 +211,17 @@ class WebApi:
             "channel": channel.id,
             "ts": message.ts,
             "message": wire_message(message, self._workspace.team_id),
+        }
+
+    def _permalink(self, params: Params) -> Answer:
+        channel = self._channel(params)
+        ts = str(params.get("message_ts") or "")
+        if self._workspace.get_message(channel.id, ts) is None:
+            raise ApiError("message_not_found")
+        domain = self._workspace.team_domain
+        return {
+            "channel": channel.id,
+            "permalink": f"https://{domain}.slack.com/archives/{channel.id}/p{ts.replace('.', '')}",
         }
 
     def _open_dm(self, params: Params) -> Answer:

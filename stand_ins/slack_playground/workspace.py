@@ -52,6 +52,8 @@ class User:
     real_name: str
     #: What users.info says with include_locale (the language of the person's Slack).
     locale: str = "en-US"
+    #: What users.info says as `tz` (the person's time zone, IANA).
+    tz: str = "Asia/Shanghai"
 
 
 DEFAULT_CHANNELS: tuple[Channel, ...] = (
@@ -77,7 +79,7 @@ DEFAULT_CHANNELS: tuple[Channel, ...] = (
 
 DEFAULT_USERS: tuple[User, ...] = (
     User(VIEWER_USER_ID, "you", "You (player 1)"),
-    User(COLLEAGUE_USER_ID, "wei.zhang", "Wei Zhang"),
+    User(COLLEAGUE_USER_ID, "wei.zhang", "Wei Zhang", tz="America/New_York"),
     User(BOT_USER_ID, "esign-flow", "esign-flow"),
     User(SLACKBOT_USER_ID, "slackbot", "Slackbot"),
 )

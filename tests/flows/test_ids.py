@@ -82,3 +82,14 @@ def test_button_value_round_trip_and_refusal() -> None:
         assert refused.value.part == part, forged
         # A forged button is not a mistyped flow id: it is never reported as one.
         assert not isinstance(refused.value, InvalidFlowId)
+
+
+def test_digest_takes_a_time_or_off_or_nothing_and_never_flow_ids() -> None:
+    from bot.flows.ids import parse_command_text
+
+    assert parse_command_text("digest 09:30", cap=5).verb == "digest"
+    assert parse_command_text("digest 09:30", cap=5).argument == "09:30"
+    assert parse_command_text("DIGEST off", cap=5).argument == "off"
+    bare = parse_command_text("digest", cap=5)
+    assert (bare.verb, bare.argument, bare.flow_ids) == ("digest", "", [])
+    assert parse_command_text("digest 803719636976683872", cap=5).flow_ids == []

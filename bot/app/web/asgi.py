@@ -18,7 +18,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from bot.app.logs import configure_logging
-from bot.app.runtime import StartSimulator, create_runtime
+from bot.app.lookup_stack import StartSimulator
+from bot.app.runtime import create_runtime
 from bot.app.settings import load_settings
 from bot.app.startup_heap import freeze_startup_heap
 from bot.app.web.routes import (

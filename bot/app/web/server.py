@@ -44,7 +44,7 @@ from bot.app.logs import granian_log_config
 
 if TYPE_CHECKING:
     # Types only: the exec'd master (`_master`) must not import pydantic-settings and redis.
-    from bot.app.runtime import StartSimulator
+    from bot.app.lookup_stack import StartSimulator
     from bot.app.settings import Settings
     from bot.app.web.asgi import BotAsgi
 

@@ -581,6 +581,10 @@
   }
 
   function renderSidebar(data) {
+    const clock = data.clock;
+    $("clock-now").textContent = clock
+      ? `Bot's digest clock: ${clock.viewer_time}${clock.ahead_minutes ? ` (+${clock.ahead_minutes} min)` : ""}`
+      : "";
     $("channel-list").replaceChildren(...data.channels.map((channel) =>
       h("li", {},
         h("button", {
@@ -794,6 +798,15 @@
     };
   }
 
+  async function advanceClock() {
+    try {
+      await postJson("playground/clock", { minutes: 1 });
+      showStatus("composer-status", "The bot's digest clock moved a minute ahead.", "ok");
+    } catch (problem) {
+      showStatus("composer-status", problem.message, "error");
+    }
+  }
+
   async function resetPlayground() {
     try {
       await postJson("playground/reset", {});
@@ -819,6 +832,9 @@
     $("modal-close").addEventListener("click", closeModal);
     $("home-link").addEventListener("click", openHome);
     $("step-form").addEventListener("submit", runStep);
+    $("digest-soon").addEventListener("click", () =>
+      runAction("composer-status", "Set the daily digest", "playground/digest_soon", { channel_id: view.channelId }));
+    $("clock-advance").addEventListener("click", advanceClock);
     document.addEventListener("click", (event) => {
       if (!$("menu").contains(event.target)) closeMenu();
     });
