@@ -9,7 +9,19 @@ from slack_bolt import App
 
 from bot.delivery.doors import Doors
 from bot.slack.access import AccessPolicy
-from handlers import access, actions, commands, errors, events, home, modal, shortcuts, steps
+from handlers import (
+    access,
+    actions,
+    commands,
+    errors,
+    events,
+    home,
+    messages,
+    modal,
+    shortcuts,
+    steps,
+    unfurls,
+)
 from handlers.context import ListenerContextMiddleware
 
 
@@ -23,5 +35,7 @@ def register(app: App, doors: Doors, policy: AccessPolicy | None = None) -> None
     modal.register(app, doors)
     home.register(app, doors)
     steps.register(app, doors)
+    messages.register(app, doors)
+    unfurls.register(app, doors)
     # Last: its catch-all answers buttons no listener above claimed.
     actions.register(app, doors)

@@ -23,6 +23,7 @@ from bot.app.metrics import CountedPacer, Metrics, build_metrics, read_live_fact
 from bot.app.settings import ConfigError, Settings
 from bot.app.slack_presence import SlackPresence
 from bot.delivery.background import BackgroundWork
+from bot.delivery.channels import ChannelDelivery
 from bot.delivery.doors import Doors
 from bot.delivery.flow_cards import FlowCards
 from bot.delivery.home import HomeTab
@@ -36,6 +37,7 @@ from bot.esign.rate_limit import CallPacer, CallRateLimiter, window_budget
 from bot.esign.signing import SignatureAuth
 from bot.esign.token_auth import TokenAuth
 from bot.flows.cache import FlowLookup
+from bot.flows.links import FlowLinks
 from bot.slack.access import AccessPolicy, UsergroupMembers
 from bot.slack.locales import SlackLocales
 from bot.slack.replies import SlackReplies, response_url_guard
@@ -293,18 +295,23 @@ def create_runtime(
         languages=history,
         max_ids=settings.max_ids_per_command,
     )
+    links = FlowLinks(settings.unfurl_url_patterns)
+    watch_door = WatchDelivery(
+        stack.cards, replies, work, watches=watches, notifier=notifier, languages=history
+    )
     doors = Doors(
         messages=MessageDelivery(
             stack.cards, replies, work, modal=modal, watches=watches, languages=history
         ),
-        watches=WatchDelivery(
-            stack.cards, replies, work, watches=watches, notifier=notifier, languages=history
-        ),
+        watches=watch_door,
         modal=modal,
         home=HomeTab(history, stack.cards, replies, work, watches, notifier),
         step=FlowStep(stack.cards, replies, work),
         events=EventReceipts(store),
         max_ids=settings.max_ids_per_command,
+        channels=ChannelDelivery(
+            stack.cards, replies, work, store, links=links, watches=watch_door, languages=history
+        ),
     )
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.delivery.channels import ChannelDelivery
 from bot.delivery.home import HomeTab
 from bot.delivery.messages import MessageDelivery
 from bot.delivery.modal import ModalDelivery
@@ -29,3 +30,5 @@ class Doors:
     events: EventReceipts
     #: Most flow ids looked up for one command or message (Slack allows 5 response_url posts).
     max_ids: int = 5
+    #: Channel messages answered in their thread, link unfurls, and the setting for both.
+    channels: ChannelDelivery | None = None
