@@ -215,6 +215,14 @@ class Doors:
     def message_posted(self, message: Message, *, retries: int = 0) -> list[SlackExchange]:
         """Slack tells the bot of a message in a channel it is in (`message.channels`), and of
         each link in it (`link_shared`, as posted: channel + message_ts)."""
+        exchanges = self.deliver_event(self.message_event(message), retries=retries)
+        urls = [m.group(0) for m in _LINK.finditer(html.unescape(message.text))]
+        if urls:
+            exchanges += self.link_shared(message, urls)
+        return exchanges
+
+    def message_event(self, message: Message) -> dict[str, Any]:
+        """The `message` event Slack sends for a person's message."""
         channel = self._ws.find_channel(message.channel_id)
         event: dict[str, Any] = {
             "type": "message",
@@ -229,11 +237,7 @@ class Doors:
         }
         if message.thread_ts is not None:
             event["thread_ts"] = message.thread_ts
-        exchanges = self.deliver_event(event, retries=retries)
-        urls = [m.group(0) for m in _LINK.finditer(html.unescape(message.text))]
-        if urls:
-            exchanges += self.link_shared(message, urls)
-        return exchanges
+        return event
 
     def link_shared(
         self, message: Message | None, urls: list[str], *, composer: bool = False
@@ -263,7 +267,12 @@ class Doors:
         return self._deliver(event, retries)
 
     def _deliver(self, event: dict[str, Any], retries: int) -> list[SlackExchange]:
-        payload = {
+        payload = self.event_payload(event)
+        return [self._host.send_event(payload, retry_num=n) for n in range(retries + 1)]
+
+    def event_payload(self, event: dict[str, Any]) -> dict[str, Any]:
+        """`event` wrapped as Slack delivers it, under a new event_id."""
+        return {
             "token": VERIFICATION_TOKEN,
             "team_id": self._ws.team_id,
             "api_app_id": APP_ID,
@@ -282,7 +291,6 @@ class Doors:
             ],
             "is_ext_shared_channel": False,
         }
-        return [self._host.send_event(payload, retry_num=n) for n in range(retries + 1)]
 
     # ------------------------------------------------------------------ internals
 
