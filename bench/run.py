@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make `bench`, `bot`, `stand_ins` importable
     sys.path.insert(0, str(ROOT))
 
+from bench.channel_messages import ChannelMessages, message_lines, message_targets  # noqa: E402
 from bench.floor import FULL_FLOOR, QUICK_FLOOR, Floor, floor_lines  # noqa: E402
 from bench.hosts import SIGNING_SECRET, StandIns  # noqa: E402
 from bench.loadgen import Signer  # noqa: E402
@@ -64,6 +65,7 @@ SCENARIOS = (
     "floor-2w",
     "floor-socket",
     "stalled",
+    "messages",
 )
 #: Scenarios that run only when named in --only (too long for the full run).
 ON_REQUEST = ("soak",)
@@ -213,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             "floor-2w": Floor(bench, floor_sizes).two_workers,
             "floor-socket": SocketFloor(bench, floor_sizes).run,
             "stalled": StalledClients(bench).run,
+            "messages": ChannelMessages(bench, floor_sizes).run,
             "soak": Soak(bench, args.soak_minutes, args.soak_png).run,
         }
         for name in (*SCENARIOS, *ON_REQUEST):
@@ -236,11 +239,15 @@ def main(argv: list[str] | None = None) -> int:
         if stand_ins is not None:
             stand_ins.close()
 
-    targets = evaluate(results, cold_latency_ms=COLD_LATENCY * 1000)
+    targets = evaluate(results, cold_latency_ms=COLD_LATENCY * 1000) + message_targets(results)
     print()
     print(table(results))
     extra = (
-        floor_lines(results) + watch_lines(results) + stalled_lines(results) + soak_lines(results)
+        floor_lines(results)
+        + watch_lines(results)
+        + stalled_lines(results)
+        + soak_lines(results)
+        + message_lines(results)
     )
     if extra:
         print()

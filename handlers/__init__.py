@@ -31,11 +31,12 @@ def register(app: App, doors: Doors, policy: AccessPolicy | None = None) -> None
     events.register(app, doors)
     access.register(app, doors, policy or AccessPolicy())
     commands.register(app, doors)
+    # Right after the command: Bolt tries listeners in order, and channel messages come often.
+    messages.register(app, doors)
+    unfurls.register(app, doors)
     shortcuts.register(app, doors)
     modal.register(app, doors)
     home.register(app, doors)
     steps.register(app, doors)
-    messages.register(app, doors)
-    unfurls.register(app, doors)
     # Last: its catch-all answers buttons no listener above claimed.
     actions.register(app, doors)

@@ -195,12 +195,14 @@ def _read_event(body: dict[str, Any], retry_num: int) -> ListenerContext:
             retry_num=retry_num,
         ),
         step_request=step,
-        channel_message=_read_message(event) if kind == EVENT_MESSAGE else None,
+        channel_message=(
+            _read_message(event, text_field(body, "event_id")) if kind == EVENT_MESSAGE else None
+        ),
         shared_links=_read_links(event) if kind == EVENT_LINK_SHARED else None,
     )
 
 
-def _read_message(event: object) -> ChannelMessage:
+def _read_message(event: object, event_id: str | None) -> ChannelMessage:
     """A channel message: a person's (no bot_id, no subtype), and the flow ids it names. The
     text is read first and alone, so a message naming none costs nothing more."""
     request = find_flow_ids(field(event, "text"), cap=MAX_IDS_PER_ANSWER)
@@ -218,6 +220,7 @@ def _read_message(event: object) -> ChannelMessage:
         flow_ids=tuple(request.flow_ids),
         more=request.over_cap,
         from_person=person,
+        event_id=event_id,
     )
 
 

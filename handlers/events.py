@@ -1,7 +1,9 @@
 """Events API deliveries Slack sends again are answered and dropped, not handled twice.
 
 Channel messages that cannot matter (a bot's, an edit, a join, no flow id named) are answered
-and dropped first, before any claim: in a busy channel they cost no store write at all.
+and dropped first, before any claim: in a busy channel they cost no store write at all. The
+others are claimed by the channels door after the ack, with the rest of their work: the ack of
+a message event waits for no store.
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ def handle_event_once(
     channel_message: ChannelMessage | None = None,
     shared_links: SharedLinks | None = None,
 ) -> BoltResponse | None:
-    if channel_message is not None and not channel_message.answerable:
-        return BoltResponse(status=200, body="")
+    if channel_message is not None:
+        return next() if channel_message.answerable else BoltResponse(status=200, body="")
     if shared_links is not None and (
         doors.channels is None or not doors.channels.flow_links(shared_links)
     ):

@@ -295,7 +295,7 @@ def create_runtime(
         languages=history,
         max_ids=settings.max_ids_per_command,
     )
-    links = FlowLinks(settings.unfurl_url_patterns)
+    links, receipts = FlowLinks(settings.unfurl_url_patterns), EventReceipts(store)
     watch_door = WatchDelivery(
         stack.cards, replies, work, watches=watches, notifier=notifier, languages=history
     )
@@ -307,11 +307,11 @@ def create_runtime(
         modal=modal,
         home=HomeTab(history, stack.cards, replies, work, watches, notifier),
         step=FlowStep(stack.cards, replies, work),
-        events=EventReceipts(store),
+        events=receipts,
         max_ids=settings.max_ids_per_command,
         channels=ChannelDelivery(
-            stack.cards, replies, work, store, links=links, watches=watch_door, languages=history
-        ),
+            stack.cards, replies, work, store, links=links, watches=watch_door, receipts=receipts
+        ).speaking(history),
     )
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None

@@ -12,17 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.cards.card import Card, button_label, button_value
+from bot.cards.card import Card, RenderedBlock, button_shape, button_value
 from bot.cards.flow_summary import failure_text, summary_blocks, summary_top_text
 from bot.cards.limits import TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import truncate
@@ -88,7 +80,7 @@ def render_more_named(more: int) -> Card | None:
     return Card(text=f"…and {more} more flow id{s}", blocks=[block])
 
 
-def _answer_actions(flow: AnsweredFlow, thread_ts: str | None) -> ActionsBlock | None:
+def _answer_actions(flow: AnsweredFlow, thread_ts: str | None) -> RenderedBlock | None:
     value = button_value(flow.flow_id, thread_ts)
     if value is None:
         return None
@@ -97,14 +89,6 @@ def _answer_actions(flow: AnsweredFlow, thread_ts: str | None) -> ActionsBlock |
         wanted.append(ACTION_WATCH)
     elif flow.snapshot is None and not (flow.error is not None and flow.error.transient):
         return None
-    buttons = [
-        ButtonElement(
-            text=PlainTextObject(text=text, emoji=True),
-            action_id=action,
-            value=value,
-            accessibility_label=spoken,
-        )
-        for action in wanted
-        for text, spoken in [button_label(action, "both")]
-    ]
-    return ActionsBlock(block_id=f"{BLOCK_ANSWER_FLOW_PREFIX}{flow.flow_id}", elements=buttons)
+    buttons = [{**button_shape(action, "both"), "value": value} for action in wanted]
+    block_id = f"{BLOCK_ANSWER_FLOW_PREFIX}{flow.flow_id}"
+    return RenderedBlock({"type": "actions", "block_id": block_id, "elements": buttons})

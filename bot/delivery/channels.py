@@ -34,6 +34,7 @@ from bot.language import Language
 from bot.slack.replies import SlackReplies
 from bot.slack.reply_target import ReplyTarget
 from bot.slack.requester import Requester
+from bot.state.event_receipts import EventReceipts
 from bot.state.records import ChannelAuto, StateStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class ChannelMessage:
     more: int = 0
     #: False for a bot's message (this bot's included) or one with a subtype (edits, joins…).
     from_person: bool = True
+    #: The delivery's event_id: claimed with the answer's work, so a retry answers nothing.
+    event_id: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -111,16 +114,23 @@ class ChannelDelivery(Answering):
         links: FlowLinks | None = None,
         watches: WatchDelivery | None = None,
         languages: LanguageOf | None = None,
+        receipts: EventReceipts | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(cards, replies, work, languages=languages)
         self._store = store
+        self._receipts = receipts
         self._links = links or FlowLinks()
         self._watches = watches
         self._clock = clock
         # When the store cannot answer, this process still never answers a thread twice.
         self._claimed: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=REMEMBER_SECONDS)
         self._lock = threading.Lock()
+
+    def speaking(self, languages: LanguageOf) -> ChannelDelivery:
+        """This door, answering each person privately in their own language (set once)."""
+        self._languages = languages
+        return self
 
     # ------------------------------------------------------------------ the setting
 
@@ -171,6 +181,9 @@ class ChannelDelivery(Answering):
     def _answer(self, message: ChannelMessage, requester: Requester) -> None:
         channel, thread = message.channel_id, message.reply_thread
         assert channel is not None and thread is not None  # noqa: S101 (answerable says so)
+        if self._receipts is not None and not self._receipts.first_delivery(message.event_id):
+            log.info("dropped a message event delivered again")
+            return
         try:
             if self._store.channel_auto(channel) is None:
                 return
