@@ -205,7 +205,13 @@ def _read_event(body: dict[str, Any], retry_num: int) -> ListenerContext:
 def _read_message(event: object, event_id: str | None) -> ChannelMessage:
     """A channel message: a person's (no bot_id, no subtype), and the flow ids it names. The
     text is read first and alone, so a message naming none costs nothing more."""
-    request = find_flow_ids(field(event, "text"), cap=MAX_IDS_PER_ANSWER)
+    text = field(event, "text")
+    request = find_flow_ids(text, cap=MAX_IDS_PER_ANSWER)
+    links: tuple[str, ...] = ()
+    outside: tuple[str, ...] = ()
+    if request.flow_ids and isinstance(text, str) and "http" in text:
+        links = tuple(m.group(0) for m in _LINK.finditer(text))[:20]
+        outside = tuple(find_flow_ids(_LINK.sub(" ", text), cap=MAX_IDS_PER_ANSWER).flow_ids)
     person = (
         field(event, "subtype") is None
         and field(event, "bot_id") is None
@@ -221,6 +227,8 @@ def _read_message(event: object, event_id: str | None) -> ChannelMessage:
         more=request.over_cap,
         from_person=person,
         event_id=event_id,
+        links=links,
+        named_outside_links=outside,
     )
 
 
@@ -247,6 +255,8 @@ def _ts(value: str | None) -> str | None:
 
 
 _TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
+#: A link in a message as Slack sends it (`<https://…>` or `<https://…|label>`).
+_LINK = re.compile(r"https?://[^\s<>|]+")
 
 
 def _read_answer(message: object) -> AnswerShown | None:

@@ -65,6 +65,10 @@ class ChannelMessage:
     from_person: bool = True
     #: The delivery's event_id: claimed with the answer's work, so a retry answers nothing.
     event_id: str | None = None
+    #: The links in the message, and the flow ids it names outside them: a flow named only
+    #: by a link that unfurls gets its unfurl, not an answer in the thread as well.
+    links: tuple[str, ...] = ()
+    named_outside_links: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -191,7 +195,11 @@ class ChannelDelivery(Answering):
             # Unknown is not "on": better silent than answering a channel that turned it off.
             log.warning("channel setting unreadable; not answering", extra={"error": str(exc)})
             return
-        fresh = [f for f in message.flow_ids if self._first_in_thread(channel, thread, f)]
+        unfurled = {self._links.flow_id(url) for url in message.links[:MAX_LINKS]}
+        wanted = [
+            f for f in message.flow_ids if f in message.named_outside_links or f not in unfurled
+        ]
+        fresh = [f for f in wanted if self._first_in_thread(channel, thread, f)]
         if not fresh:
             return
         # Nobody asked: the audit line has the channel, the person's Home tab stays theirs.

@@ -11,7 +11,15 @@ import pytest
 
 from stand_ins.esign_simulator import EsignSimulator
 from stand_ins.slack_playground import Playground
-from tests.e2e.channel_talk import GENERAL, LINK_TEMPLATE, bot_posts, calls_to, say, set_auto
+from tests.e2e.channel_talk import (
+    GENERAL,
+    LINK_TEMPLATE,
+    bot_posts,
+    calls_to,
+    replies_in,
+    say,
+    set_auto,
+)
 from tests.e2e.conftest import CACHE_TTL, BotProcess, start_bot
 
 DOC_FLOW = "803719636976683872"
@@ -118,3 +126,16 @@ def test_a_link_shared_sent_again_unfurls_once(
     assert [e.status for e in exchanges] == [200, 200, 200]
     time.sleep(0.8)
     assert len(calls_to(slack, "chat.unfurl")) == 1
+
+
+def test_a_flow_named_only_by_its_link_is_unfurled_not_answered_too(
+    slack: Playground, fresh_flow: Callable[[str], str]
+) -> None:
+    set_auto(slack, "on")
+    slack.workspace.reset()
+    linked, spoken = fresh_flow(DOC_FLOW), fresh_flow(FAIL_FLOW)
+    message = say(slack, f"<{link(linked)}> and {spoken}")
+    slack.workspace.wait_for(lambda _: len(calls_to(slack, "chat.unfurl")) == 1)
+    [reply] = slack.workspace.wait_for(replies_in(message.ts))
+    assert spoken in reply.visible_text() and linked not in reply.visible_text()
+    set_auto(slack, "off")
