@@ -75,12 +75,14 @@ _CHANGES: dict[AutoChange, tuple[tuple[str, str], tuple[str, str]]] = {
         (
             "Automatic answers are now on in this channel",
             "A message naming 1 to 5 flow ids gets their cards in its thread, once per flow "
-            f"and thread every 30 minutes. `{COMMAND} auto off` turns them off.",
+            "and thread every 30 minutes (the bot reads only channels it was invited to: "
+            f"`/invite @esign-flow`). `{COMMAND} auto off` turns them off.",
         ),
         (
             "本频道已开启自动回复",
             "提到 1 到 5 个流程 ID 的消息会在其话题中收到流程卡片，同一话题中每个流程 30 分钟内"
-            f"只回复一次。`{COMMAND} auto off` 可关闭。",
+            "只回复一次（机器人只读取它被邀请加入的频道：`/invite @esign-flow`）。"
+            f"`{COMMAND} auto off` 可关闭。",
         ),
     ),
     AutoChange.ALREADY_ON: (

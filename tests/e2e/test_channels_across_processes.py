@@ -44,6 +44,7 @@ def pair(
     yield started
     for bot in started:
         assert bot.stop() == 0, bot.log()
+    playground.workspace.reset()  # the next module finds the workspace as it expects
 
 
 @pytest.fixture

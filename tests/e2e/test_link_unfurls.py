@@ -39,6 +39,7 @@ def unfurl_bot(
     bot = start_bot(simulator, playground, logs / "bot.log", UNFURL_URL_PATTERNS=LINK_TEMPLATE)
     yield bot
     assert bot.stop() == 0, bot.log()
+    playground.workspace.reset()  # the next module finds the workspace as it expects
 
 
 @pytest.fixture
