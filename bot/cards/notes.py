@@ -89,6 +89,7 @@ def render_help(command: str = COMMAND, language: Language = "both") -> Card:
     unwatch = code(f"{command} unwatch <flowId>", 80)
     watching = code(f"{command} watching", 60)
     help_ = code(f"{command} help", 60)
+    auto = code(f"{command} auto on", 60)
     usage_en = "\n".join(
         [
             "*Look up an e签宝 identity verification flow (认证流程)*",
@@ -98,6 +99,8 @@ def render_help(command: str = COMMAND, language: Language = "both") -> Card:
             f"• {watch} — tell me (by DM) when the flow moves; {unwatch} stops it, "
             f"{watching} lists this channel's watches. *Watch* on a posted card tells its "
             "thread instead.",
+            f"• {auto} — in a channel: messages naming flow ids get their cards in the "
+            "thread (`auto off` stops it, `auto` says whether it is on).",
             f"• {cmd} or {help_} — this help.",
             f"A flow id is a long number such as `{EXAMPLE_FLOW_ID}`.",
         ]
@@ -109,6 +112,8 @@ def render_help(command: str = COMMAND, language: Language = "both") -> Card:
             f"• {several} — 一次查询多个流程，用空格分隔。",
             f"• {watch} — 流程有变化时私信通知你；{unwatch} 取消，"
             f"{watching} 列出本频道关注的流程。在频道卡片上点 *关注* 则在话题中通知。",
+            f"• {auto} — 在频道中开启：提到流程 ID 的消息会在话题中收到卡片"
+            "（`auto off` 关闭，`auto` 查看是否开启）。",
             f"• {cmd} 或 {help_} — 显示本帮助。",
             f"流程 ID 是一串长数字，例如 `{EXAMPLE_FLOW_ID}`。",
         ]
