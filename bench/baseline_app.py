@@ -1,4 +1,5 @@
-"""The floor for any Bolt bot on this machine: ack the slash command, respond() a fixed text.
+"""The floor for any Bolt bot on this machine: ack the slash command, respond() a fixed text
+(and a channel message naming a long number: ack, then a fixed text in its thread).
 
 Served by the same HTTP server as the bot, granian (bench/servers.py has the command line).
 
@@ -14,12 +15,12 @@ import os
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bench.bare_bolt import answer_commands, slack_client
+from bench.bare_bolt import answer_commands, answer_messages, slack_client
 
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"))
 
-bolt = answer_commands(
-    App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=slack_client())
+bolt = answer_messages(
+    answer_commands(App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=slack_client()))
 )
 
 #: The WSGI app the server serves.

@@ -56,6 +56,8 @@ class Job:
     #: How many answers it should produce (one card per flow id).
     expected: int
     flows: tuple[str, ...] = ()
+    #: Slash commands and interactions are forms; Events API deliveries are JSON.
+    content_type: str = FORM
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +295,7 @@ async def drive(
                     while expected_so_far - seen > answer_window:
                         await asyncio.sleep(0.005)
                 expected_so_far += job.expected
-                headers = signer.headers(job.body)
+                headers = {**signer.headers(job.body), "Content-Type": job.content_type}
                 sent = time.monotonic()
                 try:
                     if http is not None:

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make `bench`, `bot`, `stand_ins` importable
     sys.path.insert(0, str(ROOT))
 
+from bench.channel_messages import ChannelMessages, message_lines, message_targets  # noqa: E402
 from bench.digest import digest_lines, run_digest  # noqa: E402
 from bench.floor import FULL_FLOOR, QUICK_FLOOR, Floor, floor_lines  # noqa: E402
 from bench.hosts import SIGNING_SECRET, StandIns  # noqa: E402
@@ -66,6 +67,7 @@ SCENARIOS = (
     "floor-socket",
     "stalled",
     "digest",
+    "messages",
 )
 #: Scenarios that run only when named in --only (too long for the full run).
 ON_REQUEST = ("soak",)
@@ -216,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             "floor-socket": SocketFloor(bench, floor_sizes).run,
             "stalled": StalledClients(bench).run,
             "digest": run_digest,
+            "messages": ChannelMessages(bench, floor_sizes).run,
             "soak": Soak(bench, args.soak_minutes, args.soak_png).run,
         }
         for name in (*SCENARIOS, *ON_REQUEST):
@@ -239,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         if stand_ins is not None:
             stand_ins.close()
 
-    targets = evaluate(results, cold_latency_ms=COLD_LATENCY * 1000)
+    targets = evaluate(results, cold_latency_ms=COLD_LATENCY * 1000) + message_targets(results)
     print()
     print(table(results))
     extra = (
@@ -248,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         + stalled_lines(results)
         + soak_lines(results)
         + digest_lines(results)
+        + message_lines(results)
     )
     if extra:
         print()

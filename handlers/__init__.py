@@ -9,7 +9,19 @@ from slack_bolt import App
 
 from bot.delivery.doors import Doors
 from bot.slack.access import AccessPolicy
-from handlers import access, actions, commands, errors, events, home, modal, shortcuts, steps
+from handlers import (
+    access,
+    actions,
+    commands,
+    errors,
+    events,
+    home,
+    messages,
+    modal,
+    shortcuts,
+    steps,
+    unfurls,
+)
 from handlers.context import ListenerContextMiddleware
 
 
@@ -19,6 +31,9 @@ def register(app: App, doors: Doors, policy: AccessPolicy | None = None) -> None
     events.register(app, doors)
     access.register(app, doors, policy or AccessPolicy())
     commands.register(app, doors)
+    # Right after the command: Bolt tries listeners in order, and channel messages come often.
+    messages.register(app, doors)
+    unfurls.register(app, doors)
     shortcuts.register(app, doors)
     modal.register(app, doors)
     home.register(app, doors)

@@ -9,6 +9,7 @@ from functools import partial
 from slack_bolt import Ack, App
 
 from bot.cards import Notice, PublicAnswer, render_bad_button, render_notice
+from bot.delivery.channels import AnswerShown
 from bot.delivery.doors import Doors
 from bot.slack.button_value import ButtonValue
 from bot.slack.ids import (
@@ -25,8 +26,14 @@ from handlers.context import Click
 
 def register(app: App, doors: Doors) -> None:
     @app.action(ACTION_RECHECK)
-    def on_recheck(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
-        handle_recheck(ack, doors, requester, reply_to, click)
+    def on_recheck(
+        ack: Ack,
+        requester: Requester,
+        reply_to: ReplyTarget,
+        click: Click,
+        answer_shown: AnswerShown | None,
+    ) -> None:
+        handle_recheck(ack, doors, requester, reply_to, click, answer_shown)
 
     @app.action(ACTION_DIGEST_RECHECK)
     def on_digest_recheck(
@@ -39,8 +46,14 @@ def register(app: App, doors: Doors) -> None:
         handle_share(ack, doors, requester, reply_to, click)
 
     @app.action(ACTION_WATCH)
-    def on_watch(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
-        handle_watch(ack, doors, requester, reply_to, click)
+    def on_watch(
+        ack: Ack,
+        requester: Requester,
+        reply_to: ReplyTarget,
+        click: Click,
+        answer_shown: AnswerShown | None,
+    ) -> None:
+        handle_watch(ack, doors, requester, reply_to, click, answer_shown)
 
     @app.action(ACTION_UNWATCH)
     def on_unwatch(ack: Ack, requester: Requester, reply_to: ReplyTarget, click: Click) -> None:
@@ -54,10 +67,18 @@ def register(app: App, doors: Doors) -> None:
 
 
 def handle_recheck(
-    ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
+    ack: Ack,
+    doors: Doors,
+    requester: Requester,
+    reply_to: ReplyTarget,
+    click: Click,
+    answer_shown: AnswerShown | None = None,
 ) -> None:
     value = _acked_value(ack, doors, requester, reply_to, click)
-    if value is not None:
+    if value is not None and answer_shown is not None and doors.channels is not None:
+        # An automatic answer holding several flows: redrawn whole, not turned into one card.
+        doors.channels.recheck_answer(answer_shown, requester=requester, reply_to=reply_to)
+    elif value is not None:
         doors.messages.recheck(
             value.flow_id,
             requester=requester,
@@ -85,10 +106,17 @@ def handle_share(
 
 
 def handle_watch(
-    ack: Ack, doors: Doors, requester: Requester, reply_to: ReplyTarget, click: Click
+    ack: Ack,
+    doors: Doors,
+    requester: Requester,
+    reply_to: ReplyTarget,
+    click: Click,
+    answer_shown: AnswerShown | None = None,
 ) -> None:
     value = _acked_value(ack, doors, requester, reply_to, click)
-    if value is not None:
+    if value is not None and answer_shown is not None and doors.channels is not None:
+        doors.channels.watch_from_answer(value.flow_id, requester=requester, reply_to=reply_to)
+    elif value is not None:
         doors.watches.watch(
             value.flow_id, requester=requester, reply_to=reply_to, requested_by=value.requested_by
         )

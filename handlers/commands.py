@@ -5,8 +5,9 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 
 from bot.cards import Card, Notice, render_help, render_notice, render_request_problems
+from bot.delivery.channels import AutoVerb
 from bot.delivery.doors import Doors
-from bot.flows.ids import parse_command_text
+from bot.flows.ids import parse_auto_request, parse_command_text
 from bot.slack.ids import COMMAND
 from bot.slack.reply_target import ReplyTarget
 from bot.slack.requester import Requester
@@ -27,6 +28,12 @@ def handle_command(
     reply_to: ReplyTarget,
     request_text: str | None,
 ) -> None:
+    is_auto, switch = parse_auto_request(request_text)
+    if is_auto and doors.channels is not None:
+        ack()
+        verb: AutoVerb = "on" if switch == "on" else "off" if switch == "off" else None
+        doors.channels.auto_setting(verb, requester=requester, reply_to=reply_to)
+        return
     request = parse_command_text(request_text, cap=doors.max_ids)
     # The ack carries words only in a language known now; nothing may be asked before it.
     language = doors.messages.ack_language(requester.user_id)

@@ -9,7 +9,10 @@ The first middleware of the app: it puts into Bolt's context
   message a shortcut ran on, or the flow id a workflow step was given;
 - `choice`: the option picked in a select or radio group (the Home tab's language);
 - `slack_event`: for the Events API, the event's id, type, tab and retry count;
-- `step_request`: for a Workflow Builder step, its execution id and its flow_id input.
+- `step_request`: for a Workflow Builder step, its execution id and its flow_id input;
+- `channel_message`: for a message event, the message and the flow ids it names;
+- `shared_links`: for link_shared, where the links are and which they are;
+- `answer_shown`: for a click on an automatic answer holding several flows, those flows.
 Bolt hands context entries to listeners by argument name, so a listener declares
 `requester: Requester` and gets it. Every read is defensive: a missing or mistyped field gives
 None, never an exception, so a crafted payload reaches the listener as missing facts.
@@ -17,6 +20,7 @@ None, never an exception, so a crafted payload reaches the listener as missing f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,13 +28,19 @@ from typing import Any
 from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
+from bot.delivery.channels import MAX_IDS_PER_ANSWER, AnswerShown, ChannelMessage, SharedLinks
 from bot.delivery.workflow_step import StepRequest
 from bot.esign.errors import InvalidFlowId
 from bot.esign.flow_id import validate_flow_id
+from bot.flows.ids import find_flow_ids
 from bot.slack.button_value import ButtonValue, ButtonValueError
 from bot.slack.ids import (
     ACTION_FLOW_IDS,
+    BLOCK_ANSWER_FLOW_PREFIX,
+    BLOCK_ANSWER_MORE_PREFIX,
     BLOCK_FLOW_IDS,
+    EVENT_LINK_SHARED,
+    EVENT_MESSAGE,
     STEP_INPUT_FLOW_ID,
 )
 from bot.slack.reply_target import ReplyTarget, ViewRef
@@ -64,6 +74,9 @@ class ListenerContext:
     choice: str | None = None
     slack_event: SlackEvent | None = None
     step_request: StepRequest | None = None
+    channel_message: ChannelMessage | None = None
+    shared_links: SharedLinks | None = None
+    answer_shown: AnswerShown | None = None
 
     def into(self, context: dict[str, Any]) -> None:
         context["requester"] = self.requester
@@ -73,6 +86,9 @@ class ListenerContext:
         context["choice"] = self.choice
         context["slack_event"] = self.slack_event
         context["step_request"] = self.step_request
+        context["channel_message"] = self.channel_message
+        context["shared_links"] = self.shared_links
+        context["answer_shown"] = self.answer_shown
 
 
 def read_context(body: dict[str, Any], *, retry_num: int = 0) -> ListenerContext:
@@ -179,7 +195,87 @@ def _read_event(body: dict[str, Any], retry_num: int) -> ListenerContext:
             retry_num=retry_num,
         ),
         step_request=step,
+        channel_message=(
+            _read_message(event, text_field(body, "event_id")) if kind == EVENT_MESSAGE else None
+        ),
+        shared_links=_read_links(event) if kind == EVENT_LINK_SHARED else None,
     )
+
+
+def _read_message(event: object, event_id: str | None) -> ChannelMessage:
+    """A channel message: a person's (no bot_id, no subtype), and the flow ids it names. The
+    text is read first and alone, so a message naming none costs nothing more."""
+    text = field(event, "text")
+    request = find_flow_ids(text, cap=MAX_IDS_PER_ANSWER)
+    links: tuple[str, ...] = ()
+    outside: tuple[str, ...] = ()
+    if request.flow_ids and isinstance(text, str) and "http" in text:
+        links = tuple(m.group(0) for m in _LINK.finditer(text))[:20]
+        outside = tuple(find_flow_ids(_LINK.sub(" ", text), cap=MAX_IDS_PER_ANSWER).flow_ids)
+    person = (
+        field(event, "subtype") is None
+        and field(event, "bot_id") is None
+        and field(event, "bot_profile") is None
+        and text_field(event, "user") is not None
+    )
+    return ChannelMessage(
+        channel_id=text_field(event, "channel"),
+        user_id=text_field(event, "user"),
+        ts=_ts(text_field(event, "ts")),
+        thread_ts=_ts(text_field(event, "thread_ts")),
+        flow_ids=tuple(request.flow_ids),
+        more=request.over_cap,
+        from_person=person,
+        event_id=event_id,
+        links=links,
+        named_outside_links=outside,
+    )
+
+
+def _read_links(event: object) -> SharedLinks:
+    links = field(event, "links")
+    urls = tuple(
+        url
+        for link in (links if isinstance(links, list) else [])[:20]
+        if isinstance(url := field(link, "url"), str)
+    )
+    return SharedLinks(
+        channel_id=text_field(event, "channel"),
+        message_ts=text_field(event, "message_ts"),
+        thread_ts=_ts(text_field(event, "thread_ts")),
+        unfurl_id=text_field(event, "unfurl_id"),
+        source=text_field(event, "source"),
+        urls=urls,
+    )
+
+
+def _ts(value: str | None) -> str | None:
+    """A message timestamp ("1712345678.123456"), or None: it goes back to Slack as is."""
+    return value if value is not None and _TS.fullmatch(value) else None
+
+
+_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
+#: A link in a message as Slack sends it (`<https://…>` or `<https://…|label>`).
+_LINK = re.compile(r"https?://[^\s<>|]+")
+
+
+def _read_answer(message: object) -> AnswerShown | None:
+    """The flows an automatic answer holding several shows, from its blocks' ids (each id
+    checked as any flow id); None for any other message."""
+    blocks = field(message, "blocks")
+    flows: list[str] = []
+    more = 0
+    for block in (blocks if isinstance(blocks, list) else [])[:50]:
+        block_id = text_field(block, "block_id") or ""
+        if block_id.startswith(BLOCK_ANSWER_FLOW_PREFIX):
+            try:
+                flows.append(validate_flow_id(block_id.removeprefix(BLOCK_ANSWER_FLOW_PREFIX)))
+            except InvalidFlowId:
+                continue
+        elif block_id.startswith(BLOCK_ANSWER_MORE_PREFIX):
+            count = block_id.removeprefix(BLOCK_ANSWER_MORE_PREFIX)
+            more = int(count) if count.isdigit() and len(count) < 6 else 0
+    return AnswerShown(tuple(flows[:MAX_IDS_PER_ANSWER]), more) if flows else None
 
 
 def _read_view(body: dict[str, Any]) -> ViewRef | None:
@@ -238,6 +334,7 @@ def _read_click(body: dict[str, Any]) -> ListenerContext:
         ),
         click=click,
         choice=text_field(action, "selected_option", "value"),
+        answer_shown=_read_answer(field(body, "message")),
     )
 
 

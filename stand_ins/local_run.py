@@ -55,6 +55,10 @@ def _serve(app: _OneServer, port: int) -> WsgiServerThread:
         return WsgiServerThread(app, host="127.0.0.1", port=0).start()
 
 
+#: What a link to a flow looks like in the playground (example.com: reserved, never a real site).
+PLAYGROUND_LINKS = "https://console.example.com/esign/flows/{flow_id}"
+
+
 def run_local(settings: Settings) -> int:
     signing_secret = secrets.token_hex(16)
     bot_token = f"xoxb-playground-{secrets.token_hex(12)}"
@@ -79,6 +83,8 @@ def run_local(settings: Settings) -> int:
                 "port": server.port,
                 # A digest due after "Advance the clock" shows up at once.
                 "digest_tick_seconds": 1.0,
+                # Links to flows unfurl in the page too, unless a console of your own is set.
+                "unfurl_url_patterns": settings.unfurl_url_patterns or [PLAYGROUND_LINKS],
             }
         ),
         simulator=start_simulated_esign,
@@ -120,5 +126,9 @@ def _banner(url: str, settings: Settings, sample_ids: list[str]) -> str:
         lines.append(
             f"  Try       /esign-flow {sample_ids[0]}   (sample flows are listed on the page)"
         )
+    lines.append(
+        f"  Links     {(settings.unfurl_url_patterns or [PLAYGROUND_LINKS])[0]} unfurls; "
+        "/esign-flow auto on answers ids in messages"
+    )
     lines.append("  Stop      Ctrl-C")
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -71,6 +72,10 @@ def test_manifest_limits_and_scopes() -> None:
         "chat:write.public",
         "im:write",  # a watch on a private card sends its notices by DM
         "users:read",  # the Slack locale of someone who never chose a language
+        "channels:history",  # automatic answers in public channels the bot is in
+        "groups:history",  # and in private ones
+        "links:read",  # link_shared for the unfurl domains
+        "links:write",  # chat.unfurl
     }
     for shortcut in data["features"]["shortcuts"]:
         assert len(shortcut["description"]) <= 150
@@ -130,8 +135,10 @@ def _requests_from_manifest() -> dict[str, BoltRequest]:
             {"type": kind, "callback_id": shortcut["callback_id"]}
         )
     for event in manifest()["settings"]["event_subscriptions"]["bot_events"]:
+        # `message.channels` and `message.groups` subscribe to one event type: `message`.
+        kind = event.split(".")[0]
         if event != EVENT_FUNCTION_EXECUTED:  # a function's event is matched per function below
-            found[f"event {event}"] = _event({"type": event})
+            found[f"event {event}"] = _event({"type": kind, **_EVENT_FIELDS.get(event, {})})
     for callback_id in manifest().get("functions", {}):
         found[f"function {callback_id}"] = _event(
             {
@@ -141,6 +148,26 @@ def _requests_from_manifest() -> dict[str, BoltRequest]:
             }
         )
     return found
+
+
+#: What makes an event reach its listener (the events middleware drops the rest first).
+_EVENT_FIELDS: dict[str, dict[str, Any]] = {
+    "message.channels": {
+        "channel": "C0TEAM",
+        "user": "U0SAYS",
+        "ts": "1.2",
+        "text": "flow 803719636976683872",
+        "channel_type": "channel",
+    },
+    "message.groups": {
+        "channel": "G0TEAM",
+        "user": "U0SAYS",
+        "ts": "1.2",
+        "text": "flow 803719636976683872",
+        "channel_type": "group",
+    },
+    "link_shared": {"channel": "C0TEAM", "links": []},
+}
 
 
 def _event(event: dict[str, Any]) -> BoltRequest:
@@ -186,6 +213,23 @@ def test_the_home_tab_events_and_the_step_agree_with_the_code() -> None:
     assert outputs["is_final"]["type"] == "boolean"
     global_shortcuts = [s for s in data["features"]["shortcuts"] if s["type"] == "global"]
     assert [s["callback_id"] for s in global_shortcuts] == [SHORTCUT_CHECK_FLOW]
+
+
+def test_channel_events_scopes_and_unfurl_domains_agree() -> None:
+    data = manifest()
+    events = data["settings"]["event_subscriptions"]["bot_events"]
+    assert {"message.channels", "message.groups", "link_shared"} <= set(events)
+    domains = data["features"]["unfurl_domains"]
+    assert 1 <= len(domains) <= 5
+    for domain in domains:
+        # A host only (Slack refuses a scheme or a path), and the placeholder a reserved name
+        # (RFC 2606) that can never be someone else's site.
+        assert re.fullmatch(
+            r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", domain
+        )
+        assert domain.endswith(".example.com") or domain == "example.com", domain
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "unfurl_domains" in readme and domains[0] in readme
 
 
 def test_the_steps_outputs_are_the_manifests() -> None:

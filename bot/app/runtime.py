@@ -24,6 +24,7 @@ from bot.app.settings import Settings
 from bot.app.slack_calls import CountedRequestClient, counted_web_client
 from bot.app.slack_presence import SlackPresence
 from bot.delivery.background import BackgroundWork
+from bot.delivery.channels import ChannelDelivery
 from bot.delivery.doors import Doors
 from bot.delivery.home import HomeTab
 from bot.delivery.messages import MessageDelivery
@@ -31,6 +32,7 @@ from bot.delivery.modal import ModalDelivery
 from bot.delivery.watches import SlackWatchNotifier, WatchDelivery
 from bot.delivery.workflow_step import FlowStep
 from bot.esign.rate_limit import CallPacer, CallRateLimiter, window_budget
+from bot.flows.links import FlowLinks
 from bot.slack.access import AccessPolicy, UsergroupMembers
 from bot.slack.locales import SlackLocales
 from bot.slack.replies import SlackReplies, response_url_guard
@@ -161,19 +163,26 @@ def create_runtime(
         max_ids=settings.max_ids_per_command,
     )
     daily = build_daily_digest(settings, stack, replies, work, store, history, polls_budget, clock)
+    links, receipts = FlowLinks(settings.unfurl_url_patterns), EventReceipts(store)
+    watch_door = WatchDelivery(
+        stack.cards, replies, work, watches=watches, notifier=notifier, languages=history
+    )
     doors = Doors(
         messages=MessageDelivery(
             stack.cards, replies, work, modal=modal, watches=watches, languages=history
         ).remembering_in(daily.memory),
-        watches=WatchDelivery(
-            stack.cards, replies, work, watches=watches, notifier=notifier, languages=history
-        ),
+        watches=watch_door,
         modal=modal,
         home=HomeTab(history, stack.cards, replies, work, watches, notifier, store.digests_of_user),
         step=FlowStep(stack.cards, replies, work),
-        events=EventReceipts(store),
+        events=receipts,
         max_ids=settings.max_ids_per_command,
         digests=daily.door,
+        channels=ChannelDelivery(
+            stack.cards, replies, work, store, links=links, watches=watch_door, receipts=receipts
+        )
+        .speaking(history)
+        .remembering_in(daily.memory),
     )
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     SecretStr,
@@ -21,6 +22,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.app.logs import LogFormat
+from bot.flows.links import check_templates
 from bot.slack.ids import SLACK_ID_PATTERN
 from bot.state.shared.connection import RedisTarget, parse_host_ports
 
@@ -60,6 +62,11 @@ SlackIds = Annotated[
     list[Annotated[str, Field(pattern=f"^{SLACK_ID_PATTERN}$")]],
     NoDecode,
     BeforeValidator(_comma_separated),
+]
+
+
+LinkTemplates = Annotated[
+    list[str], NoDecode, BeforeValidator(_comma_separated), AfterValidator(check_templates)
 ]
 
 
@@ -124,6 +131,8 @@ class Settings(BaseSettings):
     #: How long the built-in simulator's moving sample flows take to end (no credentials only).
     simulated_flow_seconds: Annotated[float, Field(ge=1, le=3600)] = 40.0
     max_ids_per_command: Annotated[int, Field(ge=1, le=5)] = 5
+    #: Links to flows that unfurl: `https://host/path/{flow_id}`, comma-separated.
+    unfurl_url_patterns: LinkTemplates = Field(default_factory=list)
 
     # Daily digests: how often the scheduler looks for one due; the offset moves only the
     # digest's clock ahead of the machine's (local runs and tests: see a digest without waiting).

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
+from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
 from bot.cards.limits import TOP_TEXT_LIMIT
 from bot.cards.mrkdwn import truncate
@@ -120,20 +120,27 @@ def flow_actions(
         {"watch": ACTION_WATCH, "unwatch": ACTION_UNWATCH}.get(watch or ""),
         ACTION_SHARE if share else None,
     ]
-    buttons = [
-        ButtonElement(
-            text=PlainTextObject(text=text, emoji=True),
-            action_id=action,
-            value=value,
-            accessibility_label=spoken,
-        )
-        for action in wanted
-        if action is not None
-        for text, spoken in [button_label(action, language)]
-    ]
+    buttons = [{**button_shape(action, language), "value": value} for action in wanted if action]
     if not buttons:
         return None
-    return RenderedBlock(ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=buttons).to_dict())
+    # Built as a dict: the value differs with every thread (so no cache helps), and the
+    # shape was validated once by button_shape; the value was checked by button_value.
+    return RenderedBlock({"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": buttons})
+
+
+@functools.lru_cache(maxsize=64)
+def button_shape(action: str, language: Language) -> dict[str, Any]:
+    """A card button without its value, validated by slack_sdk once per action and language.
+    Callers copy it (`{**shape, "value": …}`) and never change it."""
+    text, spoken = button_label(action, language)
+    button = ButtonElement(
+        text=PlainTextObject(text=text, emoji=True),
+        action_id=action,
+        value="-",
+        accessibility_label=spoken,
+    ).to_dict()
+    del button["value"]
+    return button
 
 
 def button_value(

@@ -90,6 +90,7 @@ def render_help(command: str = COMMAND, language: Language = "both") -> Card:
     watching = code(f"{command} watching", 60)
     digest = code(f"{command} digest 09:30", 60)
     help_ = code(f"{command} help", 60)
+    auto = code(f"{command} auto on", 60)
     usage_en = "\n".join(
         [
             "*Look up an e签宝 identity verification flow (认证流程)*",
@@ -101,6 +102,8 @@ def render_help(command: str = COMMAND, language: Language = "both") -> Card:
             "thread instead.",
             f"• {digest} — each day at that time (your zone), the channel gets what it was "
             "shown: what is still stuck, what finished. `digest off` stops it.",
+            f"• {auto} — in a channel: messages naming flow ids get their cards in the "
+            "thread (`auto off` stops it, `auto` says whether it is on).",
             f"• {cmd} or {help_} — this help.",
             f"A flow id is a long number such as `{EXAMPLE_FLOW_ID}`.",
         ]
@@ -114,6 +117,8 @@ def render_help(command: str = COMMAND, language: Language = "both") -> Card:
             f"{watching} 列出本频道关注的流程。在频道卡片上点 *关注* 则在话题中通知。",
             f"• {digest} — 每天这个时间（你的时区）在频道汇总仍未完成和已结束的流程；"
             "`digest off` 停止。",
+            f"• {auto} — 在频道中开启：提到流程 ID 的消息会在话题中收到卡片"
+            "（`auto off` 关闭，`auto` 查看是否开启）。",
             f"• {cmd} 或 {help_} — 显示本帮助。",
             f"流程 ID 是一串长数字，例如 `{EXAMPLE_FLOW_ID}`。",
         ]

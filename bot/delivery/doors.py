@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.delivery.channels import ChannelDelivery
 from bot.delivery.digests import DigestDelivery
 from bot.delivery.home import HomeTab
 from bot.delivery.messages import MessageDelivery
@@ -32,3 +33,5 @@ class Doors:
     digests: DigestDelivery | None = None
     #: Most flow ids looked up for one command or message (Slack allows 5 response_url posts).
     max_ids: int = 5
+    #: Channel messages answered in their thread, link unfurls, and the setting for both.
+    channels: ChannelDelivery | None = None

@@ -82,3 +82,18 @@ def find_flow_ids(text: object, *, cap: int) -> FlowRequest:
 def _shorten(token: str) -> str:
     printable = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in token)
     return printable if len(printable) <= _ECHO_LIMIT else printable[: _ECHO_LIMIT - 1] + "…"
+
+
+#: `/esign-flow auto`, `auto on`, `auto off`: a channel's automatic answers.
+AUTO_VERB = "auto"
+
+
+def parse_auto_request(text: object) -> tuple[bool, str | None]:
+    """(is it `auto …`, "on" / "off" / None for "say whether it is on")."""
+    if not isinstance(text, str):
+        return False, None
+    words = text.strip().lower().split()
+    if not words or words[0] != AUTO_VERB:
+        return False, None
+    switch = words[1] if len(words) == 2 and words[1] in ("on", "off") else None
+    return True, switch

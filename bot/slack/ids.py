@@ -57,3 +57,12 @@ STEP_OUTPUTS: Final = (
 #: Events the app subscribes to (manifest `settings.event_subscriptions.bot_events`).
 EVENT_APP_HOME_OPENED: Final = "app_home_opened"
 EVENT_FUNCTION_EXECUTED: Final = "function_executed"
+
+#: A channel's automatic answer naming several flows: each flow's buttons sit in a block whose
+#: id is this prefix and the flow id, and the "and N more" line's id carries N, so a Recheck
+#: redraws the whole answer from the message itself.
+BLOCK_ANSWER_FLOW_PREFIX: Final = "esign_flow_answer:"
+BLOCK_ANSWER_MORE_PREFIX: Final = "esign_flow_answer_more:"
+#: Channel messages and link unfurls (manifest bot_events).
+EVENT_MESSAGE: Final = "message"
+EVENT_LINK_SHARED: Final = "link_shared"

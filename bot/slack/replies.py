@@ -197,6 +197,25 @@ class SlackReplies:
             ),
         )
 
+    def unfurl(
+        self,
+        unfurls: dict[str, dict[str, Any]],
+        *,
+        channel: str | None = None,
+        ts: str | None = None,
+        unfurl_id: str | None = None,
+        source: str | None = None,
+    ) -> PostResult:
+        """chat.unfurl for a posted message (`channel` + `ts`) or a link in the composer
+        (`unfurl_id` + `source`), `unfurls` keyed by each exact URL."""
+        return self._web_api(
+            "chat.unfurl",
+            channel or "",
+            lambda: self._client.chat_unfurl(
+                channel=channel, ts=ts, unfurl_id=unfurl_id, source=source, unfurls=unfurls
+            ),
+        )
+
     def open_dm(self, user_id: str) -> PostResult:
         """The bot's DM channel with a person (conversations.open, scope im:write), as `ts`-less
         PostResult whose `channel` is set on success."""

@@ -140,6 +140,34 @@ class RecentLookup:
             return None
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelAuto:
+    """A channel whose messages naming flow ids are answered in their thread: who turned it on,
+    and when (the setting lives until someone turns it off)."""
+
+    channel_id: str
+    user_id: str
+    turned_on_at: float
+
+    def to_json(self) -> str:
+        return json.dumps({"v": SCHEMA_VERSION, **asdict(self)}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> ChannelAuto | None:
+        data = _record(raw)
+        if data is None:
+            return None
+        try:
+            setting = cls(**data)
+        except TypeError:
+            _skipped("channel setting", raw)
+            return None
+        if not isinstance(setting.channel_id, str) or not isinstance(setting.user_id, str):
+            _skipped("channel setting", raw)
+            return None
+        return setting
+
+
 def _record(raw: str | bytes) -> dict[str, Any] | None:
     try:
         data = json.loads(raw)
@@ -208,6 +236,17 @@ class StateStore(DigestStore, Protocol):
     def clear_recent(self, user_id: str) -> None: ...
     def language(self, user_id: str) -> Language | None: ...
     def set_language(self, user_id: str, language: Language) -> None: ...
+    def set_channel_auto(self, setting: ChannelAuto) -> None: ...
+    def channel_auto(self, channel_id: str) -> ChannelAuto | None: ...
+    def clear_channel_auto(self, channel_id: str) -> bool:
+        """Turn a channel's automatic answers off; False when they were not on."""
+        ...
+
+    def keep_unfurl(self, key: str, unfurl: str, seconds: float) -> None:
+        """Keep a rendered unfurl (JSON) for `seconds`, for the same link shown again."""
+        ...
+
+    def kept_unfurl(self, key: str) -> str | None: ...
     def close(self) -> None: ...
 
 

@@ -12,6 +12,7 @@ import redis
 from bot.language import Language, as_language
 from bot.state.records import (
     SCHEMA_VERSION,
+    ChannelAuto,
     PendingNotice,
     RecentLookup,
     StoreUnavailable,
@@ -265,6 +266,23 @@ class RedisStateStore(RedisDigests):
 
     def set_language(self, user_id: str, language: Language) -> None:
         self._do(lambda r: r.hset(self._key("prefs"), user_id, language))
+
+    def set_channel_auto(self, setting: ChannelAuto) -> None:
+        self._do(lambda r: r.hset(self._key("channel-auto"), setting.channel_id, setting.to_json()))
+
+    def channel_auto(self, channel_id: str) -> ChannelAuto | None:
+        raw = self._do(lambda r: r.hget(self._key("channel-auto"), channel_id))
+        return None if raw is None else ChannelAuto.from_json(raw)
+
+    def clear_channel_auto(self, channel_id: str) -> bool:
+        return bool(self._do(lambda r: r.hdel(self._key("channel-auto"), channel_id)))
+
+    def keep_unfurl(self, key: str, unfurl: str, seconds: float) -> None:
+        millis = max(1, int(seconds * 1000))
+        self._do(lambda r: r.set(self._key("unfurl", key), unfurl, px=millis))
+
+    def kept_unfurl(self, key: str) -> str | None:
+        return _text(self._do(lambda r: r.get(self._key("unfurl", key))))
 
     def close(self) -> None:
         """The connection belongs to the shared state, which closes it."""

@@ -15,6 +15,7 @@ from bot.language import Language, as_language
 from bot.state.records import (
     RECENT_PER_PERSON,
     SCHEMA_VERSION,
+    ChannelAuto,
     PendingNotice,
     RecentLookup,
     StoreUnavailable,
@@ -71,6 +72,10 @@ class SqliteStateStore(SqliteDigests):
                 user_id TEXT NOT NULL, flow_id TEXT NOT NULL, at REAL NOT NULL,
                 data TEXT NOT NULL, PRIMARY KEY (user_id, flow_id));
             CREATE TABLE IF NOT EXISTS prefs (user_id TEXT PRIMARY KEY, language TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS channel_auto (
+                channel_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS unfurls (
+                key TEXT PRIMARY KEY, until REAL NOT NULL, data TEXT NOT NULL);
             """
             + DIGEST_TABLES
         )
@@ -265,6 +270,33 @@ class SqliteStateStore(SqliteDigests):
 
     def set_language(self, user_id: str, language: Language) -> None:
         self._run("INSERT OR REPLACE INTO prefs VALUES (?, ?)", (user_id, language))
+
+    def set_channel_auto(self, setting: ChannelAuto) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO channel_auto VALUES (?, ?)",
+            (setting.channel_id, setting.to_json()),
+        )
+
+    def channel_auto(self, channel_id: str) -> ChannelAuto | None:
+        rows = self._run("SELECT data FROM channel_auto WHERE channel_id=?", (channel_id,))
+        return ChannelAuto.from_json(rows[0][0]) if rows else None
+
+    def clear_channel_auto(self, channel_id: str) -> bool:
+        return self._changed("DELETE FROM channel_auto WHERE channel_id=?", (channel_id,)) > 0
+
+    def keep_unfurl(self, key: str, unfurl: str, seconds: float) -> None:
+        def keep(db: sqlite3.Connection) -> None:
+            now = self._clock()
+            db.execute("DELETE FROM unfurls WHERE until<?", (now,))
+            db.execute(
+                "INSERT OR REPLACE INTO unfurls VALUES (?, ?, ?)", (key, now + seconds, unfurl)
+            )
+
+        self._transaction(keep)
+
+    def kept_unfurl(self, key: str) -> str | None:
+        rows = self._run("SELECT data FROM unfurls WHERE key=? AND until>=?", (key, self._clock()))
+        return str(rows[0][0]) if rows else None
 
     def close(self) -> None:
         with self._lock:

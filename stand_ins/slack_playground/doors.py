@@ -10,18 +10,23 @@ fields, anything else closes it.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import secrets
 import time
 from collections.abc import Mapping
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from bot.slack.ids import FUNCTION_CHECK_FLOW, SHORTCUT_CHECK_FLOW
 
 from .slack_requests import VERIFICATION_TOKEN, SlackExchange, action_ts
 from .surfaces import Execution, View
-from .workspace import APP_ID, BOT_USER_ID, VIEWER_USER_ID, ResponseUrlGrant, Workspace
+from .workspace import APP_ID, BOT_USER_ID, VIEWER_USER_ID, Message, ResponseUrlGrant, Workspace
 
+#: A link in a message's text, as Slack sends it (`<https://…>` or `<https://…|label>`) or bare.
+_LINK = re.compile(r"https?://[^\s<>|]+")
 #: The DM between a person and the app, where App Home events say they happen.
 APP_HOME_CHANNEL = "D0APPHOME"
 
@@ -205,8 +210,69 @@ class Doors:
         self._ws.touch()
         return execution, self._deliver(event, retries)
 
+    # ------------------------------------------------------------------ channel messages, links
+
+    def message_posted(self, message: Message, *, retries: int = 0) -> list[SlackExchange]:
+        """Slack tells the bot of a message in a channel it is in (`message.channels`), and of
+        each link in it (`link_shared`, as posted: channel + message_ts)."""
+        exchanges = self.deliver_event(self.message_event(message), retries=retries)
+        urls = [m.group(0) for m in _LINK.finditer(html.unescape(message.text))]
+        if urls:
+            exchanges += self.link_shared(message, urls)
+        return exchanges
+
+    def message_event(self, message: Message) -> dict[str, Any]:
+        """The `message` event Slack sends for a person's message."""
+        channel = self._ws.find_channel(message.channel_id)
+        event: dict[str, Any] = {
+            "type": "message",
+            "channel": message.channel_id,
+            "user": message.user_id,
+            "text": message.text,
+            "ts": message.ts,
+            "event_ts": message.ts,
+            "channel_type": "group"
+            if channel is not None and channel.id.startswith("G")
+            else "channel",
+        }
+        if message.thread_ts is not None:
+            event["thread_ts"] = message.thread_ts
+        return event
+
+    def link_shared(
+        self, message: Message | None, urls: list[str], *, composer: bool = False
+    ) -> list[SlackExchange]:
+        """`link_shared` for `urls`: in the posted `message`, or still in the composer (an
+        unfurl_id, the channel "COMPOSER" and a message_ts that is no timestamp)."""
+        unfurl_id = self._ws.new_unfurl_id(message)
+        event: dict[str, Any] = {
+            "type": "link_shared",
+            "user": VIEWER_USER_ID if message is None else message.user_id,
+            "unfurl_id": unfurl_id,
+            "source": "composer" if composer else "conversations_history",
+            "is_bot_user_member": True,
+            "links": [{"url": url, "domain": urlsplit(url).hostname or ""} for url in urls],
+            "event_ts": action_ts(),
+        }
+        if composer or message is None:
+            event.update(channel="COMPOSER", message_ts=f"{VIEWER_USER_ID}-{unfurl_id}")
+        else:
+            event.update(channel=message.channel_id, message_ts=message.ts)
+            if message.thread_ts is not None:
+                event["thread_ts"] = message.thread_ts
+        return self.deliver_event(event)
+
+    def deliver_event(self, event: dict[str, Any], *, retries: int = 0) -> list[SlackExchange]:
+        """Any event, as Slack wraps it (a new event_id); `retries` sends it again that often."""
+        return self._deliver(event, retries)
+
     def _deliver(self, event: dict[str, Any], retries: int) -> list[SlackExchange]:
-        payload = {
+        payload = self.event_payload(event)
+        return [self._host.send_event(payload, retry_num=n) for n in range(retries + 1)]
+
+    def event_payload(self, event: dict[str, Any]) -> dict[str, Any]:
+        """`event` wrapped as Slack delivers it, under a new event_id."""
+        return {
             "token": VERIFICATION_TOKEN,
             "team_id": self._ws.team_id,
             "api_app_id": APP_ID,
@@ -225,7 +291,6 @@ class Doors:
             ],
             "is_ext_shared_channel": False,
         }
-        return [self._host.send_event(payload, retry_num=n) for n in range(retries + 1)]
 
     # ------------------------------------------------------------------ internals
 

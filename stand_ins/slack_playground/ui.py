@@ -200,6 +200,8 @@ class PlaygroundPage:
             thread_ts=body.get("thread_ts") or None,
             user_id=VIEWER_USER_ID,
         )
+        # As Slack: the bot hears of it (a channel it is in) and of the links in it.
+        self._playground.doors.message_posted(message)
         return json_response({"ts": message.ts})
 
     def _shortcut(self, body: dict[str, Any]) -> Response:
@@ -307,6 +309,7 @@ def _message_views(messages: list[Message]) -> list[dict[str, Any]]:
             "blocks": m.blocks,
             "ephemeral_to": m.ephemeral_to,
             "edited": m.edited,
+            "unfurls": [{"url": url, **preview} for url, preview in m.unfurls.items()],
             "reply_count": replies[(m.channel_id, m.ts)],
             "via_response_url": m.response_url is not None,
         }

@@ -80,6 +80,7 @@ class WebApi:
             "chat.update": self._update,
             "chat.delete": self._delete,
             "chat.getPermalink": self._permalink,
+            "chat.unfurl": self._unfurl,
             "conversations.open": self._open_dm,
             "usergroups.users.list": self._usergroup_members,
             "users.info": self._user_info,
@@ -275,6 +276,29 @@ class WebApi:
         if not self._workspace.delete_message(channel.id, original.ts):
             raise ApiError("message_not_found")
         return {"channel": channel.id, "ts": original.ts}
+
+    def _unfurl(self, params: Params) -> Answer:
+        unfurls = _json_field(params.get("unfurls"), default=None)
+        if not isinstance(unfurls, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("blocks", []), list) for v in unfurls.values()
+        ):
+            raise ApiError("invalid_unfurls")
+        if any(block_errors(v.get("blocks", [])) for v in unfurls.values()):
+            raise ApiError("invalid_unfurls")
+        unfurl_id, source = (
+            _optional_str(params.get("unfurl_id")),
+            _optional_str(params.get("source")),
+        )
+        channel, ts = _optional_str(params.get("channel")), _optional_str(params.get("ts"))
+        if unfurl_id is not None and source in ("composer", "conversations_history"):
+            found = self._workspace.add_unfurls(unfurls, unfurl_id=unfurl_id)
+        elif channel is not None and ts is not None:
+            found = self._workspace.add_unfurls(unfurls, channel_id=channel, ts=ts)
+        else:
+            raise ApiError("invalid_arguments")
+        if not found:
+            raise ApiError("cannot_unfurl_message")
+        return {}
 
     def _views_open(self, params: Params) -> Answer:
         trigger_id = _optional_str(params.get("trigger_id"))

@@ -108,6 +108,8 @@ class Message:
     deleted: bool = False
     #: How many times the message was replaced (chat.update or replace_original).
     edited: int = 0
+    #: chat.unfurl's previews under the message, by URL (each `{"blocks": [...]}`).
+    unfurls: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def is_ephemeral(self) -> bool:
@@ -223,6 +225,10 @@ class Workspace:
         self._channels = {channel.id: channel for channel in channels}
         self._users = {user.id: user for user in users}
         self._locales: dict[str, str] = {}
+        #: unfurl_id → the message its links are in (None while still in the composer).
+        self._unfurl_ids: dict[str, tuple[str, str] | None] = {}
+        #: chat.unfurl's previews for links still in the composer, by unfurl_id.
+        self.composer_unfurls: dict[str, dict[str, dict[str, Any]]] = {}
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._messages: list[Message] = []
@@ -424,6 +430,45 @@ class Workspace:
             self._bump()
             return True
 
+    def new_unfurl_id(self, message: Message | None) -> str:
+        """An unfurl_id for links in `message` (None: still in the composer), which chat.unfurl
+        with `unfurl_id` + `source` finds the message by."""
+        with self._changed:
+            unfurl_id = f"U{len(self._unfurl_ids) + 1:06d}.{secrets.token_hex(8)}"
+            self._unfurl_ids[unfurl_id] = (
+                None if message is None else (message.channel_id, message.ts)
+            )
+            return unfurl_id
+
+    def add_unfurls(
+        self,
+        unfurls: dict[str, dict[str, Any]],
+        *,
+        channel_id: str | None = None,
+        ts: str | None = None,
+        unfurl_id: str | None = None,
+    ) -> bool:
+        """chat.unfurl: previews under a posted message (by channel + ts, or by the unfurl_id
+        of its links). Links still in the composer are kept under their unfurl_id. False when
+        no such message or unfurl_id exists."""
+        with self._changed:
+            if unfurl_id is not None:
+                if unfurl_id not in self._unfurl_ids:
+                    return False
+                where = self._unfurl_ids[unfurl_id]
+                if where is None:
+                    self.composer_unfurls.setdefault(unfurl_id, {}).update(copy.deepcopy(unfurls))
+                    self._bump()
+                    return True
+                channel_id, ts = where
+            found = self._find(channel_id or "", ts or "")
+            if found is None or found.deleted:
+                return False
+            # Calling again for the same message replaces its previews rather than adding.
+            found.unfurls.update(copy.deepcopy(unfurls))
+            self._bump()
+            return True
+
     def grant_response_url(
         self,
         base_url: str,
@@ -515,6 +560,8 @@ class Workspace:
             self._grants.clear()
             self.surfaces.reset()
             self._locales.clear()
+            self._unfurl_ids.clear()
+            self.composer_unfurls.clear()
             self._bump()
 
     def close(self) -> None:
@@ -563,7 +610,9 @@ class Workspace:
 
 
 def _copy(message: Message) -> Message:
-    return replace(message, blocks=copy.deepcopy(message.blocks))
+    return replace(
+        message, blocks=copy.deepcopy(message.blocks), unfurls=copy.deepcopy(message.unfurls)
+    )
 
 
 def _describe_message(message: Message, users: Mapping[str, User]) -> str:

@@ -7,6 +7,7 @@ process) and uses the page as a newcomer would. Screenshots go to test-artifacts
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -172,6 +173,53 @@ def test_the_shortcut_form_the_home_tab_and_the_workflow_step(local_run: str) ->
             expect(result.locator(".step-state")).to_contain_text("failed")
             expect(result).to_contain_text("does not know flow")
             page.screenshot(path=str(ARTIFACTS / "local-run-7-step.png"))
+            assert errors == []
+        finally:
+            browser.close()
+
+
+def test_a_channel_that_answers_itself_and_a_link_that_unfurls(local_run: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as driver:
+        browser = launch(driver)
+        try:
+            page, errors = open_page(browser, f"{local_run}/")
+            expect(page.locator(".sample-flow").first).to_be_visible()
+
+            # Turned on for the channel: a private answer, in the viewer's language (an earlier
+            # test may have chosen 中文 on the Home tab).
+            page.fill("#composer-input", "/esign-flow auto on")
+            page.press("#composer-input", "Enter")
+            note = page.locator(".message.ephemeral").filter(has_text=re.compile("自动回复"))
+            expect(note).to_contain_text("已开启")
+
+            # A message naming a flow is answered in its own thread, not in the channel.
+            page.fill("#composer-input", "客户 2987366201948372992 一直卡着")
+            page.press("#composer-input", "Enter")
+            asked = page.locator(".message:not(.from-bot)").filter(has_text="一直卡着").last
+            asked.get_by_role("button", name="1 reply").click()
+            pane = page.locator("#thread-pane")
+            answer = pane.locator(".message.from-bot").filter(has_text="Flow 2987366201948372992")
+            expect(answer.locator(".bk-header")).to_contain_text("Succeeded")
+            expect(
+                page.locator("#messages .message.from-bot:not(.ephemeral)").filter(
+                    has_text="一直卡着"
+                )
+            ).to_have_count(0)
+            page.screenshot(path=str(ARTIFACTS / "local-run-8-auto-answer.png"))
+
+            # A link to a flow unfurls under its message.
+            page.fill(
+                "#composer-input", "see https://console.example.com/esign/flows/2987366388415348736"
+            )
+            page.press("#composer-input", "Enter")
+            linked = page.locator(".message").filter(has_text="console.example.com").last
+            unfurl = linked.locator(".unfurl")
+            expect(unfurl).to_contain_text("2987366388415348736")
+            expect(unfurl).to_contain_text("Failed")
+            page.screenshot(path=str(ARTIFACTS / "local-run-9-unfurl.png"))
             assert errors == []
         finally:
             browser.close()

@@ -506,6 +506,10 @@
       ? renderBlocks(message.blocks, message)
       : h("div", { class: "bk-text" }, renderMrkdwn(message.text));
 
+    // chat.unfurl's previews, each under a bar as Slack draws an attachment.
+    const unfurls = (message.unfurls || []).map((unfurl) =>
+      h("div", { class: "unfurl", dataset: { url: unfurl.url } }, renderBlocks(unfurl.blocks || [], message)));
+
     const replies = !inThread && message.reply_count > 0
       ? h("button", { type: "button", class: "link-button replies", onclick: () => openThread(message.channel_id, message.ts) },
           `${message.reply_count} ${message.reply_count === 1 ? "reply" : "replies"}`)
@@ -521,7 +525,7 @@
 
     return h("div", { class: classes, dataset: { ts: message.ts } },
       h("div", { class: `avatar ${message.bot ? "bot-avatar" : ""}`, "aria-hidden": "true" }, message.bot ? "✍" : initial),
-      h("div", { class: "message-body" }, meta, ephemeralNote, content, replies),
+      h("div", { class: "message-body" }, meta, ephemeralNote, content, ...unfurls, replies),
       actions);
   }
 
