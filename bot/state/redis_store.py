@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import redis
-
 from bot.language import Language, as_language
 from bot.state.records import (
     SCHEMA_VERSION,
@@ -18,8 +16,9 @@ from bot.state.records import (
     Watch,
     newest_first,
 )
-from bot.state.shared.connection import RedisUnavailable
+from bot.state.shared.connection import RedisClient, RedisUnavailable
 from bot.state.shared.health import SharedRedis
+from bot.state.shared.keys import with_hash_tag
 
 
 class RedisStateStore:
@@ -27,16 +26,21 @@ class RedisStateStore:
 
     Watches and preferences live until removed (the person can remove them); notice claims and
     leases expire by themselves.
+
+    Every key comes from `_key`, and they all share one hash tag (the base's): the scripts and
+    transactions here touch several records at once, which a Redis Cluster allows only within
+    one slot. One app's records then live on one Cluster node, which they fit (watches and
+    preferences are small and bounded).
     """
 
     def __init__(self, shared: SharedRedis, base: str) -> None:
         self._shared = shared
-        self._base = f"{base}:state:v{SCHEMA_VERSION}"
+        self._base = f"{with_hash_tag(base)}:state:v{SCHEMA_VERSION}"
 
     def _key(self, *parts: str) -> str:
         return ":".join((self._base, *parts))
 
-    def _do(self, operation: Callable[[redis.Redis], Any]) -> Any:
+    def _do(self, operation: Callable[[RedisClient], Any]) -> Any:
         """Run on Redis; a dead Redis fails at once (SharedRedis) as StoreUnavailable."""
         try:
             return self._shared.call(operation)
@@ -53,7 +57,7 @@ class RedisStateStore:
     def put_watch(self, watch: Watch) -> None:
         wid = watch.watch_id
 
-        def write(r: redis.Redis) -> None:
+        def write(r: RedisClient) -> None:
             pipe = r.pipeline(transaction=True)
             pipe.hset(self._key("watches"), wid, watch.to_json())
             pipe.zadd(self._key("due"), {wid: watch.next_poll_at})
@@ -85,7 +89,7 @@ class RedisStateStore:
     def remove_watch(self, watch_id: str) -> bool:
         watch = self.get_watch(watch_id)
 
-        def delete(r: redis.Redis) -> int:
+        def delete(r: RedisClient) -> int:
             pipe = r.pipeline(transaction=True)
             pipe.hdel(self._key("watches"), watch_id)
             pipe.zrem(self._key("due"), watch_id)
@@ -183,7 +187,7 @@ class RedisStateStore:
         if not due:
             return []
 
-        def firsts(r: redis.Redis) -> list[Any]:
+        def firsts(r: RedisClient) -> list[Any]:
             pipe = r.pipeline(transaction=False)
             for notice in due:
                 pipe.zrange(self._key("outbox-of", notice.watch_id), 0, 0)
@@ -213,7 +217,7 @@ class RedisStateStore:
         args: list[str | float] = [notice.key, notice.to_json(), notice.next_attempt_at]
         return bool(self._do(lambda r: script(keys=keys, args=args, client=r)))
 
-    def _forget(self, r: redis.Redis, notices: list[PendingNotice]) -> int:
+    def _forget(self, r: RedisClient, notices: list[PendingNotice]) -> int:
         if not notices:
             return 0
         pipe = r.pipeline(transaction=True)
@@ -236,7 +240,7 @@ class RedisStateStore:
     def add_recent(self, user_id: str, lookup: RecentLookup) -> None:
         key = self._key("recent", user_id)
 
-        def write(r: redis.Redis) -> None:
+        def write(r: RedisClient) -> None:
             pipe = r.pipeline(transaction=True)
             pipe.hset(key, lookup.flow_id, lookup.to_json())
             pipe.hgetall(key)

@@ -20,5 +20,5 @@ from bot.state.sqlite_store import SqliteStateStore
 def open_state_store(sqlite_path: str | Path, shared: SharedState | None = None) -> StateStore:
     """Redis when the bot shares state across processes (REDIS_URL), else the SQLite file."""
     if shared is not None:
-        return RedisStateStore(shared.redis, shared.keys.base)
+        return RedisStateStore(shared.redis, shared.keys.state)
     return SqliteStateStore(sqlite_path)

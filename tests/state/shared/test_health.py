@@ -9,9 +9,14 @@ from pathlib import Path
 import pytest
 import trustme
 
-from bot.state.shared.connection import RedisUnavailable, redis_client, safe_location
+from bot.state.shared.connection import (
+    RedisTarget,
+    RedisUnavailable,
+    redis_client,
+    safe_location,
+)
 from bot.state.shared.health import SharedRedis
-from tests.redis_server import RedisServer, free_port, require_redis_server
+from tests.redis_server import ClusterSet, RedisServer, free_port, require_redis_server
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -154,3 +159,24 @@ def test_rediss_with_a_self_signed_certificate_and_ssl_cert_reqs_none(tmp_path: 
 )
 def test_safe_location_never_shows_credentials(url: str, shown: str) -> None:
     assert safe_location(url) == shown
+
+
+def test_a_cluster_down_at_start_costs_a_short_timeout_then_is_found(
+    redis_cluster: ClusterSet,
+) -> None:
+    """A Cluster client asks a node for the slot map as it is made: not before the first call."""
+    dead = SharedRedis(
+        RedisTarget.cluster(f"redis://127.0.0.1:{free_port()}").client,
+        location="nowhere",
+        recheck_seconds=0.1,
+    )
+    started = time.monotonic()
+    assert dead.status() == "down"
+    assert time.monotonic() - started < 1.5
+    dead.close()
+    live = SharedRedis(RedisTarget.cluster(redis_cluster.url).client, location="cluster")
+    try:
+        assert live.status() == "ok"  # every primary answered
+        assert live.call(lambda client: client.set("{t}k", "v", px=1000))
+    finally:
+        live.close()
