@@ -14,7 +14,12 @@ import pytest
 # Loads the filter that hides token-endpoint secrets in httpx's request log, as the bot does.
 import bot.esign.token_auth  # noqa: F401
 from stand_ins.slack_sink import SlackSink
-from tests.redis_server import CLUSTER_PASSWORD, ClusterSet, require_redis_server
+from tests.redis_server import (
+    CLUSTER_PASSWORD,
+    ENGINE_PASSWORD,
+    ClusterSet,
+    require_redis_server,
+)
 
 #: Every secret the tests configure anywhere. None may appear in any log line.
 KNOWN_SECRETS = (
@@ -28,6 +33,7 @@ KNOWN_SECRETS = (
     "test-app-secret",
     "xapp-1-A0PLAYGRND-1-e2esocket",
     CLUSTER_PASSWORD,
+    ENGINE_PASSWORD,
 )
 
 

@@ -21,6 +21,8 @@ from bot.state.shared.health import SharedRedis
 REDIS_SERVER = shutil.which("redis-server")
 #: The test cluster's nodes want it; a secret the logs are checked for.
 CLUSTER_PASSWORD = "cluster-redis-password-9d2b"
+#: The data nodes' password of a single server or Sentinel set started by `start_redis`.
+ENGINE_PASSWORD = "engine-redis-password-41c7"
 
 
 def require_redis_server() -> str:
@@ -317,3 +319,42 @@ class Engine:
     def shared(self, recheck_seconds: float = 0.2) -> SharedRedis:
         """What one bot process would open on it."""
         return SharedRedis(self.target.client, location="test", recheck_seconds=recheck_seconds)
+
+
+#: The kinds of Redis the bot runs on, as the e2e tests name them.
+ENGINES = ("redis", "sentinel", "cluster")
+SENTINEL_MASTER = "esign-flow-primary"
+
+
+@dataclass
+class RunningRedis:
+    """One kind of Redis, started for a test: the settings that name it (for a bot's
+    environment) and the password that must never show in a log."""
+
+    name: str
+    env: dict[str, str]
+    password: str
+    #: The one server (kind "redis"), for tests that kill it and bring it back.
+    server: RedisServer | None = None
+    stop: Callable[[], None] = lambda: None
+
+
+def start_redis(
+    name: str, workdir: Path, *, password: str, cluster: ClusterSet | None = None
+) -> RunningRedis:
+    """`name` from ENGINES. A Cluster is not started here: pass the run's (`redis_cluster`)."""
+    if name == "cluster":
+        if cluster is None:
+            raise AssertionError("pass the run's cluster (the redis_cluster fixture)")
+        cluster.flush()
+        return RunningRedis(name, {"REDIS_CLUSTER_URL": cluster.url}, cluster.password)
+    if name == "sentinel":
+        sentinels = SentinelSet(workdir, master=SENTINEL_MASTER, password=password).start()
+        env = {
+            "REDIS_SENTINELS": sentinels.sentinels,
+            "REDIS_SENTINEL_MASTER": SENTINEL_MASTER,
+            "REDIS_PASSWORD": password,
+        }
+        return RunningRedis(name, env, password, stop=sentinels.stop)
+    server = RedisServer(workdir, password=password).start()
+    return RunningRedis(name, {"REDIS_URL": server.url}, password, server=server, stop=server.kill)
