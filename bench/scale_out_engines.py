@@ -38,7 +38,7 @@ class ScaleOutEngines:
             results = self.warm(bots) + self.cold(bots)
             results += [self.stampede(name, bot) for name, bot in bots.items()]
         for scenario in {r.scenario for r in results}:
-            _ratios([r for r in results if r.scenario == scenario])
+            against_single_redis([r for r in results if r.scenario == scenario])
         return results
 
     @contextmanager
@@ -136,7 +136,7 @@ class ScaleOutEngines:
         return result
 
 
-def _ratios(results: list[Result]) -> None:
+def against_single_redis(results: list[Result]) -> None:
     """Each engine's figures as ratios of the single server's (noted, and kept in `extra`)."""
     base = next((r for r in results if r.subject == SINGLE), None)
     if base is None:
