@@ -26,6 +26,8 @@ SINGLE = "bot+redis"
 SENTINEL = "bot+sentinel"
 CLUSTER = "bot+cluster"
 ENGINES = (SINGLE, SENTINEL, CLUSTER)
+#: Short rounds taking turns, so that the shared machine's drift falls on all three alike.
+ROUNDS = 6
 
 
 class ScaleOutEngines:
@@ -90,7 +92,13 @@ class ScaleOutEngines:
             )
 
         results = bench.compare(
-            "7e warm 2w", ENGINES, jobs, total=sizes.warm_requests, latency=0.0, subjects=bots
+            "7e warm 2w",
+            ENGINES,
+            jobs,
+            total=sizes.warm_requests,
+            latency=0.0,
+            rounds=ROUNDS,
+            subjects=bots,
         )
         return list(results.values())
 
@@ -98,7 +106,7 @@ class ScaleOutEngines:
         """7e cold: every command a new flow (a lock, a fetch, a write, the call budget)."""
         bench, sizes = self.bench, self.bench.sizes
         total = sizes.cold_requests
-        drain = total / sizes.rounds / bench.settings.max_qps
+        drain = total / ROUNDS / bench.settings.max_qps
 
         def jobs(name: str, count: int) -> list[Job]:
             return bench.commands(f"7e-cold-{name}", [[f] for f in bench.new_flows(count)])
@@ -110,6 +118,7 @@ class ScaleOutEngines:
             total=total,
             latency=COLD_LATENCY,
             answer_deadline=drain + 30,
+            rounds=ROUNDS,
             subjects=bots,
         )
         for result in results.values():
@@ -149,6 +158,9 @@ def against_single_redis(results: list[Result]) -> None:
             "ack_p99": _ratio(result.ack_p99, base.ack_p99),
             "answer_p50": _ratio(result.answer_p50, base.answer_p50),
             "answer_p99": _ratio(result.answer_p99, base.answer_p99),
+            "cpu_per_request": _ratio(
+                result.server_cpu_ms_per_request, base.server_cpu_ms_per_request
+            ),
         }
         result.extra["vs_single_redis"] = ratios
         shown = ", ".join(f"{k} ×{v:.2f}" for k, v in ratios.items() if v is not None)
