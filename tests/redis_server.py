@@ -279,6 +279,12 @@ class ClusterSet:
         """Every key on every node."""
         return sorted(key for node in self.nodes for key in node.stored_keys())
 
+    def owner_port(self, key: str) -> int:
+        """The port of the primary that holds `key`'s slot."""
+        with self.client() as client:
+            node = client.get_node_from_key(key)
+        return int(node.port)
+
     def engine(self) -> Engine:
         """Emptied, for a test of the bot on the Cluster."""
         self.flush()

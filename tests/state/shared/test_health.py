@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -16,7 +17,13 @@ from bot.state.shared.connection import (
     safe_location,
 )
 from bot.state.shared.health import SharedRedis
-from tests.redis_server import ClusterSet, RedisServer, free_port, require_redis_server
+from tests.redis_server import (
+    CLUSTER_PASSWORD,
+    ClusterSet,
+    RedisServer,
+    free_port,
+    require_redis_server,
+)
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -180,3 +187,38 @@ def test_a_cluster_down_at_start_costs_a_short_timeout_then_is_found(
         assert live.call(lambda client: client.set("{t}k", "v", px=1000))
     finally:
         live.close()
+
+
+def test_a_cluster_node_killed_mid_run_costs_no_wait_and_is_found_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cluster of its own: one of its primaries is killed, then started again on its port."""
+    require_redis_server()
+    cluster = ClusterSet(tmp_path, password=CLUSTER_PASSWORD).start()
+    shared = SharedRedis(RedisTarget.cluster(cluster.url).client, location="c", recheck_seconds=0.2)
+    try:
+        assert shared.call(lambda client: client.set("{flow:1}:outline", "v"))
+        [owner] = [n for n in cluster.nodes if n.port == cluster.owner_port("{flow:1}:outline")]
+        owner.kill()
+        started = time.monotonic()
+        failures = 0
+        for _ in range(50):
+            try:
+                shared.call(lambda client: client.get("{flow:1}:outline"))
+            except RedisUnavailable:
+                failures += 1
+        assert failures == 50 and time.monotonic() - started < 1.5
+        assert shared.status() == "down"
+        owner.start()  # the same port and node id (nodes.conf): it takes its slots back
+        deadline = time.monotonic() + 15
+        while True:  # the cluster may say it is down for a moment after the node is back
+            with contextlib.suppress(RedisUnavailable):
+                if shared.call(lambda client: client.set("{flow:1}:outline", "w")):
+                    break
+            assert time.monotonic() < deadline, "the cluster was not found again"
+            time.sleep(0.2)
+        assert shared.status() == "ok"
+    finally:
+        shared.close()
+        cluster.stop()
+    assert "is reachable again" in " ".join(warnings_of(caplog))
