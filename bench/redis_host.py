@@ -32,13 +32,15 @@ def closed_port() -> int:
 
 
 class RedisProcess:
-    def __init__(self, workdir: Path, log_path: Path) -> None:
+    def __init__(self, workdir: Path, log_path: Path, extra: tuple[str, ...] = ()) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed (apt-get install -y redis-server)")
         self._binary = binary
         self._workdir = workdir
         self._log_path = log_path
+        #: More `redis-server` options (a replica's `--replicaof`, a cluster node's).
+        self.extra = extra
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -65,6 +67,7 @@ class RedisProcess:
             "no",
             "--dir",
             str(self._workdir),
+            *self.extra,
         ]
         with self._log_path.open("ab") as log_file:
             self._process = subprocess.Popen(

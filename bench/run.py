@@ -36,6 +36,7 @@ from bench.hosts import SIGNING_SECRET, StandIns  # noqa: E402
 from bench.loadgen import Signer  # noqa: E402
 from bench.report import as_json, evaluate, machine, table  # noqa: E402
 from bench.scale_out import ScaleOut  # noqa: E402
+from bench.scale_out_engines import ScaleOutEngines  # noqa: E402
 from bench.scenarios import COLD_LATENCY, FULL, QUICK, Bench  # noqa: E402
 from bench.servers import (  # noqa: E402
     GC_PROBE_ENV,
@@ -70,7 +71,7 @@ SCENARIOS = (
     "messages",
 )
 #: Scenarios that run only when named in --only (too long for the full run).
-ON_REQUEST = ("soak",)
+ON_REQUEST = ("soak", "scale-out-engines")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -220,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             "digest": run_digest,
             "messages": ChannelMessages(bench, floor_sizes).run,
             "soak": Soak(bench, args.soak_minutes, args.soak_png).run,
+            "scale-out-engines": ScaleOutEngines(bench).run,
         }
         for name in (*SCENARIOS, *ON_REQUEST):
             if name in only:

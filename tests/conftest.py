@@ -14,6 +14,12 @@ import pytest
 # Loads the filter that hides token-endpoint secrets in httpx's request log, as the bot does.
 import bot.esign.token_auth  # noqa: F401
 from stand_ins.slack_sink import SlackSink
+from tests.redis_server import (
+    CLUSTER_PASSWORD,
+    ENGINE_PASSWORD,
+    ClusterSet,
+    require_redis_server,
+)
 
 #: Every secret the tests configure anywhere. None may appear in any log line.
 KNOWN_SECRETS = (
@@ -26,6 +32,8 @@ KNOWN_SECRETS = (
     "playground-test-signing-secret",
     "test-app-secret",
     "xapp-1-A0PLAYGRND-1-e2esocket",
+    CLUSTER_PASSWORD,
+    ENGINE_PASSWORD,
 )
 
 
@@ -86,3 +94,15 @@ def sink() -> Iterator[SlackSink]:
     sink.start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterSet]:
+    """One 3-primary Redis Cluster for the whole run (started by the first test that asks);
+    each user flushes it first."""
+    require_redis_server()
+    cluster = ClusterSet(tmp_path_factory.mktemp("redis-cluster"), password=CLUSTER_PASSWORD)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()

@@ -8,12 +8,21 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis
+from redis.cluster import RedisCluster
+
+from bot.state.shared.connection import RedisClient, RedisTarget
+from bot.state.shared.health import SharedRedis
 
 REDIS_SERVER = shutil.which("redis-server")
+#: The test cluster's nodes want it; a secret the logs are checked for.
+CLUSTER_PASSWORD = "cluster-redis-password-9d2b"
+#: The data nodes' password of a single server or Sentinel set started by `start_redis`.
+ENGINE_PASSWORD = "engine-redis-password-41c7"
 
 
 def require_redis_server() -> str:
@@ -104,6 +113,15 @@ class RedisServer:
         with self.client() as client:
             client.flushall()
 
+    def stored_keys(self) -> list[str]:
+        with self.client() as client:
+            return sorted(client.keys("*"))
+
+    def engine(self) -> Engine:
+        """Emptied, for a test of the bot on one server."""
+        self.flush()
+        return Engine("redis", RedisTarget.from_url(self.url), self.client, self.stored_keys)
+
 
 class SentinelSet:
     """A primary, its replica and three sentinels (quorum 2) that fail over within seconds."""
@@ -191,3 +209,158 @@ class SentinelSet:
             if time.monotonic() > deadline:
                 raise AssertionError("the Sentinel set did not come up")
             time.sleep(0.05)
+
+
+def free_cluster_port() -> int:
+    """A free port N whose cluster bus port (N + 10000) is free too."""
+    for _ in range(200):
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as bus:
+            try:
+                bus.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no free port pair for a cluster node")
+
+
+class ClusterSet:
+    """Three primaries (no replicas) sharing the 16,384 slots, as `redis-cli --cluster create`
+    makes them; any node's URL seeds a client."""
+
+    def __init__(self, workdir: Path, *, password: str, size: int = 3) -> None:
+        self.workdir = workdir
+        self.password = password
+        self.nodes: list[RedisServer] = []
+        for n in range(size):
+            (workdir / f"node-{n}").mkdir()
+            node = RedisServer(workdir / f"node-{n}", password=password)
+            node.port = free_cluster_port()
+            node.extra = (
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                str(workdir / f"node-{n}" / "nodes.conf"),
+                "--cluster-node-timeout",
+                "2000",
+            )
+            self.nodes.append(node)
+
+    @property
+    def url(self) -> str:
+        """As REDIS_CLUSTER_URL wants it: one seed node, the password in the URL."""
+        return f"redis://:{self.password}@127.0.0.1:{self.nodes[0].port}"
+
+    def start(self) -> ClusterSet:
+        for node in self.nodes:
+            node.start()
+        cli = shutil.which("redis-cli")
+        if cli is None:
+            raise AssertionError("redis-cli is not installed (it comes with redis-server)")
+        subprocess.run(
+            [cli, "-a", self.password, "--no-auth-warning", "--cluster", "create"]
+            + [f"127.0.0.1:{node.port}" for node in self.nodes]
+            + ["--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+        )
+        SentinelSet._wait(lambda: all(self._ready(node) for node in self.nodes), timeout=20)
+        return self
+
+    def flush(self) -> None:
+        for node in self.nodes:
+            node.flush()
+
+    def stored_keys(self) -> list[str]:
+        """Every key on every node."""
+        return sorted(key for node in self.nodes for key in node.stored_keys())
+
+    def owner_port(self, key: str) -> int:
+        """The port of the primary that holds `key`'s slot."""
+        with self.client() as client:
+            node = client.get_node_from_key(key)
+        return int(node.port)
+
+    def engine(self) -> Engine:
+        """Emptied, for a test of the bot on the Cluster."""
+        self.flush()
+        return Engine("cluster", RedisTarget.cluster(self.url), self.client, self.stored_keys)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.kill()
+
+    def client(self) -> RedisCluster:
+        return RedisCluster(
+            host="127.0.0.1",
+            port=self.nodes[0].port,
+            password=self.password,
+            decode_responses=True,
+            socket_timeout=2,
+        )
+
+    @staticmethod
+    def _ready(node: RedisServer) -> bool:
+        """The node says the cluster is ok and knows where every slot lives."""
+        with node.client() as client:
+            info = client.execute_command("CLUSTER", "INFO")
+        text = info if isinstance(info, str) else str(info)
+        return "cluster_state:ok" in text and "cluster_slots_assigned:16384" in text
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A Redis the bot can run on, emptied for the test: its target (as the settings make it)
+    and a plain client of the test's own, to look at the keys."""
+
+    name: str
+    target: RedisTarget
+    raw: Callable[[], RedisClient]
+    stored_keys: Callable[[], list[str]]
+
+    def shared(self, recheck_seconds: float = 0.2) -> SharedRedis:
+        """What one bot process would open on it."""
+        return SharedRedis(self.target.client, location="test", recheck_seconds=recheck_seconds)
+
+
+#: The kinds of Redis the bot runs on, as the e2e tests name them.
+ENGINES = ("redis", "sentinel", "cluster")
+SENTINEL_MASTER = "esign-flow-primary"
+
+
+@dataclass
+class RunningRedis:
+    """One kind of Redis, started for a test: the settings that name it (for a bot's
+    environment) and the password that must never show in a log."""
+
+    name: str
+    env: dict[str, str]
+    password: str
+    #: The one server (kind "redis"), for tests that kill it and bring it back.
+    server: RedisServer | None = None
+    stop: Callable[[], None] = lambda: None
+
+
+def start_redis(
+    name: str, workdir: Path, *, password: str, cluster: ClusterSet | None = None
+) -> RunningRedis:
+    """`name` from ENGINES. A Cluster is not started here: pass the run's (`redis_cluster`)."""
+    if name == "cluster":
+        if cluster is None:
+            raise AssertionError("pass the run's cluster (the redis_cluster fixture)")
+        cluster.flush()
+        return RunningRedis(name, {"REDIS_CLUSTER_URL": cluster.url}, cluster.password)
+    if name == "sentinel":
+        sentinels = SentinelSet(workdir, master=SENTINEL_MASTER, password=password).start()
+        env = {
+            "REDIS_SENTINELS": sentinels.sentinels,
+            "REDIS_SENTINEL_MASTER": SENTINEL_MASTER,
+            "REDIS_PASSWORD": password,
+        }
+        return RunningRedis(name, env, password, stop=sentinels.stop)
+    server = RedisServer(workdir, password=password).start()
+    return RunningRedis(name, {"REDIS_URL": server.url}, password, server=server, stop=server.kill)

@@ -86,7 +86,7 @@ class Runtime:
             "slack": self.slack.status() if self.slack else "off",
         }
         if shared:
-            # Which kind ("url" or "sentinel"), so a deploy shows which setting it runs on.
+            # Which kind ("url", "sentinel", "cluster"): a deploy shows which setting it runs on.
             health["redis_kind"] = shared.kind
         return health
 

@@ -7,24 +7,30 @@ from __future__ import annotations
 
 import os
 from typing import Annotated, Literal, Self
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import urlsplit
 
-import redis
 from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.app.logs import LogFormat
+from bot.app.redis_settings import (
+    check_one_kind,
+    check_redis_url,
+    sentinel_tls_word,
+    url_password_forms,
+)
 from bot.flows.links import check_templates
 from bot.slack.ids import SLACK_ID_PATTERN
-from bot.state.shared.connection import RedisTarget, parse_host_ports
+from bot.state.shared.connection import RedisTarget, SentinelTls, parse_host_ports
 
 ESIGN_HOSTS: dict[str, str] = {
     "production": "https://openapi.esign.cn",
@@ -36,9 +42,6 @@ APP_ID_PREFIXES: dict[str, tuple[str, ...]] = {
     "sandbox": ("7438", "4438"),
 }
 SLACK_API_URL = "https://slack.com/api/"
-REDIS_SCHEMES = ("redis", "rediss", "unix")
-#: Query options of a rediss:// URL that name files the client reads when it connects.
-REDIS_TLS_FILES = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_ca_path")
 
 PositiveSeconds = Annotated[float, Field(gt=0, le=600)]
 
@@ -155,7 +158,11 @@ class Settings(BaseSettings):
     #: The data nodes' password with REDIS_SENTINELS (REDIS_URL carries its own).
     redis_password: SecretStr | None = None
     redis_sentinel_password: SecretStr | None = None
-    #: Refused for now (one line saying so): only its exclusion with the others is checked.
+    #: `off`, `on` (certificates checked) or `no-verify`: TLS to the data nodes and sentinels.
+    redis_sentinel_tls: Annotated[SentinelTls, BeforeValidator(sentinel_tls_word)] = "off"
+    #: A CA file to check their certificates against (else the system's CAs).
+    redis_sentinel_tls_ca_certs: str | None = None
+    #: Or Cluster: `redis://[:password@]host:port` (`rediss://` for TLS) of any node.
     redis_cluster_url: SecretStr | None = None
     #: How often a process that lost Redis tries it again (the bot promises: within 30 s).
     redis_recheck_seconds: Annotated[float, Field(gt=0, le=30)] = 5.0
@@ -176,29 +183,14 @@ class Settings(BaseSettings):
     #: `human` (time level logger message key=value…) or `json` (one object per line).
     log_format: Annotated[LogFormat, BeforeValidator(_lower_case)] = "human"
 
-    @field_validator("redis_url")
+    @field_validator("redis_url", "redis_cluster_url")
     @classmethod
-    def _redis_url_has_a_known_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+    def _redis_url_has_a_known_scheme(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        try:
-            parts = urlsplit(value.get_secret_value())
-            parts.port  # noqa: B018 (parsed lazily: a bad port raises here)
-        except ValueError:
-            raise ValueError("is not a URL (check the host and port)") from None
-        scheme = parts.scheme
-        if scheme not in REDIS_SCHEMES:
-            # Only the scheme is named: the rest of the URL may hold the password.
-            raise ValueError(f"must start with redis://, rediss:// or unix:// (not {scheme!r})")
-        try:
-            # Parses the options as the client will (it connects only later).
-            redis.ConnectionPool.from_url(value.get_secret_value())
-        except ValueError as exc:
-            # redis-py names the option, never its value.
-            raise ValueError(f"has a bad option ({exc})") from None
-        for option, paths in parse_qs(parts.query).items():
-            if option in REDIS_TLS_FILES and not all(os.access(p, os.R_OK) for p in paths):
-                raise ValueError(f"names a {option} file that cannot be read")
+        check_redis_url(value.get_secret_value(), cluster=info.field_name == "redis_cluster_url")
         return value
 
     @field_validator("redis_sentinels")
@@ -207,6 +199,15 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         parse_host_ports(value)
+        return value
+
+    @field_validator("redis_sentinel_tls_ca_certs")
+    @classmethod
+    def _ca_file_is_readable(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not os.access(value, os.R_OK):
+            raise ValueError("names a file that cannot be read")
         return value
 
     @field_validator(
@@ -222,23 +223,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _one_kind_of_redis(self) -> Self:
-        chosen = [
-            name
-            for name, value in (
-                ("REDIS_URL", self.redis_url),
-                ("REDIS_SENTINELS", self.redis_sentinels),
-                ("REDIS_CLUSTER_URL", self.redis_cluster_url),
-            )
-            if value is not None
-        ]
-        if len(chosen) > 1:
-            raise ValueError(f"{', '.join(chosen)} are set: set only one of them")
-        if self.redis_cluster_url is not None:
-            raise ValueError("Redis Cluster is not supported yet: use REDIS_URL or REDIS_SENTINELS")
-        if self.redis_sentinels is not None and self.redis_sentinel_master is None:
-            raise ValueError("REDIS_SENTINELS also needs REDIS_SENTINEL_MASTER (the name)")
-        if self.redis_sentinels is None and self.redis_sentinel_master is not None:
-            raise ValueError("REDIS_SENTINEL_MASTER is set but REDIS_SENTINELS is not")
+        check_one_kind(
+            url=self.redis_url is not None,
+            sentinels=self.redis_sentinels is not None,
+            cluster=self.redis_cluster_url is not None,
+            master=self.redis_sentinel_master is not None,
+            sentinel_tls=self.redis_sentinel_tls != "off"
+            or self.redis_sentinel_tls_ca_certs is not None,
+        )
         return self
 
     @field_validator("slack_api_url", "esign_base_url")
@@ -333,7 +325,11 @@ class Settings(BaseSettings):
                 master=self.redis_sentinel_master,
                 password=_secret(self.redis_password),
                 sentinel_password=_secret(self.redis_sentinel_password),
+                tls=self.redis_sentinel_tls,
+                tls_ca_certs=self.redis_sentinel_tls_ca_certs,
             )
+        if self.redis_cluster_url is not None:
+            return RedisTarget.cluster(self.redis_cluster_url.get_secret_value())
         return None
 
     def secret_values(self) -> list[str]:
@@ -353,17 +349,8 @@ class Settings(BaseSettings):
         return values + self._redis_password_forms()
 
     def _redis_password_forms(self) -> list[str]:
-        """The Redis password as written in the URL and decoded (as redis-py sends it)."""
-        if self.redis_url is None:
-            return []
-        try:
-            parts = urlsplit(self.redis_url.get_secret_value())
-            password = parts.password
-        except ValueError:
-            return []
-        if not password:
-            return []
-        return sorted({password, unquote(password)})
+        url = self.redis_url or self.redis_cluster_url
+        return url_password_forms(url.get_secret_value()) if url is not None else []
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import redis
-
 from bot.state.digest_records import (
     DIGEST_CLAIM_SECONDS,
     SHOWN_KEEP_SECONDS,
@@ -20,6 +18,7 @@ from bot.state.digest_records import (
     DigestSetting,
     ShownFlow,
 )
+from bot.state.shared.connection import RedisClient
 from bot.state.shared.health import SharedRedis
 
 
@@ -31,13 +30,13 @@ class RedisDigests:
     def _key(self, *parts: str) -> str:
         raise NotImplementedError
 
-    def _do(self, operation: Callable[[redis.Redis], Any]) -> Any:
+    def _do(self, operation: Callable[[RedisClient], Any]) -> Any:
         raise NotImplementedError
 
     def put_digest(self, setting: DigestSetting) -> None:
         old = self.get_digest(setting.channel_id)
 
-        def write(r: redis.Redis) -> None:
+        def write(r: RedisClient) -> None:
             pipe = r.pipeline(transaction=True)
             pipe.hset(self._key("digests"), setting.channel_id, setting.to_json())
             if old is not None and old.user_id != setting.user_id:
@@ -66,7 +65,7 @@ class RedisDigests:
     def remove_digest(self, channel_id: str) -> bool:
         old = self.get_digest(channel_id)
 
-        def delete(r: redis.Redis) -> int:
+        def delete(r: RedisClient) -> int:
             pipe = r.pipeline(transaction=True)
             pipe.hdel(self._key("digests"), channel_id)
             if old is not None:
@@ -139,7 +138,7 @@ class RedisDigests:
         self._do(lambda r: script(keys=keys, args=args, client=r))
 
     def shown_since(self, channel_id: str, since: float) -> list[ShownFlow]:
-        def read(r: redis.Redis) -> list[Any]:
+        def read(r: RedisClient) -> list[Any]:
             pipe = r.pipeline(transaction=False)
             pipe.zrevrangebyscore(self._key("shown", channel_id), "+inf", since, withscores=True)
             pipe.hgetall(self._key("shown-thread", channel_id))

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import redis
-
 from bot.language import Language, as_language
 from bot.state.records import (
     SCHEMA_VERSION,
@@ -20,8 +18,9 @@ from bot.state.records import (
     newest_first,
 )
 from bot.state.redis_digests import RedisDigests
-from bot.state.shared.connection import RedisUnavailable
+from bot.state.shared.connection import RedisClient, RedisUnavailable
 from bot.state.shared.health import SharedRedis
+from bot.state.shared.keys import with_hash_tag
 
 
 class RedisStateStore(RedisDigests):
@@ -29,16 +28,23 @@ class RedisStateStore(RedisDigests):
 
     Watches and preferences live until removed (the person can remove them); notice claims and
     leases expire by themselves.
+
+    Every key comes from `_key`. On a Redis Cluster (`one_slot`) they all share one hash tag
+    (the base's): the scripts and transactions here touch several records at once, which a
+    Cluster allows only within one slot, and one app's records fit one node (watches and
+    preferences are small and bounded). On one server or Sentinel the names stay as they were
+    before Cluster was supported, so an upgraded bot keeps its watches and preferences.
     """
 
-    def __init__(self, shared: SharedRedis, base: str) -> None:
+    def __init__(self, shared: SharedRedis, base: str, *, one_slot: bool = False) -> None:
         self._shared = shared
+        base = with_hash_tag(base) if one_slot else base
         self._base = f"{base}:state:v{SCHEMA_VERSION}"
 
     def _key(self, *parts: str) -> str:
         return ":".join((self._base, *parts))
 
-    def _do(self, operation: Callable[[redis.Redis], Any]) -> Any:
+    def _do(self, operation: Callable[[RedisClient], Any]) -> Any:
         """Run on Redis; a dead Redis fails at once (SharedRedis) as StoreUnavailable."""
         try:
             return self._shared.call(operation)
@@ -55,7 +61,7 @@ class RedisStateStore(RedisDigests):
     def put_watch(self, watch: Watch) -> None:
         wid = watch.watch_id
 
-        def write(r: redis.Redis) -> None:
+        def write(r: RedisClient) -> None:
             pipe = r.pipeline(transaction=True)
             pipe.hset(self._key("watches"), wid, watch.to_json())
             pipe.zadd(self._key("due"), {wid: watch.next_poll_at})
@@ -87,7 +93,7 @@ class RedisStateStore(RedisDigests):
     def remove_watch(self, watch_id: str) -> bool:
         watch = self.get_watch(watch_id)
 
-        def delete(r: redis.Redis) -> int:
+        def delete(r: RedisClient) -> int:
             pipe = r.pipeline(transaction=True)
             pipe.hdel(self._key("watches"), watch_id)
             pipe.zrem(self._key("due"), watch_id)
@@ -185,7 +191,7 @@ class RedisStateStore(RedisDigests):
         if not due:
             return []
 
-        def firsts(r: redis.Redis) -> list[Any]:
+        def firsts(r: RedisClient) -> list[Any]:
             pipe = r.pipeline(transaction=False)
             for notice in due:
                 pipe.zrange(self._key("outbox-of", notice.watch_id), 0, 0)
@@ -215,7 +221,7 @@ class RedisStateStore(RedisDigests):
         args: list[str | float] = [notice.key, notice.to_json(), notice.next_attempt_at]
         return bool(self._do(lambda r: script(keys=keys, args=args, client=r)))
 
-    def _forget(self, r: redis.Redis, notices: list[PendingNotice]) -> int:
+    def _forget(self, r: RedisClient, notices: list[PendingNotice]) -> int:
         if not notices:
             return 0
         pipe = r.pipeline(transaction=True)
@@ -238,7 +244,7 @@ class RedisStateStore(RedisDigests):
     def add_recent(self, user_id: str, lookup: RecentLookup) -> None:
         key = self._key("recent", user_id)
 
-        def write(r: redis.Redis) -> None:
+        def write(r: RedisClient) -> None:
             pipe = r.pipeline(transaction=True)
             pipe.hset(key, lookup.flow_id, lookup.to_json())
             pipe.hgetall(key)

@@ -20,5 +20,7 @@ from bot.state.sqlite_store import SqliteStateStore
 def open_state_store(sqlite_path: str | Path, shared: SharedState | None = None) -> StateStore:
     """Redis when the bot shares state across processes (REDIS_URL), else the SQLite file."""
     if shared is not None:
+        if shared.kind == "cluster":
+            return RedisStateStore(shared.redis, shared.keys.base, one_slot=True)
         return RedisStateStore(shared.redis, shared.keys.base)
     return SqliteStateStore(sqlite_path)

@@ -12,6 +12,7 @@ from websockets.sync.client import connect
 
 from bench.loadgen import CHANNEL, USER, Requests
 from bench.redis_host import counts_between
+from bench.scale_out_engines import against_single_redis
 from bench.soak import warmup_seconds
 from bench.soak_figures import (
     FAULT_KINDS,
@@ -58,6 +59,17 @@ def test_notices_are_matched_to_the_flows_that_moved() -> None:
 def test_poll_intervals_per_flow() -> None:
     calls = [(0.0, "A"), (1.0, "B"), (3.0, "A"), (7.0, "A"), (2.0, "C")]
     assert poll_intervals(calls, ["A", "B"]) == [3.0, 4.0]
+
+
+def test_each_engine_is_given_as_ratios_of_the_single_redis_in_the_same_run() -> None:
+    single = Result("7e warm 2w", "bot+redis", requests_per_second=1000.0, ack_p99=10.0)
+    cluster = Result("7e warm 2w", "bot+cluster", requests_per_second=900.0, ack_p99=12.5)
+    against_single_redis([single, cluster])
+    assert cluster.extra["vs_single_redis"]["req_per_s"] == 0.9
+    assert cluster.extra["vs_single_redis"]["ack_p99"] == 1.25
+    assert cluster.extra["vs_single_redis"]["answer_p99"] is None  # not measured
+    assert "req_per_s ×0.90, ack_p99 ×1.25" in cluster.notes[-1]
+    assert "vs_single_redis" not in single.extra
 
 
 def test_redis_counts_between_two_readings() -> None:

@@ -21,6 +21,7 @@ import pytest
 from stand_ins.esign_simulator import EsignSimulator, catalogue_outline
 from stand_ins.slack_playground import Message, Playground
 from tests.conftest import KNOWN_SECRETS
+from tests.redis_server import ENGINE_PASSWORD, ENGINES, ClusterSet, RunningRedis, start_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-e2e-bot-token-not-real"
@@ -217,3 +218,23 @@ def cards(
         return found if len(found) >= count else None
 
     return ready
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def redis_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningRedis]:
+    """Each kind of Redis in turn (one server, Sentinel, Cluster), for the module's bots.
+
+    A test that holds only on one kind narrows it: `@pytest.mark.parametrize("redis_engine",
+    ["redis"], indirect=True)`.
+    """
+    cluster: ClusterSet | None = None
+    if request.param == "cluster":
+        cluster = request.getfixturevalue("redis_cluster")
+    workdir = tmp_path_factory.mktemp(f"redis-{request.param}")
+    running = start_redis(request.param, workdir, password=ENGINE_PASSWORD, cluster=cluster)
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -281,6 +281,9 @@ BAD_SETTINGS: dict[str, tuple[str, str]] = {
     "redis-url-scheme": ("REDIS_URL", "http://127.0.0.1:6379/0"),
     "redis-url-option": ("REDIS_URL", "redis://127.0.0.1:9/0?socket_timeout=soon"),
     "redis-tls-file-unreadable": ("REDIS_URL", "rediss://127.0.0.1:9/0?ssl_ca_certs={missing}"),
+    "redis-cluster-socket": ("REDIS_CLUSTER_URL", "unix:///run/redis.sock"),
+    "redis-cluster-database": ("REDIS_CLUSTER_URL", "redis://127.0.0.1:9/3"),
+    "redis-sentinel-tls": ("REDIS_SENTINEL_TLS", "sometimes"),
     "allowed-ids": ("ALLOWED_CHANNEL_IDS", "general"),
     "state-db-is-a-folder": ("STATE_DB_PATH", "{folder}"),
 }

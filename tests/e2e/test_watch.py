@@ -18,7 +18,7 @@ from stand_ins.esign_simulator import EsignSimulator, catalogue_outline
 from stand_ins.esign_simulator.scripted import sign_callback
 from stand_ins.slack_playground import Message, Playground
 from tests.e2e.conftest import BotProcess, cards, start_bot
-from tests.redis_server import RedisServer, require_redis_server
+from tests.redis_server import RunningRedis
 
 ING_TEMPLATE = "2987365134507291136"  # individual, carrier 3-factor check running
 _ids = itertools.count(1)
@@ -402,12 +402,14 @@ def test_watches_survive_a_restart(
 
 
 def test_two_processes_on_one_redis_tell_a_change_once(
-    simulator: EsignSimulator, playground: Playground, tmp_path_factory: pytest.TempPathFactory
+    simulator: EsignSimulator,
+    playground: Playground,
+    redis_engine: RunningRedis,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    require_redis_server()
-    redis_dir = tmp_path_factory.mktemp("watch-redis")
-    redis_server = RedisServer(redis_dir).start()
-    env = {**FAST_POLLS, "REDIS_URL": redis_server.url}
+    """On each kind of Redis: one server, Sentinel, Cluster (the watch's lease, its notice's
+    claim and the outbox are all keys of one hash tag there)."""
+    env = {**FAST_POLLS, **redis_engine.env}
     bots = [
         _bot(simulator, playground, tmp_path_factory.mktemp(f"redis-bot-{n}"), **env)
         for n in range(2)
@@ -424,10 +426,12 @@ def test_two_processes_on_one_redis_tell_a_change_once(
         slack.workspace.wait_for(notices("C0GENERAL", flow_id), timeout=10)
         time.sleep(2.5)
         assert len(notices("C0GENERAL", flow_id)(slack.workspace.messages()) or []) == 1
+        for bot in bots:
+            health = httpx.get(f"{bot.base_url}/healthz", timeout=5).json()
+            assert health["redis"] == "ok", bot.log()
     finally:
         for bot in bots:
             bot.stop()
-        redis_server.kill()
 
 
 def test_limits_refuse_with_a_note_and_change_nothing(

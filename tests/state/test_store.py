@@ -1,4 +1,5 @@
-"""The state store's two engines behave alike: SQLite on a temp file, Redis on a real server."""
+"""The state store's two engines behave alike: SQLite on a temp file, Redis on a real server
+and on a real 3-primary Redis Cluster (where every record's key shares one hash tag)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.state.event_receipts import EventReceipts
 from bot.state.records import RECENT_PER_PERSON, PendingNotice, RecentLookup, StateStore, Watch
 from bot.state.redis_store import RedisStateStore
 from bot.state.shared.connection import redis_client
 from bot.state.shared.health import SharedRedis
+from bot.state.shared.keys import hash_tag
 from bot.state.sqlite_store import SqliteStateStore
-from tests.redis_server import RedisServer, require_redis_server
+from tests.redis_server import ClusterSet, Engine, RedisServer, require_redis_server
 
 FLOW = "803719636976683872"
 
@@ -28,19 +31,70 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.kill()
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+BASE = "esign-flow:sandbox:test-app"
+
+
+@pytest.fixture(params=["sqlite", "redis", "cluster"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
     made: StateStore
     if request.param == "sqlite":
         made = SqliteStateStore(tmp_path / "state.sqlite3")
+    elif request.param == "cluster":
+        made = RedisStateStore(cluster_engine(request).shared(), BASE, one_slot=True)
     else:
         server: RedisServer = request.getfixturevalue("redis_server")
         server.flush()
-        made = RedisStateStore(
-            SharedRedis(redis_client(server.url), location="test"), "esign-flow:sandbox:test-app"
-        )
+        made = RedisStateStore(SharedRedis(redis_client(server.url), location="test"), BASE)
     yield made
     made.close()
+
+
+def cluster_engine(request: pytest.FixtureRequest) -> Engine:
+    cluster: ClusterSet = request.getfixturevalue("redis_cluster")
+    return cluster.engine()
+
+
+def test_on_one_server_an_upgraded_bot_still_reads_what_it_stored(
+    redis_server: RedisServer,
+) -> None:
+    """Hash tags are for a Cluster only: on one server (and Sentinel) the records keep the names
+    earlier versions wrote, so a deploy does not lose anyone's watches or preferences."""
+    redis_server.flush()
+    stored = watch()
+    raw = redis_client(redis_server.url)
+    raw.hset(f"{BASE}:state:v1:watches", stored.watch_id, stored.to_json())
+    raw.hset(f"{BASE}:state:v1:prefs", "U0ASKER", "zh")
+    store = RedisStateStore(SharedRedis(redis_client(redis_server.url), location="test"), BASE)
+    assert store.get_watch(stored.watch_id) == stored
+    assert store.language("U0ASKER") == "zh"
+    store.close()
+
+
+def test_on_a_cluster_every_record_lives_in_one_slot(request: pytest.FixtureRequest) -> None:
+    """Scripts and transactions touch several records at once: CROSSSLOT otherwise."""
+    engine = cluster_engine(request)
+    store = RedisStateStore(engine.shared(), BASE, one_slot=True)
+    posted = watch()
+    store.put_watch(posted)
+    assert store.update_watch(dataclasses.replace(posted, next_poll_at=2000.0))
+    assert store.lease(posted.watch_id, "process-a", 5)
+    assert store.queue_notice(pending("w1|a>b", posted.watch_id, 1000.0, 1000.0), 60)
+    store.add_recent("U0ASKER", RecentLookup(FLOW, "ING", 100.0))
+    store.set_language("U0ASKER", "zh")
+    assert EventReceipts(store).first_delivery("Ev0CLUSTER")
+    keys = engine.stored_keys()
+    assert len(keys) >= 10
+    assert {hash_tag(key) for key in keys} == {"sandbox:test-app"}
+    assert all(key.startswith("esign-flow:{sandbox:test-app}:state:v") for key in keys)
+    assert store.remove_watch(posted.watch_id)
+    store.close()
+
+
+def test_an_event_is_handled_once_whichever_process_gets_it(store: StateStore) -> None:
+    one, other = EventReceipts(store), EventReceipts(store)  # two processes, one store
+    assert one.first_delivery("Ev0RETRIED")
+    assert not other.first_delivery("Ev0RETRIED")  # Slack's retry, sent to another process
+    assert other.first_delivery("Ev0ANOTHER")
 
 
 def watch(

@@ -73,10 +73,11 @@ def worker_count(settings: Settings) -> tuple[int, str | None]:
     if settings.redis_configured:
         missing = "the built-in e签宝 simulator is per process"
     else:
-        missing = "REDIS_URL is not set"
+        missing = "no Redis is set"
     return 1, (
         f"WEB_CONCURRENCY={asked} but {missing}: running 1 worker, since more would each keep "
-        "their own cache, e签宝 token and call budget. Set REDIS_URL to run several."
+        "their own cache, e签宝 token and call budget. Set REDIS_URL (or REDIS_SENTINELS, "
+        "REDIS_CLUSTER_URL) to run several."
     )
 
 

@@ -16,11 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import redis
-
 from bot.esign.errors import EsignError
 from bot.flows.snapshot import FlowSnapshot
-from bot.state.shared.connection import RedisUnavailable
+from bot.state.shared.connection import RedisClient, RedisUnavailable
 from bot.state.shared.health import SharedRedis
 from bot.state.shared.keys import KeySpace
 from bot.state.shared.locks import ShortLock
@@ -92,7 +90,7 @@ class SharedOutlines:
     def _read(self, flow_id: str) -> Fresh | None:
         key = self._keys.outline(flow_id)
 
-        def get_with_ttl(client: redis.Redis) -> list[Any]:
+        def get_with_ttl(client: RedisClient) -> list[Any]:
             pipe = client.pipeline(transaction=False)
             pipe.get(key)
             pipe.pttl(key)

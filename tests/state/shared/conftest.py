@@ -7,7 +7,7 @@ import pytest
 
 from bot.state.shared.connection import redis_client
 from bot.state.shared.health import SharedRedis
-from tests.redis_server import RedisServer, require_redis_server
+from tests.redis_server import ClusterSet, Engine, RedisServer, require_redis_server
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +29,12 @@ def shared(redis_url: str) -> Iterator[SharedRedis]:
     client = SharedRedis(redis_client(redis_url), location="test", recheck_seconds=0.2)
     yield client
     client.close()
+
+
+@pytest.fixture(params=["redis", "cluster"])
+def redis_engine(request: pytest.FixtureRequest) -> Engine:
+    """Each test once on one Redis server and once on a 3-primary Redis Cluster."""
+    made: RedisServer | ClusterSet = request.getfixturevalue(
+        "redis_cluster" if request.param == "cluster" else "redis_server"
+    )
+    return made.engine()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -9,9 +10,20 @@ from pathlib import Path
 import pytest
 import trustme
 
-from bot.state.shared.connection import RedisUnavailable, redis_client, safe_location
+from bot.state.shared.connection import (
+    RedisTarget,
+    RedisUnavailable,
+    redis_client,
+    safe_location,
+)
 from bot.state.shared.health import SharedRedis
-from tests.redis_server import RedisServer, free_port, require_redis_server
+from tests.redis_server import (
+    CLUSTER_PASSWORD,
+    ClusterSet,
+    RedisServer,
+    free_port,
+    require_redis_server,
+)
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -154,3 +166,59 @@ def test_rediss_with_a_self_signed_certificate_and_ssl_cert_reqs_none(tmp_path: 
 )
 def test_safe_location_never_shows_credentials(url: str, shown: str) -> None:
     assert safe_location(url) == shown
+
+
+def test_a_cluster_down_at_start_costs_a_short_timeout_then_is_found(
+    redis_cluster: ClusterSet,
+) -> None:
+    """A Cluster client asks a node for the slot map as it is made: not before the first call."""
+    dead = SharedRedis(
+        RedisTarget.cluster(f"redis://127.0.0.1:{free_port()}").client,
+        location="nowhere",
+        recheck_seconds=0.1,
+    )
+    started = time.monotonic()
+    assert dead.status() == "down"
+    assert time.monotonic() - started < 1.5
+    dead.close()
+    live = SharedRedis(RedisTarget.cluster(redis_cluster.url).client, location="cluster")
+    try:
+        assert live.status() == "ok"  # every primary answered
+        assert live.call(lambda client: client.set("{t}k", "v", px=1000))
+    finally:
+        live.close()
+
+
+def test_a_cluster_node_killed_mid_run_costs_no_wait_and_is_found_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cluster of its own: one of its primaries is killed, then started again on its port."""
+    require_redis_server()
+    cluster = ClusterSet(tmp_path, password=CLUSTER_PASSWORD).start()
+    shared = SharedRedis(RedisTarget.cluster(cluster.url).client, location="c", recheck_seconds=0.2)
+    try:
+        assert shared.call(lambda client: client.set("{flow:1}:outline", "v"))
+        [owner] = [n for n in cluster.nodes if n.port == cluster.owner_port("{flow:1}:outline")]
+        owner.kill()
+        started = time.monotonic()
+        failures = 0
+        for _ in range(50):
+            try:
+                shared.call(lambda client: client.get("{flow:1}:outline"))
+            except RedisUnavailable:
+                failures += 1
+        assert failures == 50 and time.monotonic() - started < 1.5
+        assert shared.status() == "down"
+        owner.start()  # the same port and node id (nodes.conf): it takes its slots back
+        deadline = time.monotonic() + 15
+        while True:  # the cluster may say it is down for a moment after the node is back
+            with contextlib.suppress(RedisUnavailable):
+                if shared.call(lambda client: client.set("{flow:1}:outline", "w")):
+                    break
+            assert time.monotonic() < deadline, "the cluster was not found again"
+            time.sleep(0.2)
+        assert shared.status() == "ok"
+    finally:
+        shared.close()
+        cluster.stop()
+    assert "is reachable again" in " ".join(warnings_of(caplog))

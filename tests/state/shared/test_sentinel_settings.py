@@ -1,10 +1,15 @@
-"""REDIS_SENTINELS and friends: one kind of Redis at a time, each bad value named in one line."""
+"""REDIS_SENTINELS and friends, REDIS_CLUSTER_URL: one kind of Redis at a time, each bad value
+named in one line, the TLS options built for the sentinels and data nodes alike."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from redis.connection import SSLConnection
 
 from bot.app.settings import ConfigError, load_settings
+from bot.state.shared.connection import sentinel_client, tls_options
 
 SENTINELS = {"redis_sentinels": "s1:26379, s2:26380,[::1]:26381", "redis_sentinel_master": "main"}
 
@@ -49,9 +54,71 @@ def test_only_one_kind_of_redis_may_be_set(others: dict[str, str]) -> None:
     assert "hunter2" not in message
 
 
-def test_cluster_is_refused_in_one_line() -> None:
-    message = refusal(redis_cluster_url="redis://:hunter2-pass@node:7000")
-    assert message == "Redis Cluster is not supported yet: use REDIS_URL or REDIS_SENTINELS"
+def test_a_cluster_url_is_a_target_whose_password_stays_secret() -> None:
+    settings = load_settings(redis_cluster_url="redis://:hunter2%2Fpass@node-1:7000")
+    target = settings.redis_target
+    assert settings.redis_configured and target is not None and target.kind == "cluster"
+    assert target.location == "redis://node-1:7000 (cluster)"
+    assert {"hunter2%2Fpass", "hunter2/pass"} <= set(settings.secret_values())
+    assert "hunter2" not in repr(target) + target.location + repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("unix:///run/redis.sock", "must be redis://host:port or rediss://host:port"),
+        ("redis://:hunter2-pass@node:7000/2", "a Cluster has only database 0"),
+        ("redis://:hunter2-pass@node:port", "is not a URL"),
+        ("rediss://node:7000?ssl_ca_certs=/no/such/ca.pem", "cannot be read"),
+    ],
+)
+def test_a_bad_cluster_url_is_named_without_its_password(url: str, named: str) -> None:
+    message = refusal(redis_cluster_url=url)
+    assert message.startswith("Invalid setting REDIS_CLUSTER_URL:") and named in message
+    assert "hunter2" not in message and len(message.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("tls", "ca", "options"),
+    [
+        ("", None, {}),
+        ("off", None, {}),
+        ("1", None, {"ssl": True, "ssl_cert_reqs": "required"}),
+        ("ON", "ca", {"ssl": True, "ssl_cert_reqs": "required", "ssl_ca_certs": "ca"}),
+        ("no-verify", None, {"ssl": True, "ssl_cert_reqs": "none"}),
+    ],
+)
+def test_sentinel_tls_gives_the_sentinels_and_the_data_nodes_the_same_options(
+    tls: str, ca: str | None, options: dict[str, object], tmp_path: Path
+) -> None:
+    extra = {"redis_sentinel_tls": tls}
+    if ca is not None:
+        (tmp_path / "ca.pem").write_text("a CA")
+        extra["redis_sentinel_tls_ca_certs"] = str(tmp_path / "ca.pem")
+        options = {**options, "ssl_ca_certs": str(tmp_path / "ca.pem")}
+    target = load_settings(**SENTINELS, **extra).redis_target
+    assert target is not None
+    assert tls_options(target.tls, target.tls_ca_certs) == options
+    client = sentinel_client(target)
+    pool = client.connection_pool
+    kwargs = pool.connection_kwargs
+    assert {k: kwargs[k] for k in options if k != "ssl"} == {
+        k: v for k, v in options.items() if k != "ssl"
+    }
+    assert issubclass(pool.connection_class, SSLConnection) == bool(options)
+    # The sentinels are asked over TLS too, with the same checks.
+    for sentinel in pool.sentinel_manager.sentinels:
+        asked = sentinel.connection_pool
+        assert issubclass(asked.connection_class, SSLConnection) == bool(options)
+        assert asked.connection_kwargs.get("ssl_cert_reqs") == options.get("ssl_cert_reqs")
+    client.close()
+
+
+def test_sentinel_tls_is_refused_where_it_means_nothing() -> None:
+    assert "REDIS_SENTINEL_TLS" in refusal(redis_sentinel_tls="on")
+    assert "REDIS_SENTINEL_TLS" in refusal(**SENTINELS, redis_sentinel_tls="maybe")
+    message = refusal(**SENTINELS, redis_sentinel_tls_ca_certs="/no/such/ca.pem")
+    assert message.startswith("Invalid setting REDIS_SENTINEL_TLS_CA_CERTS:")
 
 
 @pytest.mark.parametrize(

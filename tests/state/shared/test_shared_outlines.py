@@ -17,7 +17,7 @@ from bot.state.shared.health import SharedRedis
 from bot.state.shared.keys import KeySpace
 from bot.state.shared.outline_cache import SharedOutlines
 from tests.outline_sources import CountingSource
-from tests.redis_server import RedisServer
+from tests.redis_server import Engine, RedisServer
 
 FLOW = "803719636976683872"
 KEYS = KeySpace("sandbox", "7438000000000001")
@@ -26,8 +26,10 @@ KEYS = KeySpace("sandbox", "7438000000000001")
 class Process:
     """What one bot process has: its own Redis client, shared outlines and lookup."""
 
-    def __init__(self, url: str, source: CountingSource, *, keys: KeySpace = KEYS) -> None:
-        self.redis = SharedRedis(redis_client(url), location="test", recheck_seconds=0.2)
+    def __init__(
+        self, redis: SharedRedis, source: CountingSource, *, keys: KeySpace = KEYS
+    ) -> None:
+        self.redis = redis
         self.lookup = FlowLookup(
             source,
             ttl_seconds=30,
@@ -45,11 +47,25 @@ def source() -> CountingSource:
 
 
 @pytest.fixture
-def processes(redis_url: str, source: CountingSource) -> Iterator[list[Process]]:
-    made = [Process(redis_url, source) for _ in range(3)]
+def processes(redis_engine: Engine, source: CountingSource) -> Iterator[list[Process]]:
+    """Three processes on one Redis server, then on a Redis Cluster."""
+    made = [Process(redis_engine.shared(), source) for _ in range(3)]
     yield made
     for process in made:
         process.close()
+
+
+@pytest.fixture
+def single_processes(redis_url: str, source: CountingSource) -> Iterator[list[Process]]:
+    """Two processes on the one server a test may kill."""
+    made = [Process(single(redis_url), source) for _ in range(2)]
+    yield made
+    for process in made:
+        process.close()
+
+
+def single(url: str) -> SharedRedis:
+    return SharedRedis(redis_client(url), location="test", recheck_seconds=0.2)
 
 
 def test_a_stampede_through_several_processes_makes_one_call(
@@ -64,7 +80,7 @@ def test_a_stampede_through_several_processes_makes_one_call(
 
 
 def test_a_flow_cached_through_one_is_warm_on_the_other_with_its_true_age(
-    processes: list[Process], source: CountingSource, redis_server: RedisServer
+    processes: list[Process], source: CountingSource, redis_engine: Engine
 ) -> None:
     first = processes[0].lookup.get(FLOW)
     other = processes[1].lookup.get(FLOW)
@@ -72,17 +88,19 @@ def test_a_flow_cached_through_one_is_warm_on_the_other_with_its_true_age(
     assert other.fetched_at == first.fetched_at  # the card's "cached, N s old" holds
     assert other.outline == first.outline
     assert source.calls == [FLOW]
-    with redis_server.client() as client:
-        key = f"esign-flow:sandbox:7438000000000001:outline:{FLOW}"
+    with redis_engine.raw() as client:
+        key = f"esign-flow:sandbox:7438000000000001:{{flow:{FLOW}}}:outline"
         assert 29_000 < client.pttl(key) <= 30_000  # every key the bot writes expires
-        assert [k for k in client.keys("*") if "lock" in k] == []
+    assert [k for k in redis_engine.stored_keys() if "lock" in k] == []
 
 
 def test_another_app_or_environment_never_reads_the_entry(
-    redis_url: str, source: CountingSource
+    redis_engine: Engine, source: CountingSource
 ) -> None:
-    sandbox = Process(redis_url, source)
-    production = Process(redis_url, source, keys=KeySpace("production", "5111000000000001"))
+    sandbox = Process(redis_engine.shared(), source)
+    production = Process(
+        redis_engine.shared(), source, keys=KeySpace("production", "5111000000000001")
+    )
     try:
         sandbox.lookup.get(FLOW)
         assert production.lookup.get(FLOW).from_cache is False
@@ -116,9 +134,9 @@ def test_the_holders_failure_reaches_waiters_elsewhere_and_is_not_cached(
 
 
 def test_a_holder_that_died_blocks_the_others_only_until_its_lock_expires(
-    redis_url: str, redis_server: RedisServer, processes: list[Process], source: CountingSource
+    redis_engine: Engine, processes: list[Process], source: CountingSource
 ) -> None:
-    with redis_server.client() as client:
+    with redis_engine.raw() as client:
         # A process took the lock and died before writing anything.
         client.set(KEYS.outline_lock(FLOW), "dead-holder", px=700)
     started = time.monotonic()
@@ -129,8 +147,9 @@ def test_a_holder_that_died_blocks_the_others_only_until_its_lock_expires(
 
 
 def test_without_redis_the_lookup_answers_at_once_from_its_own_cache(
-    processes: list[Process], source: CountingSource, redis_server: RedisServer
+    single_processes: list[Process], source: CountingSource, redis_server: RedisServer
 ) -> None:
+    processes = single_processes
     redis_server.kill()
     try:
         started = time.monotonic()
@@ -147,10 +166,10 @@ def test_without_redis_the_lookup_answers_at_once_from_its_own_cache(
 
 
 def test_wall_clock_age_is_kept_for_an_entry_read_later(
-    redis_url: str, source: CountingSource
+    redis_engine: Engine, source: CountingSource
 ) -> None:
-    writer = Process(redis_url, source)
-    reader = Process(redis_url, source)
+    writer = Process(redis_engine.shared(), source)
+    reader = Process(redis_engine.shared(), source)
     try:
         fetched = writer.lookup.get(FLOW).fetched_at
         time.sleep(0.05)

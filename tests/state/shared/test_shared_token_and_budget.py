@@ -19,7 +19,7 @@ from bot.state.shared.health import SharedRedis
 from bot.state.shared.keys import KeySpace
 from bot.state.shared.rate_budget import SharedCallBudget
 from bot.state.shared.token_store import SharedTokens
-from tests.redis_server import RedisServer
+from tests.redis_server import Engine, RedisServer
 
 FLOW = "803719636976683872"
 KEYS = KeySpace("sandbox", "app-1")
@@ -51,8 +51,8 @@ class TokenServer:
 
 
 class Process:
-    def __init__(self, url: str, server: TokenServer) -> None:
-        self.redis = SharedRedis(redis_client(url), location="test", recheck_seconds=0.2)
+    def __init__(self, redis: SharedRedis, server: TokenServer) -> None:
+        self.redis = redis
         self.auth = TokenAuth(
             "app-1",
             "token-secret",
@@ -74,11 +74,25 @@ def token_server() -> TokenServer:
 
 
 @pytest.fixture
-def fleet(redis_url: str, token_server: TokenServer) -> Iterator[list[Process]]:
-    processes = [Process(redis_url, token_server) for _ in range(4)]
+def fleet(redis_engine: Engine, token_server: TokenServer) -> Iterator[list[Process]]:
+    """Four processes on one Redis server, then on a Redis Cluster."""
+    processes = [Process(redis_engine.shared(), token_server) for _ in range(4)]
     yield processes
     for process in processes:
         process.close()
+
+
+@pytest.fixture
+def single_fleet(redis_url: str, token_server: TokenServer) -> Iterator[list[Process]]:
+    """Two processes on the one server a test may kill."""
+    processes = [Process(single(redis_url), token_server) for _ in range(2)]
+    yield processes
+    for process in processes:
+        process.close()
+
+
+def single(url: str) -> SharedRedis:
+    return SharedRedis(redis_client(url), location="test", recheck_seconds=0.2)
 
 
 def test_all_processes_fetch_one_token(fleet: list[Process], token_server: TokenServer) -> None:
@@ -101,8 +115,9 @@ def test_a_refused_token_is_replaced_once_for_the_whole_fleet(
 
 
 def test_without_redis_each_process_keeps_its_own_token(
-    fleet: list[Process], token_server: TokenServer, redis_server: RedisServer
+    single_fleet: list[Process], token_server: TokenServer, redis_server: RedisServer
 ) -> None:
+    fleet = single_fleet
     redis_server.kill()
     try:
         started = time.monotonic()
@@ -124,8 +139,11 @@ class Sleeps:
             self.waits.append(seconds)
 
 
-def budget(url: str, sleeps: Sleeps, per_second: float = 10, burst: int = 2) -> SharedCallBudget:
-    shared = SharedRedis(redis_client(url), location="test", recheck_seconds=0.2)
+def budget(
+    shared: SharedRedis, sleeps: Sleeps, per_second: float = 10, burst: int = 2
+) -> SharedCallBudget:
+    # Connected already, as in a running process: the waits are counted from the first call.
+    assert shared.status() == "ok"
     fallback = CallRateLimiter(per_second=per_second, burst=burst)
     return SharedCallBudget(
         shared,
@@ -137,9 +155,9 @@ def budget(url: str, sleeps: Sleeps, per_second: float = 10, burst: int = 2) -> 
     )
 
 
-def test_the_budget_holds_across_processes(redis_url: str) -> None:
+def test_the_budget_holds_across_processes(redis_engine: Engine) -> None:
     sleeps = Sleeps()
-    processes = [budget(redis_url, sleeps) for _ in range(3)]
+    processes = [budget(redis_engine.shared(), sleeps) for _ in range(3)]
     for n in range(12):
         processes[n % 3].acquire(max_wait=5.0)
     # 10 per second with a burst of 2, counted for all three: two at once, then one per 0.1 s.
@@ -147,9 +165,11 @@ def test_the_budget_holds_across_processes(redis_url: str) -> None:
     assert waits == pytest.approx([0.1 * n for n in range(1, 11)], abs=0.03)
 
 
-def test_a_wait_beyond_the_deadline_is_refused_and_reserves_nothing(redis_url: str) -> None:
+def test_a_wait_beyond_the_deadline_is_refused_and_reserves_nothing(
+    redis_engine: Engine,
+) -> None:
     sleeps = Sleeps()
-    first, second = budget(redis_url, sleeps), budget(redis_url, sleeps)
+    first, second = budget(redis_engine.shared(), sleeps), budget(redis_engine.shared(), sleeps)
     first.acquire(max_wait=0.0)
     second.acquire(max_wait=0.0)
     with pytest.raises(RateLimited) as refused:
@@ -161,7 +181,7 @@ def test_a_wait_beyond_the_deadline_is_refused_and_reserves_nothing(redis_url: s
 
 def test_without_redis_each_process_paces_itself(redis_url: str, redis_server: RedisServer) -> None:
     sleeps = Sleeps()
-    pacer = budget(redis_url, sleeps, per_second=1000, burst=50)
+    pacer = budget(single(redis_url), sleeps, per_second=1000, burst=50)
     redis_server.kill()
     try:
         started = time.monotonic()
