@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -36,3 +40,17 @@ def open_page(
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
     return page, errors
+
+
+@contextmanager
+def browsing(url: str) -> Iterator[tuple[Any, list[str]]]:
+    """A page at `url` (see open_page) in a fresh headless Chromium, closed afterwards; the
+    screenshots taken go to ARTIFACTS."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as driver:
+        browser = launch(driver)
+        try:
+            yield open_page(browser, url)
+        finally:
+            browser.close()

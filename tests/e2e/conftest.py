@@ -21,6 +21,7 @@ import pytest
 from stand_ins.esign_simulator import EsignSimulator, catalogue_outline
 from stand_ins.slack_playground import Message, Playground
 from tests.conftest import KNOWN_SECRETS
+from tests.e2e.channel_talk import LINK_TEMPLATE
 from tests.redis_server import ENGINE_PASSWORD, ENGINES, ClusterSet, RunningRedis, start_redis
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,6 +219,58 @@ def cards(
         return found if len(found) >= count else None
 
     return ready
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`./scripts/run` with nothing configured (bot, playground and e签宝 simulator in one
+    process), once per module: its base URL."""
+    port = free_port()
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ESIGN_", "SLACK_", "ALLOWED_"))
+    }
+    env.update(PORT=str(port), PYTHONPATH=str(ROOT))
+    log_path = tmp_path_factory.mktemp("local-run") / "esign-bot.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            # Outside the checkout: a developer's .env with real credentials is never read.
+            [sys.executable, "-m", "bot.app.cli"],
+            cwd=log_path.parent,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(process, base_url, log_path)
+        output = log_path.read_text()
+        assert f"Open      {base_url}/" in output
+        assert "SIMULATOR" in output and "local playground" in output
+        yield base_url
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) == 0
+
+
+@pytest.fixture(scope="module")
+def channel_bot(
+    simulator: EsignSimulator, playground: Playground, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BotProcess]:
+    """A bot of the module's own that unfurls the playground's flow links (channel tests)."""
+    logs = tmp_path_factory.mktemp("channel-bot")
+    bot = start_bot(simulator, playground, logs / "bot.log", UNFURL_URL_PATTERNS=LINK_TEMPLATE)
+    yield bot
+    assert bot.stop() == 0, bot.log()
+    playground.workspace.reset()  # the next module finds the workspace as it expects
+
+
+def channel_slack(bot: BotProcess, simulator: EsignSimulator, playground: Playground) -> Playground:
+    """The playground, emptied and pointed at `bot`, with e签宝 back to normal."""
+    playground.workspace.reset()
+    playground.bot_events_url = f"{bot.base_url}/slack/events"
+    simulator.clear_faults()
+    simulator.reset_stats()
+    return playground
 
 
 @pytest.fixture(scope="module", params=ENGINES)

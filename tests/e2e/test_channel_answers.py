@@ -14,14 +14,13 @@ from stand_ins.esign_simulator import EsignSimulator, Fault
 from stand_ins.slack_playground import Playground
 from tests.e2e.channel_talk import (
     GENERAL,
-    LINK_TEMPLATE,
     bot_posts,
     calls_to,
     replies_in,
     say,
     set_auto,
 )
-from tests.e2e.conftest import BotProcess, start_bot
+from tests.e2e.conftest import BotProcess, channel_slack, start_bot
 
 DOC_FLOW = "803719636976683872"
 SUCCESS_FLOW = "2987366201948372992"
@@ -31,24 +30,9 @@ NOT_FOUND_4_FLOW = "2987390000030500004"
 UNKNOWN_FLOW = "1234567890123456789"
 
 
-@pytest.fixture(scope="module")
-def channel_bot(
-    simulator: EsignSimulator, playground: Playground, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BotProcess]:
-    logs = tmp_path_factory.mktemp("channel-bot")
-    bot = start_bot(simulator, playground, logs / "bot.log", UNFURL_URL_PATTERNS=LINK_TEMPLATE)
-    yield bot
-    assert bot.stop() == 0, bot.log()
-    playground.workspace.reset()  # the next module finds the workspace as it expects
-
-
 @pytest.fixture
 def slack(channel_bot: BotProcess, simulator: EsignSimulator, playground: Playground) -> Playground:
-    playground.workspace.reset()
-    playground.bot_events_url = f"{channel_bot.base_url}/slack/events"
-    simulator.clear_faults()
-    simulator.reset_stats()
-    return playground
+    return channel_slack(channel_bot, simulator, playground)
 
 
 @pytest.fixture

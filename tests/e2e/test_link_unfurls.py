@@ -5,7 +5,7 @@ automatic-answer setting, and from a 30-minute memory per channel and flow."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -20,7 +20,7 @@ from tests.e2e.channel_talk import (
     say,
     set_auto,
 )
-from tests.e2e.conftest import CACHE_TTL, BotProcess, start_bot
+from tests.e2e.conftest import CACHE_TTL, BotProcess, channel_slack
 
 DOC_FLOW = "803719636976683872"
 FAIL_FLOW = "2987366388415348736"
@@ -31,23 +31,9 @@ def link(flow_id: str) -> str:
     return LINK_TEMPLATE.format(flow_id=flow_id)
 
 
-@pytest.fixture(scope="module")
-def unfurl_bot(
-    simulator: EsignSimulator, playground: Playground, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BotProcess]:
-    logs = tmp_path_factory.mktemp("unfurl-bot")
-    bot = start_bot(simulator, playground, logs / "bot.log", UNFURL_URL_PATTERNS=LINK_TEMPLATE)
-    yield bot
-    assert bot.stop() == 0, bot.log()
-    playground.workspace.reset()  # the next module finds the workspace as it expects
-
-
 @pytest.fixture
-def slack(unfurl_bot: BotProcess, simulator: EsignSimulator, playground: Playground) -> Playground:
-    playground.workspace.reset()
-    playground.bot_events_url = f"{unfurl_bot.base_url}/slack/events"
-    simulator.clear_faults()
-    simulator.reset_stats()
+def slack(channel_bot: BotProcess, simulator: EsignSimulator, playground: Playground) -> Playground:
+    channel_slack(channel_bot, simulator, playground)
     set_auto(playground, "off")  # unfurls do not depend on it
     playground.workspace.reset()
     return playground

@@ -4,15 +4,9 @@ channel (the local run: bot, playground and e签宝 simulator in one process).""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-
 import pytest
 
-from tests.chromium import ARTIFACTS, CHROMIUM, launch, open_page
-from tests.e2e.conftest import ROOT, free_port, wait_until_healthy
+from tests.chromium import ARTIFACTS, CHROMIUM, browsing
 
 IN_PROGRESS = "2987365134507291136"
 FAILED = "2987366388415348736"
@@ -23,70 +17,38 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ESIGN_", "SLACK_", "ALLOWED_"))
-    }
-    env.update(PORT=str(port), PYTHONPATH=str(ROOT))
-    log_path = tmp_path_factory.mktemp("local-digest") / "esign-bot.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.app.cli"],
-            cwd=log_path.parent,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(process, base_url, log_path)
-        yield base_url
-    finally:
-        process.terminate()
-        assert process.wait(timeout=20) == 0
-
-
 def test_a_person_sees_a_digest_without_waiting_a_day(local_run: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    expect = sync_api.expect
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as driver:
-        browser = launch(driver)
-        try:
-            page, errors = open_page(browser, f"{local_run}/")
-            for flow_id in (IN_PROGRESS, FAILED):
-                page.fill("#composer-input", f"/esign-flow {flow_id}")
-                page.press("#composer-input", "Enter")
-                card = page.locator(".message.ephemeral").filter(has_text=f"Flow {flow_id}")
-                card.get_by_role("button", name="Share").click()
-                shared = page.locator(".message.from-bot:not(.ephemeral)").filter(
-                    has_text=f"Flow {flow_id}"
-                )
-                expect(shared).to_have_count(1)
-
-            page.get_by_role("button", name="Digest in a minute").click()
-            expect(
-                page.locator(".message.ephemeral").filter(has_text="Daily digest set for")
-            ).to_contain_text("Asia/Shanghai")
-            page.get_by_role("button", name="Advance the clock 1 min").click()
-            expect(page.locator("#clock-now")).to_contain_text("+1 min")
-
-            digest = page.locator(".message.from-bot:not(.ephemeral)").filter(
-                has_text="Daily e签宝 digest"
+    expect = pytest.importorskip("playwright.sync_api").expect
+    with browsing(f"{local_run}/") as (page, errors):
+        for flow_id in (IN_PROGRESS, FAILED):
+            page.fill("#composer-input", f"/esign-flow {flow_id}")
+            page.press("#composer-input", "Enter")
+            card = page.locator(".message.ephemeral").filter(has_text=f"Flow {flow_id}")
+            card.get_by_role("button", name="Share").click()
+            shared = page.locator(".message.from-bot:not(.ephemeral)").filter(
+                has_text=f"Flow {flow_id}"
             )
-            expect(digest).to_have_count(1, timeout=15_000)
-            expect(digest).to_contain_text(IN_PROGRESS)
-            expect(digest).to_contain_text(FAILED)
-            expect(digest).to_contain_text("Still open")
-            expect(digest.get_by_role("link", name="thread 讨论").first).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "local-run-digest.png"), full_page=True)
+            expect(shared).to_have_count(1)
 
-            digest.get_by_role("button", name="Recheck").first.click()
-            expect(
-                page.locator(".message.ephemeral").filter(has_text=f"Flow {IN_PROGRESS}")
-            ).to_have_count(1)
-            assert errors == []
-        finally:
-            browser.close()
+        page.get_by_role("button", name="Digest in a minute").click()
+        expect(
+            page.locator(".message.ephemeral").filter(has_text="Daily digest set for")
+        ).to_contain_text("Asia/Shanghai")
+        page.get_by_role("button", name="Advance the clock 1 min").click()
+        expect(page.locator("#clock-now")).to_contain_text("+1 min")
+
+        digest = page.locator(".message.from-bot:not(.ephemeral)").filter(
+            has_text="Daily e签宝 digest"
+        )
+        expect(digest).to_have_count(1, timeout=15_000)
+        expect(digest).to_contain_text(IN_PROGRESS)
+        expect(digest).to_contain_text(FAILED)
+        expect(digest).to_contain_text("Still open")
+        expect(digest.get_by_role("link", name="thread 讨论").first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "local-run-digest.png"), full_page=True)
+
+        digest.get_by_role("button", name="Recheck").first.click()
+        expect(
+            page.locator(".message.ephemeral").filter(has_text=f"Flow {IN_PROGRESS}")
+        ).to_have_count(1)
+        assert errors == []

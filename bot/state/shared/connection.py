@@ -37,14 +37,7 @@ def redis_client(url: str) -> redis.Redis:
     redis-py retries a failed command three times with backoff by default; against a dead
     server that multiplies every timeout, and the fallback is the better retry here.
     """
-    return redis.Redis.from_url(
-        url,
-        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        socket_timeout=COMMAND_TIMEOUT_SECONDS,
-        retry=Retry(NoBackoff(), 0),
-        decode_responses=True,
-        client_name="esign-flow",
-    )
+    return redis.Redis.from_url(url, **_quick_and_once())
 
 
 def cluster_client(url: str) -> RedisCluster:
@@ -54,14 +47,18 @@ def cluster_client(url: str) -> RedisCluster:
     at once. MOVED and ASK are not failures: the client follows them (up to its own limit of
     redirections per command) whatever its retry count, and refreshes its slot map.
     """
-    return RedisCluster.from_url(
-        url,
-        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        socket_timeout=COMMAND_TIMEOUT_SECONDS,
-        retry=Retry(NoBackoff(), 0),
-        decode_responses=True,
-        client_name="esign-flow",
-    )
+    return RedisCluster.from_url(url, **_quick_and_once())
+
+
+def _quick_and_once() -> dict[str, Any]:
+    """Short timeouts, no retries, text replies, and the bot's name in CLIENT LIST."""
+    return {
+        "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "socket_timeout": COMMAND_TIMEOUT_SECONDS,
+        "retry": Retry(NoBackoff(), 0),
+        "decode_responses": True,
+        "client_name": "esign-flow",
+    }
 
 
 def ping(client: RedisClient) -> bool:
