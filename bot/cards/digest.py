@@ -201,21 +201,32 @@ def clock_text(hour: int, minute: int, tz: str) -> str:
 
 
 def render_digest_set(
-    *, hour: int, minute: int, tz: str, first_at: datetime, language: Language
+    *,
+    hour: int,
+    minute: int,
+    tz: str,
+    first_at: datetime,
+    language: Language,
+    zone_unknown: bool = False,
 ) -> Card:
+    """`zone_unknown`: Slack did not tell the person's zone, so UTC was used (and it says so)."""
     when = clock_text(hour, minute, tz)
     day = f"<!date^{int(first_at.timestamp())}^{{date_long_pretty}}|{first_at:%Y-%m-%d}>"
+    en_zone = zh_zone = ""
+    if zone_unknown:
+        en_zone = " Slack did not tell your time zone, so this is UTC: set it again to retry."
+        zh_zone = "Slack 未提供你的时区，因此按 UTC 设置；可再设置一次重试。"
     return _note(
         language,
         (
             f"Daily digest set for {when}",
             f"Each day at {when} this channel gets the flows it was shown in the last 24 "
-            f"hours. The first one comes {day}. `{COMMAND} digest off` stops it.",
+            f"hours. The first one comes {day}. `{COMMAND} digest off` stops it.{en_zone}",
         ),
         (
             f"已设置每日摘要：{when}",
             f"每天 {when}，本频道会收到过去 24 小时内出现过的流程。第一份在 {day}。"
-            f"`{COMMAND} digest off` 可停止。",
+            f"`{COMMAND} digest off` 可停止。{zh_zone}",
         ),
     )
 

@@ -207,16 +207,24 @@ class ChannelDelivery(Answering):
         wanted = [
             f for f in message.flow_ids if f in message.named_outside_links or f not in unfurled
         ]
-        fresh = [f for f in wanted if self._first_in_thread(channel, thread, f)]
-        if not fresh:
+        if not wanted:
             return
         # Nobody asked: the audit line has the channel, the person's Home tab stays theirs.
         quiet = replace(requester, user_id=None)
-        outcomes = [self._cards.look_up(f, requester=quiet, trigger="auto") for f in fresh]
-        known = [o for o in outcomes if o.snapshot is not None]
+        outcomes = [self._cards.look_up(f, requester=quiet, trigger="auto") for f in wanted]
+        # Claimed only once known: a flow e签宝 could not tell about just now is answered when
+        # named again, not silenced for the thread's 30 minutes.
+        known = [
+            o
+            for o in outcomes
+            if o.snapshot is not None and self._first_in_thread(channel, thread, o.flow_id)
+        ]
         if not known:
             return
-        shown = [o for o in outcomes if o.snapshot is not None or _passing(o)]
+        answered = {o.flow_id for o in known}
+        shown = [
+            o for o in outcomes if o.flow_id in answered or (o.snapshot is None and _passing(o))
+        ]
         card = self._answer_card(shown, more=message.more, thread_ts=thread)
         posted = self._replies.post(channel, card.to_message(), thread_ts=thread)
         if posted.ok:
@@ -334,7 +342,8 @@ class ChannelDelivery(Answering):
         else:
             done = self._replies.unfurl(unfurls, channel=links.channel_id, ts=links.message_ts)
         if done.ok and not links.in_composer and links.channel_id:
-            self._shown_in_channel(links.channel_id, flows, links.thread_ts)
+            # A top-level message is its own thread: the digest links to it.
+            self._shown_in_channel(links.channel_id, flows, links.thread_ts or links.message_ts)
 
     def _kept_unfurl(self, place: str, flow_id: str) -> dict[str, Any] | None:
         try:

@@ -31,7 +31,7 @@ from bot.cards.digest import (
 from bot.delivery.answering import Answering, LanguageOf
 from bot.delivery.background import BackgroundWork
 from bot.delivery.flow_cards import FlowCards
-from bot.esign.errors import EsignError, RateLimited
+from bot.esign.errors import EsignError, FlowNotFound, RateLimited
 from bot.esign.rate_limit import CallPacer
 from bot.flows.cache import FlowLookup
 from bot.flows.changes import is_final
@@ -51,6 +51,9 @@ LOOK_BACK: Final = timedelta(hours=24)
 #: Longest one lookup waits for room in the polls' share before it is left out ("could not
 #: be looked up just now").
 BUDGET_WAIT_SECONDS: Final = 30.0
+#: A store away for a moment (a Redis failover takes seconds) is waited out this long.
+COMPOSE_ATTEMPTS: Final = 4
+COMPOSE_RETRY_SECONDS: Final = 5.0
 OFF_WORDS: Final = frozenset({"off", "stop", "none", "关闭", "停止"})
 
 
@@ -125,13 +128,14 @@ class DigestDelivery(Answering):
             return render_digest_bad_time(argument.strip(), language=language)
         assert requester.user_id is not None  # noqa: S101 (checked by the caller)
         now = self._clock()
+        told = self._time_zone_of(requester.user_id)
         setting = DigestSetting(
             channel_id=channel,
             team_id=requester.team_id,
             user_id=requester.user_id,
             hour=parsed[0],
             minute=parsed[1],
-            tz=known_zone(self._time_zone_of(requester.user_id)),
+            tz=known_zone(told),
             set_at=now,
         )
         old = self._store.get_digest(channel)
@@ -145,6 +149,7 @@ class DigestDelivery(Answering):
             tz=setting.tz,
             first_at=next_due(setting, datetime.fromtimestamp(now, UTC)),
             language=language,
+            zone_unknown=setting.tz != told,
         )
 
     def recheck(self, flow_id: str, *, requester: Requester, reply_to: ReplyTarget) -> None:
@@ -173,7 +178,7 @@ class DigestDelivery(Answering):
         """Compose the channel's digest and post it at the top of the channel; whether posted.
         Nothing to list, nothing posted."""
         now = datetime.fromtimestamp(self._clock(), UTC)
-        card = self.compose(setting, now)
+        card = self._compose_despite_blips(setting, now)
         posted = False
         if card is not None:
             result = self._replies.post(setting.channel_id, card.to_message())
@@ -183,11 +188,28 @@ class DigestDelivery(Answering):
                     "daily digest not posted",
                     extra={"channel": setting.channel_id, "error": result.error},
                 )
-        # As it is now: the time may have been changed (or the digest stopped) meanwhile.
-        current = self._store.get_digest(setting.channel_id)
-        if current is not None:
-            self._store.update_digest(dataclasses.replace(current, last_sent_at=now.timestamp()))
+        try:
+            # As it is now: the time may have been changed (or the digest stopped) meanwhile.
+            current = self._store.get_digest(setting.channel_id)
+            if current is not None:
+                self._store.update_digest(
+                    dataclasses.replace(current, last_sent_at=now.timestamp())
+                )
+        except StoreUnavailable as exc:
+            # Posted all the same; tomorrow's "finished" list may repeat today's.
+            log.warning("the digest's time was not recorded", extra={"error": str(exc)})
         return posted
+
+    def _compose_despite_blips(self, setting: DigestSetting, now: datetime) -> Card | None:
+        """The day is claimed already: a store that is away for a moment must not lose it."""
+        for attempt in range(1, COMPOSE_ATTEMPTS + 1):
+            try:
+                return self.compose(setting, now)
+            except StoreUnavailable:
+                if attempt == COMPOSE_ATTEMPTS:
+                    raise
+                time.sleep(COMPOSE_RETRY_SECONDS)
+        return None
 
     def compose(self, setting: DigestSetting, now: datetime) -> Card | None:
         channel = setting.channel_id
@@ -206,7 +228,10 @@ class DigestDelivery(Answering):
         finished: list[DigestEntry] = []
         unchecked = 0
         for flow_id, (thread_ts, shown_at) in listed.items():
-            snapshot = self._look(flow_id)
+            try:
+                snapshot = self._look(flow_id)
+            except FlowNotFound:
+                continue  # a mistyped id shown once: nothing to report, nothing to warn of
             if snapshot is None:
                 unchecked += 1
                 continue
@@ -245,6 +270,8 @@ class DigestDelivery(Answering):
             return self._lookup.get(flow_id)
         except RateLimited:
             return None
+        except FlowNotFound:
+            raise
         except EsignError as exc:
             log.info("a digest's flow could not be looked up", extra={"code": exc.code})
             return None

@@ -46,6 +46,17 @@ class DigestSetting:
     def to_json(self) -> str:
         return json.dumps({"v": SCHEMA_VERSION, **asdict(self)}, ensure_ascii=False)
 
+    def _well_formed(self) -> bool:
+        times = (self.set_at, self.last_sent_at or 0.0)
+        return (
+            all(isinstance(v, str) for v in (self.channel_id, self.user_id, self.tz))
+            and isinstance(self.hour, int)
+            and isinstance(self.minute, int)
+            and 0 <= self.hour < 24
+            and 0 <= self.minute < 60
+            and all(isinstance(t, int | float) and 0 <= t < 1e11 for t in times)
+        )
+
     @classmethod
     def from_json(cls, raw: str | bytes) -> DigestSetting | None:
         try:
@@ -53,7 +64,7 @@ class DigestSetting:
             if not isinstance(data, dict) or data.pop("v", None) != SCHEMA_VERSION:
                 raise ValueError("not a digest setting of this version")
             setting = cls(**data)
-            if not isinstance(setting.channel_id, str) or not isinstance(setting.hour, int):
+            if not setting._well_formed():
                 raise ValueError("not a digest setting")
         except (ValueError, TypeError):
             log.warning("skipped a digest setting the store cannot read", extra={"size": len(raw)})

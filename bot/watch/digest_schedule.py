@@ -38,7 +38,8 @@ def zone(name: str | None) -> ZoneInfo:
     if name:
         try:
             return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            # OSError: a name that is a folder of the zone database ("America") or too long.
             pass
     return ZoneInfo("UTC")
 

@@ -75,14 +75,21 @@ class DigestScheduler:
         self._forget_before(now - timedelta(days=3))
         started: list[DueDigest] = []
         for setting in self._store.all_digests():
-            due = due_digest(setting, now)
+            try:
+                due = due_digest(setting, now)
+            except (ValueError, TypeError, OverflowError):
+                # One unreadable setting must not hold up every channel sorted after it.
+                log.warning("skipped a digest setting it cannot schedule", exc_info=True)
+                continue
             if due is None:
                 continue
             key = (setting.channel_id, due.local_date)
             if key in self._settled:
                 continue
+            # Settled only once the store answered: a claim lost to a blip is tried next tick.
+            claimed = self._store.claim_digest(setting.channel_id, due.local_date)
             self._settled[key] = due.due_at
-            if not self._store.claim_digest(setting.channel_id, due.local_date):
+            if not claimed:
                 continue  # posted (or skipped) by another process, or before a restart
             if due.too_late:
                 log.warning(

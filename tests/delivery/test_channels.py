@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.delivery.background import BackgroundWork
+from bot.delivery.channel_memory import ChannelMemory
 from bot.delivery.channels import AnswerShown, ChannelDelivery, ChannelMessage, SharedLinks
 from bot.delivery.flow_cards import FlowCards
 from bot.esign.errors import EsignUnavailable, FlowNotFound, UnavailableReason
@@ -32,12 +33,13 @@ LINKS = FlowLinks(["https://console.example.com/flows/{flow_id}"])
 class Outlines:
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.down = {DOWN}
 
     def get_outline(self, flow_id: str) -> FlowOutline:
         self.calls.append(flow_id)
         if flow_id == UNKNOWN:
             raise FlowNotFound(flow_id, code=30500001, message="认证流程不存在")
-        if flow_id == DOWN:
+        if flow_id in self.down:
             raise EsignUnavailable(UnavailableReason.HTTP_STATUS, status=503)
         status = "FAIL" if flow_id == KNOWN[2] else "ING"
         return FlowOutline.model_validate(
@@ -78,7 +80,8 @@ class Door:
     def fresh_door(self) -> ChannelDelivery:
         """The door on new worker threads (drained ones take no more work), same store."""
         self.work = BackgroundWork(1)  # one at a time: the calls come in the order asked
-        return ChannelDelivery(self.cards, self.slack, self.work, self.store, links=LINKS)  # type: ignore[arg-type]
+        made = ChannelDelivery(self.cards, self.slack, self.work, self.store, links=LINKS)  # type: ignore[arg-type]
+        return made.remembering_in(ChannelMemory(self.store))
 
     def said(self, message: ChannelMessage) -> list[tuple[str, dict[str, Any]]]:
         self.fresh_door().answer(message, PERSON)
@@ -170,3 +173,29 @@ def test_links_to_nothing_known_unfurl_nothing(door: Door) -> None:
     door.door.unfurl(links, PERSON)
     assert door.work.drain(5)
     assert door.slack.calls == []
+
+
+def test_what_the_channel_was_shown_is_remembered_for_its_digest_with_its_thread(
+    door: Door,
+) -> None:
+    assert door.said(message(KNOWN[0], UNKNOWN))
+    url = f"https://console.example.com/flows/{KNOWN[2]}"
+    top_level = SharedLinks("C0SUPPORT", "1764354100.000200", None, None, None, (url,))
+    links_door = door.fresh_door()
+    links_door.unfurl(top_level, PERSON)
+    links_door.unfurl(SharedLinks(None, None, None, "unf-9", "composer", (url,)), PERSON)
+    assert door.work.drain(5)
+    shown = {(s.flow_id, s.thread_ts) for s in door.store.shown_since("C0SUPPORT", 0)}
+    # The answer's thread is the message's own; an unfurl under a top-level message links to
+    # it; the composer showed nobody anything yet; an unknown id is nothing to remember.
+    assert shown == {(KNOWN[0], "1764354000.000100"), (KNOWN[2], "1764354100.000200")}
+
+
+def test_a_flow_e签宝_could_not_tell_about_is_answered_when_named_again(door: Door) -> None:
+    door.outlines.down.add(KNOWN[1])
+    assert door.said(message(KNOWN[1], thread="1764354000.000001")) == []  # only a failure
+    door.outlines.down.clear()
+    [(kind, reply)] = door.said(message(KNOWN[1], thread="1764354000.000001"))
+    assert kind == "post" and KNOWN[1] in json.dumps(reply)
+    # Answered now: named again in the thread, it is not answered twice.
+    assert len(door.said(message(KNOWN[1], thread="1764354000.000001"))) == 1

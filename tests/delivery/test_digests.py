@@ -18,7 +18,7 @@ from bot.delivery.digests import DigestDelivery
 from bot.delivery.flow_cards import FlowCards
 from bot.delivery.messages import MessageDelivery
 from bot.delivery.modal import ModalDelivery
-from bot.esign.errors import RateLimited
+from bot.esign.errors import FlowNotFound, RateLimited
 from bot.esign.models import FlowOutline
 from bot.flows.cache import FlowLookup
 from bot.slack.replies import PostResult
@@ -62,6 +62,8 @@ class Outlines:
     def get_outline(self, flow_id: str) -> FlowOutline:
         with self._lock:
             self.calls += 1
+        if flow_id not in self.flows:
+            raise FlowNotFound(flow_id, code=30500001, message="流程不存在")
         return FlowOutline.model_validate(self.flows[flow_id])
 
 
@@ -93,7 +95,9 @@ class Unlimited:
 
 
 class Door:
-    def __init__(self, tmp_path: Path, pacer: Any = None) -> None:
+    def __init__(
+        self, tmp_path: Path, pacer: Any = None, zone: str | None = "Asia/Shanghai"
+    ) -> None:
         self.esign = Outlines()
         self.slack = RecordingSlack()
         self.store = SqliteStateStore(tmp_path / "state.sqlite3")
@@ -108,7 +112,7 @@ class Door:
             store=self.store,
             lookup=self.lookup,
             pacer=self.pacer,
-            time_zone_of=lambda user: "Asia/Shanghai",
+            time_zone_of=lambda user: zone,
             clock=self.clock,
         )
         self.memory = ChannelMemory(self.store, clock=lambda: NOW.timestamp() - 3600)
@@ -293,3 +297,24 @@ def test_a_malformed_time_is_refused_on_the_ack_and_changes_nothing(tmp_path: Pa
     assert door.digests.command_refusal("09:30", "both") is None
     assert door.digests.command_refusal("off", "both") is None
     assert door.store.all_digests() == []
+
+
+def test_a_mistyped_id_shown_once_is_neither_listed_nor_warned_of(tmp_path: Path) -> None:
+    door = Door(tmp_path)
+    known = door.esign.add("8300000000000000001", "ING", age_days=1, changed_hours=1)
+    door.memory.shown(CHANNEL, ["8300000000000000999", known], None)
+    assert door.digests.post_digest(door.setting(), NOW)
+    [digest] = door.slack.posts()
+    assert known in text_of(digest)
+    assert "8300000000000000999" not in text_of(digest)
+    assert "could not be looked up" not in text_of(digest)
+
+
+def test_a_time_zone_slack_did_not_tell_is_utc_and_the_answer_says_so(tmp_path: Path) -> None:
+    door = Door(tmp_path, zone=None)
+    reply_to = ReplyTarget(response_url=HOOK, channel_id=CHANNEL)
+    door.digests.command("09:30", requester=ASKER, reply_to=reply_to)
+    assert door.work.drain(5)
+    [(_, answer)] = door.slack.calls
+    assert "09:30 UTC" in text_of(answer)
+    assert "did not tell your time zone" in text_of(answer) and "未提供你的时区" in text_of(answer)

@@ -111,3 +111,6 @@ def test_an_unknown_zone_is_utc() -> None:
     assert known_zone("Mars/Olympus_Mons") == "UTC"
     assert known_zone(None) == "UTC"
     assert known_zone("Europe/Berlin") == "Europe/Berlin"
+    # Names Slack would never send but a payload might: a folder of the zone database, a path.
+    for odd in ("America", "Asia", "../../etc/passwd", "x" * 300):
+        assert known_zone(odd) == "UTC"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.state.digest_records import DigestSetting
-from bot.state.records import StateStore
+from bot.state.records import StateStore, StoreUnavailable
 from bot.state.redis_store import RedisStateStore
 from bot.state.shared.connection import redis_client
 from bot.state.shared.health import SharedRedis
@@ -172,3 +172,40 @@ def test_two_processes_on_one_redis_post_each_channels_digest_once(
         scheduler.stop()
     assert sum(started) == 3
     assert sorted(channel for channel, _ in recorder.posted) == ["C0ONCALL", "C0SALES", "C0SUPPORT"]
+
+
+class BlinkingStore(SqliteStateStore):
+    """The store away for one claim (a Redis failover's seconds, a locked file)."""
+
+    blinks = 1
+
+    def claim_digest(self, channel_id: str, local_date: str) -> bool:
+        if self.blinks:
+            self.blinks -= 1
+            raise StoreUnavailable("away for a moment")
+        return super().claim_digest(channel_id, local_date)
+
+
+def test_a_claim_lost_to_a_store_blip_is_tried_again_at_the_next_tick(sqlite_path: Path) -> None:
+    store = BlinkingStore(sqlite_path)
+    store.put_digest(daily())
+    recorder = Recorder()
+    scheduler = DigestScheduler(store, recorder, clock=Clock(DUE + timedelta(seconds=3)))
+    with pytest.raises(StoreUnavailable):
+        scheduler.tick()
+    assert len(scheduler.tick()) == 1
+    settle(recorder, 1)
+    scheduler.stop()
+    assert recorder.posted == [("C0SUPPORT", DUE)]
+
+
+def test_a_setting_that_cannot_be_scheduled_holds_up_no_other_channel(sqlite_path: Path) -> None:
+    store = SqliteStateStore(sqlite_path)
+    store.put_digest(dataclasses.replace(daily("C0AAAABROKEN"), hour=24))
+    store.put_digest(daily("C0ZZZZFINE"))
+    recorder = Recorder()
+    scheduler = DigestScheduler(store, recorder, clock=Clock(DUE + timedelta(seconds=3)))
+    assert [due.setting.channel_id for due in scheduler.tick()] == ["C0ZZZZFINE"]
+    settle(recorder, 1)
+    scheduler.stop()
+    assert recorder.posted == [("C0ZZZZFINE", DUE)]
