@@ -53,6 +53,15 @@ def test_find_ids_ignores_uuid_digit_runs_and_fullwidth() -> None:
     assert find_flow_ids(text, cap=5).flow_ids == []
 
 
+def test_find_ids_in_a_long_message_keeps_first_mentions_and_counts_distinct_ones() -> None:
+    named = [f"{2990000000000000000 + n}" for n in range(2000)]
+    # Every id named twice, the second time in reverse order: repeats count once.
+    text = " ".join(named) + " 再说一遍 " + " ".join(reversed(named))
+    found = find_flow_ids(text, cap=5)
+    assert found.flow_ids == named[:5]
+    assert found.over_cap == 1995
+
+
 def test_button_value_round_trip_and_refusal() -> None:
     for value in [
         ButtonValue("803719636976683872", "1764354000.000100"),
