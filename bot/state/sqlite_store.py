@@ -30,12 +30,25 @@ _T = TypeVar("_T")
 SQLITE_BUSY: Final = 15.0
 
 
+#: Lapsed claims and leases are dropped by the first claim after this many seconds, not by
+#: every claim: a claim is then one statement (a lapsed claim left in the table until then is
+#: taken over by the claim itself, see _CLAIM).
+PURGE_SECONDS: Final = 5.0
+#: Claim `key` until `?2` unless someone holds it past now (`?3`): a new row, or a lapsed one
+#: taken over. rowcount is 1 when claimed, 0 when still held.
+_CLAIM: Final = (
+    "INSERT INTO notices VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET until=excluded.until "
+    "WHERE notices.until<?3"
+)
+
+
 class SqliteStateStore(SqliteDigests):
     """One file; safe for threads of one process and for several processes on one machine."""
 
     def __init__(self, path: str | Path, *, clock: Any = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
+        self._purged_at = float("-inf")
         try:
             self._db = sqlite3.connect(
                 str(path), timeout=SQLITE_BUSY, check_same_thread=False, isolation_level=None
@@ -182,15 +195,20 @@ class SqliteStateStore(SqliteDigests):
         return changed > 0
 
     def claim_notice(self, key: str, seconds: float) -> bool:
+        now = self._clock()
+        if now < self._purged_at + PURGE_SECONDS:
+            # One statement is its own transaction: no BEGIN and COMMIT around it.
+            return self._changed(_CLAIM, (key, now + seconds, now)) > 0
         return self._transaction(lambda db: self._claim(db, key, seconds))
 
     def _claim(self, db: sqlite3.Connection, key: str, seconds: float) -> bool:
         now = self._clock()
-        db.execute("DELETE FROM notices WHERE until<?", (now,))
-        # A lapsed lease is no lease; the outbox's (one per notice) would pile up otherwise.
-        db.execute("DELETE FROM leases WHERE until<?", (now,))
-        claimed = db.execute("INSERT OR IGNORE INTO notices VALUES (?, ?)", (key, now + seconds))
-        return claimed.rowcount > 0
+        if now >= self._purged_at + PURGE_SECONDS:
+            self._purged_at = now
+            db.execute("DELETE FROM notices WHERE until<?", (now,))
+            # A lapsed lease is no lease; the outbox's (one per notice) would pile up otherwise.
+            db.execute("DELETE FROM leases WHERE until<?", (now,))
+        return db.execute(_CLAIM, (key, now + seconds, now)).rowcount > 0
 
     def queue_notice(self, notice: PendingNotice, claim_seconds: float) -> bool:
         def queue(db: sqlite3.Connection) -> bool:

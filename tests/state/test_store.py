@@ -169,6 +169,18 @@ def test_a_notice_is_claimed_exactly_once(store: StateStore) -> None:
     assert store.claim_notice("w1:ING->FAIL", 60)
 
 
+def test_a_lapsed_claim_is_taken_over_before_the_table_is_purged(tmp_path: Path) -> None:
+    now = [1000.0]
+    store = SqliteStateStore(tmp_path / "state.sqlite3", clock=lambda: now[0])
+    assert store.claim_notice("answered:C1:1.2:803719636976683872", 1.0)  # purges, then claims
+    now[0] += 2.0  # lapsed, and the next purge is not due yet: the row is still there
+    assert store.claim_notice("answered:C1:1.2:803719636976683872", 1.0)
+    assert not store.claim_notice("answered:C1:1.2:803719636976683872", 1.0)
+    now[0] += 10.0
+    assert store.claim_notice("answered:C1:1.2:803719636976683872", 1.0)
+    store.close()
+
+
 def pending(key: str, watch_id: str, created_at: float, due: float) -> PendingNotice:
     step = {"do": "post", "channel": "C0SUPPORT", "thread_ts": "1.2", "message": {"text": key}}
     return PendingNotice(key, watch_id, [step], created_at, due, created_at + 3600)
