@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from bot.state.digest_records import (
     DIGEST_CLAIM_SECONDS,
@@ -19,6 +19,14 @@ from bot.state.digest_records import (
 )
 
 _T = TypeVar("_T")
+_RECORD: Final = "INSERT OR REPLACE INTO shown VALUES (?, ?, ?, ?)"
+#: A channel's shown memory is pruned (past SHOWN_KEEP_SECONDS, past SHOWN_PER_CHANNEL) by its
+#: first record this many seconds after the last prune, not by every record: a busy channel's
+#: answer then costs one statement. A flow lingers past the keep at most this much longer;
+#: shown_since still returns no more than the cap.
+PRUNE_SECONDS: Final = 5.0
+#: Channels whose last prune is remembered (forgotten all at once past this: they just prune).
+_PRUNED_CHANNELS: Final = 10_000
 
 DIGEST_TABLES = """
 CREATE TABLE IF NOT EXISTS digests (
@@ -38,6 +46,9 @@ class SqliteDigests:
     """Mixed into SqliteStateStore, which provides the three helpers below and the clock."""
 
     _clock: Callable[[], float]
+    #: Per channel, the `at` of the record that last pruned its shown memory (set up empty by
+    #: SqliteStateStore; read and written under its lock).
+    _pruned: dict[str, float]
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -93,12 +104,22 @@ class SqliteDigests:
     ) -> None:
         if not flow_ids:
             return
+        rows = [(channel_id, flow_id, thread_ts, at) for flow_id in flow_ids]
+        last = self._pruned.get(channel_id)
+        if len(rows) == 1 and last is not None and last <= at < last + PRUNE_SECONDS:
+            # One statement is its own transaction: no BEGIN and COMMIT around it.
+            self._changed(_RECORD, rows[0])
+            return
 
         def record(db: sqlite3.Connection) -> None:
-            db.executemany(
-                "INSERT OR REPLACE INTO shown VALUES (?, ?, ?, ?)",
-                [(channel_id, flow_id, thread_ts, at) for flow_id in flow_ids],
-            )
+            db.executemany(_RECORD, rows)
+            if (pruned := self._pruned.get(channel_id)) is not None and pruned <= at < (
+                pruned + PRUNE_SECONDS
+            ):
+                return
+            if len(self._pruned) >= _PRUNED_CHANNELS:
+                self._pruned.clear()
+            self._pruned[channel_id] = at
             db.execute("DELETE FROM shown WHERE at<?", (at - SHOWN_KEEP_SECONDS,))
             db.execute(
                 "DELETE FROM shown WHERE channel_id=? AND flow_id NOT IN (SELECT flow_id FROM "
@@ -109,10 +130,11 @@ class SqliteDigests:
         self._transaction(record)
 
     def shown_since(self, channel_id: str, since: float) -> list[ShownFlow]:
+        # LIMIT: the few recorded since the channel's last prune may pass the cap until the next.
         rows = self._run(
             "SELECT flow_id, thread_ts, at FROM shown WHERE channel_id=? AND at>=? "
-            "ORDER BY at DESC",
-            (channel_id, since),
+            "ORDER BY at DESC LIMIT ?",
+            (channel_id, since, SHOWN_PER_CHANNEL),
         )
         return [
             ShownFlow(str(flow), thread and str(thread), float(at)) for flow, thread, at in rows

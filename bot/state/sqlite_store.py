@@ -49,6 +49,7 @@ class SqliteStateStore(SqliteDigests):
         self._clock = clock
         self._lock = threading.Lock()
         self._purged_at = float("-inf")
+        self._pruned = {}
         try:
             self._db = sqlite3.connect(
                 str(path), timeout=SQLITE_BUSY, check_same_thread=False, isolation_level=None
