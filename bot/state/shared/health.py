@@ -67,6 +67,7 @@ class SharedRedis:
         self._recheck = recheck_seconds
         self._monotonic = monotonic
         self._lock = threading.Lock()
+        self._connecting = threading.Lock()
         self._down_since: float | None = None
         self._next_probe = 0.0
         self._probing = False
@@ -105,12 +106,19 @@ class SharedRedis:
 
     def _open(self) -> RedisClient:
         client = self._client
-        if client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = self._connect()
-                client = self._client
-        return client
+        if client is not None:
+            return client
+        # Making a Cluster client asks its nodes for the slot map, which takes up to their
+        # timeouts when they are down: one caller does it, the others fall back meanwhile
+        # rather than queue behind it (or try again one after the other).
+        if not self._connecting.acquire(blocking=False):
+            raise RedisUnavailable("connecting")
+        try:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
+        finally:
+            self._connecting.release()
 
     def _admit(self) -> bool:
         """Let the call through (True when it is the recheck probe), or raise at once."""

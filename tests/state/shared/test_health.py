@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import redis
 import trustme
 
 from bot.state.shared.connection import (
@@ -187,6 +189,31 @@ def test_a_cluster_down_at_start_costs_a_short_timeout_then_is_found(
         assert live.call(lambda client: client.set("{t}k", "v", px=1000))
     finally:
         live.close()
+
+
+def test_while_one_caller_makes_a_slow_client_the_others_fall_back_at_once(
+    redis_server: RedisServer,
+) -> None:
+    """A Cluster client is made by asking nodes that may be slow to answer: nobody queues."""
+    release = threading.Event()
+
+    def slow_connect() -> redis.Redis:
+        release.wait(5)
+        return redis_client(redis_server.url)
+
+    shared = SharedRedis(slow_connect, location="slow")
+    first = threading.Thread(target=lambda: shared.call(lambda client: client.ping()))
+    first.start()
+    time.sleep(0.1)  # the first caller is making the client now
+    started = time.monotonic()
+    for _ in range(5):
+        with pytest.raises(RedisUnavailable):
+            shared.call(lambda client: client.ping())
+    assert time.monotonic() - started < 0.5
+    release.set()
+    first.join(5)
+    assert shared.call(lambda client: client.ping())
+    shared.close()
 
 
 def test_a_cluster_node_killed_mid_run_costs_no_wait_and_is_found_again(
