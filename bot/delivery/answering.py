@@ -18,6 +18,8 @@ from bot.delivery.flow_cards import FlowCards
 from bot.language import Language
 from bot.slack.replies import SlackReplies
 from bot.slack.reply_target import ReplyTarget
+from bot.slack.requester import Requester
+from bot.state.records import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +80,31 @@ class Answering:
             render_notice(Notice.RESTARTING).to_message(),
             thread_ts=reply_to.thread_ts,
         )
+
+    def channel_setting(
+        self,
+        reply_to: ReplyTarget,
+        requester: Requester,
+        change: Callable[[str, str, Language], Card],
+        *,
+        not_here: Callable[[Language], Card],
+        not_saved: Callable[[Language], Card],
+    ) -> None:
+        """A channel's setting read or changed by a person (`change(channel, user, language)`),
+        answered privately after the ack: only in a channel, and plainly when the store cannot
+        keep it."""
+
+        def answer() -> None:
+            language = self.language(requester.user_id)
+            channel = reply_to.channel_id
+            if channel is None or reply_to.direct_message or requester.user_id is None:
+                self.respond(reply_to, not_here(language))
+                return
+            try:
+                card = change(channel, requester.user_id, language)
+            except StoreUnavailable as exc:
+                log.warning("a channel setting was not changed", extra={"error": str(exc)})
+                card = not_saved(language)
+            self.respond(reply_to, card)
+
+        self.submit(reply_to, answer)

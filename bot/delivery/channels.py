@@ -148,21 +148,15 @@ class ChannelDelivery(Answering):
 
     def auto_setting(self, verb: AutoVerb, *, requester: Requester, reply_to: ReplyTarget) -> None:
         """`/esign-flow auto on|off` (or `auto`: the setting), answered privately after the ack."""
-
-        def answer() -> None:
-            language = self.language(requester.user_id)
-            channel = reply_to.channel_id
-            if channel is None or reply_to.direct_message or requester.user_id is None:
-                self.respond(reply_to, render_auto_change(AutoChange.NO_CHANNEL, language))
-                return
-            try:
-                card = self._change_setting(verb, channel, requester.user_id, language)
-            except StoreUnavailable as exc:
-                log.warning("channel setting not saved", extra={"error": str(exc)})
-                card = render_auto_change(AutoChange.NOT_SAVED, language)
-            self.respond(reply_to, card)
-
-        self.submit(reply_to, answer)
+        self.channel_setting(
+            reply_to,
+            requester,
+            lambda channel, user_id, language: self._change_setting(
+                verb, channel, user_id, language
+            ),
+            not_here=lambda language: render_auto_change(AutoChange.NO_CHANNEL, language),
+            not_saved=lambda language: render_auto_change(AutoChange.NOT_SAVED, language),
+        )
 
     def _change_setting(
         self, verb: AutoVerb, channel: str, user_id: str, language: Language

@@ -90,21 +90,13 @@ class DigestDelivery(Answering):
 
     def command(self, argument: str, *, requester: Requester, reply_to: ReplyTarget) -> None:
         """`digest HH:MM` sets, `digest off` stops, `digest` says what is set (privately)."""
-
-        def answer() -> None:
-            language = self.language(requester.user_id)
-            channel = reply_to.channel_id
-            if channel is None or reply_to.direct_message or requester.user_id is None:
-                self.respond(reply_to, render_digest_not_here(language=language))
-                return
-            try:
-                card = self._change(argument, channel, requester, language)
-            except StoreUnavailable as exc:
-                log.warning("digest not changed: store unavailable", extra={"error": str(exc)})
-                card = render_digest_unavailable(language=language)
-            self.respond(reply_to, card)
-
-        self.submit(reply_to, answer)
+        self.channel_setting(
+            reply_to,
+            requester,
+            lambda channel, _user, language: self._change(argument, channel, requester, language),
+            not_here=lambda language: render_digest_not_here(language=language),
+            not_saved=lambda language: render_digest_unavailable(language=language),
+        )
 
     def _change(
         self, argument: str, channel: str, requester: Requester, language: Language

@@ -199,3 +199,25 @@ def test_a_flow_e签宝_could_not_tell_about_is_answered_when_named_again(door: 
     assert kind == "post" and KNOWN[1] in json.dumps(reply)
     # Answered now: named again in the thread, it is not answered twice.
     assert len(door.said(message(KNOWN[1], thread="1764354000.000001"))) == 1
+
+
+class AwayStore(SqliteStateStore):
+    """The store cannot be reached (Redis failing over, say)."""
+
+    def channel_auto(self, channel_id: str) -> ChannelAuto | None:
+        raise StoreUnavailable("away")
+
+
+def test_the_auto_setting_answers_privately_also_when_the_store_is_away(tmp_path: Path) -> None:
+    door = Door(tmp_path)
+    door.store = AwayStore(tmp_path / "away.sqlite3")
+    hook = "https://hooks.slack.com/commands/T0TEAM/1/abc"
+    in_channel = ReplyTarget(response_url=hook, channel_id="C0SUPPORT")
+    door.fresh_door().auto_setting("on", requester=PERSON, reply_to=in_channel)
+    assert door.work.drain(5)
+    door.fresh_door().auto_setting("on", requester=PERSON, reply_to=ReplyTarget(response_url=hook))
+    assert door.work.drain(5)
+    (kind, saved), (_, nowhere) = door.slack.calls
+    assert kind == "respond" and "could not be saved just now" in json.dumps(saved)
+    assert "could not be saved" not in json.dumps(nowhere)
+    assert all(c[1]["url"] == hook for c in door.slack.calls)  # privately, never posted
