@@ -64,6 +64,17 @@ def pytest_configure(config: pytest.Config) -> None:
     root.setLevel(logging.DEBUG)
 
 
+@pytest.fixture(autouse=True)
+def _no_secret_in_logs() -> Iterator[None]:
+    """Each test fails on a secret logged while it ran: this holds in every xdist worker too,
+    where the session's own summary below cannot fail the run."""
+    yield
+    if _watch.leaks:
+        leaks = list(_watch.leaks)
+        _watch.leaks.clear()
+        pytest.fail("SECRET LEAKED INTO LOGS:\n" + "\n".join(leaks[:20]), pytrace=False)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     logging.getLogger().removeHandler(_watch)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -73,10 +84,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             for leak in _watch.leaks[:20]:
                 reporter.write_line(f"  {leak}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    elif reporter is not None:
+    elif reporter is not None and _watch.records:
         reporter.write_line(
             f"secret check: {_watch.records} log records at DEBUG, none has a secret"
         )
+    elif reporter is not None and session.config.pluginmanager.hasplugin("dsession"):
+        reporter.write_line("secret check: every log record, test by test, in each worker")
 
 
 @pytest.fixture(autouse=True)
