@@ -19,6 +19,9 @@ from stand_ins.esign_simulator import EsignSimulator
 from stand_ins.slack_playground import Playground
 from tests.e2e.conftest import BotProcess, cards, start_bot
 
+#: Promises about seconds (Slack's 3 s, a 5 s deadline): run alone, on a quiet machine.
+pytestmark = pytest.mark.serial
+
 DOC_FLOW = "803719636976683872"
 #: A body that declares more than it sends: the client then goes quiet.
 STALLED_REQUEST = (

@@ -31,6 +31,9 @@ from tests.e2e.conftest import (
     procfile_command,
 )
 
+#: Promises about seconds (Slack's 3 s, a 5 s deadline): run alone, on a quiet machine.
+pytestmark = pytest.mark.serial
+
 APP_TOKEN = "xapp-1-A0PLAYGRND-1-e2efaults"
 DOC_FLOW = "803719636976683872"
 PING_INTERVAL = 1.0
