@@ -52,6 +52,7 @@ def _run_once(
         SLACK_APP_TOKEN=APP_TOKEN,
     )
     try:
+        playground.workspace.reset()  # only this bot's card counts below
         assert playground.slash_command(FLOW_ID, user_id="U0PLAYER2").status == 200
         playground.workspace.wait_for(cards())
         forged = {
