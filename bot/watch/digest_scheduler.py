@@ -102,19 +102,19 @@ class DigestScheduler:
                     },
                 )
                 continue
-            self._slots.acquire()  # at most DIGEST_THREADS digests composed at once
             threading.Thread(target=self._post, args=(due,), name="digest", daemon=True).start()
             started.append(due)
         return started
 
     def _post(self, due: DueDigest) -> None:
-        try:
-            posted = self._poster.post_digest(due.setting, due.due_at)
-        except Exception:
-            log.exception("daily digest failed", extra={"channel": due.setting.channel_id})
-            return
-        finally:
-            self._slots.release()
+        # At most DIGEST_THREADS digests composed at once; the others wait here, on their own
+        # threads, so the scheduler keeps claiming (a claimed digest is never "too late").
+        with self._slots:
+            try:
+                posted = self._poster.post_digest(due.setting, due.due_at)
+            except Exception:
+                log.exception("daily digest failed", extra={"channel": due.setting.channel_id})
+                return
         log.info(
             "daily digest done",
             extra={

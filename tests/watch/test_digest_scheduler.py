@@ -209,3 +209,31 @@ def test_a_setting_that_cannot_be_scheduled_holds_up_no_other_channel(sqlite_pat
     settle(recorder, 1)
     scheduler.stop()
     assert recorder.posted == [("C0ZZZZFINE", DUE)]
+
+
+class SlowPoster(Recorder):
+    """Digests that take their time (a cold cache waiting for the polls' share)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def post_digest(self, setting: DigestSetting, due_at: datetime) -> bool:
+        self.release.wait(5)
+        return super().post_digest(setting, due_at)
+
+
+def test_slow_digests_never_hold_up_the_claims_of_the_others(sqlite_path: Path) -> None:
+    store = SqliteStateStore(sqlite_path)
+    channels = [f"C0CHANNEL{n}" for n in range(5)]
+    for channel in channels:
+        store.put_digest(daily(channel))
+    poster = SlowPoster()
+    scheduler = DigestScheduler(store, poster, clock=Clock(DUE + timedelta(seconds=3)))
+    started = time.monotonic()
+    assert len(scheduler.tick()) == 5  # all claimed at their time, two composed at once
+    assert time.monotonic() - started < 1.0
+    poster.release.set()
+    settle(poster, 5)
+    scheduler.stop()
+    assert sorted(channel for channel, _ in poster.posted) == channels
