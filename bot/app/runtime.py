@@ -169,8 +169,14 @@ def create_runtime(
     )
     doors = Doors(
         messages=MessageDelivery(
-            stack.cards, replies, work, modal=modal, watches=watches, languages=history
-        ).remembering_in(daily.memory),
+            stack.cards,
+            replies,
+            work,
+            modal=modal,
+            watches=watches,
+            languages=history,
+            memory=daily.memory,
+        ),
         watches=watch_door,
         modal=modal,
         home=HomeTab(history, stack.cards, replies, work, watches, notifier, store.digests_of_user),
@@ -179,10 +185,16 @@ def create_runtime(
         max_ids=settings.max_ids_per_command,
         digests=daily.door,
         channels=ChannelDelivery(
-            stack.cards, replies, work, store, links=links, watches=watch_door, receipts=receipts
-        )
-        .speaking(history)
-        .remembering_in(daily.memory),
+            stack.cards,
+            replies,
+            work,
+            store,
+            links=links,
+            watches=watch_door,
+            languages=history,
+            receipts=receipts,
+            memory=daily.memory,
+        ),
     )
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None

@@ -120,6 +120,7 @@ class ChannelDelivery(Answering):
         watches: WatchDelivery | None = None,
         languages: LanguageOf | None = None,
         receipts: EventReceipts | None = None,
+        memory: ChannelMemory | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(cards, replies, work, languages=languages)
@@ -131,18 +132,8 @@ class ChannelDelivery(Answering):
         # When the store cannot answer, this process still never answers a thread twice.
         self._claimed: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=REMEMBER_SECONDS)
         self._lock = threading.Lock()
-        self._memory: ChannelMemory | None = None
-
-    def remembering_in(self, memory: ChannelMemory) -> ChannelDelivery:
-        """Record every answer and unfurl posted in a channel from now on (set once by the
-        composition root); returns the door itself."""
+        #: Where answers and unfurls posted in a channel are remembered (its daily digest).
         self._memory = memory
-        return self
-
-    def speaking(self, languages: LanguageOf) -> ChannelDelivery:
-        """This door, answering each person privately in their own language (set once)."""
-        self._languages = languages
-        return self
 
     # ------------------------------------------------------------------ the setting
 

@@ -39,12 +39,6 @@ class MessageDelivery(Answering):
         self._watches = watches
         self._memory = memory
 
-    def remembering_in(self, memory: ChannelMemory) -> MessageDelivery:
-        """Record every card posted visibly in a channel from now on (set once by the
-        composition root); returns the door itself."""
-        self._memory = memory
-        return self
-
     def tell(self, reply_to: ReplyTarget, note: Note, *, user_id: str | None = None) -> None:
         """A note only the person sees, in their language, sent after the ack (below a card
         acted on, not over it)."""

@@ -80,8 +80,14 @@ class Door:
     def fresh_door(self) -> ChannelDelivery:
         """The door on new worker threads (drained ones take no more work), same store."""
         self.work = BackgroundWork(1)  # one at a time: the calls come in the order asked
-        made = ChannelDelivery(self.cards, self.slack, self.work, self.store, links=LINKS)  # type: ignore[arg-type]
-        return made.remembering_in(ChannelMemory(self.store))
+        return ChannelDelivery(
+            self.cards,
+            self.slack,  # type: ignore[arg-type]
+            self.work,
+            self.store,
+            links=LINKS,
+            memory=ChannelMemory(self.store),
+        )
 
     def said(self, message: ChannelMessage) -> list[tuple[str, dict[str, Any]]]:
         self.fresh_door().answer(message, PERSON)
